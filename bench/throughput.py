@@ -1,0 +1,196 @@
+"""Throughput of the hub, end to end, against raw baselines measured in the same run (PERFORMANCE.md: these
+machines are noisy, so only ratios measured together mean something).
+
+    .venv/bin/python bench/throughput.py [--events 10000] [--backend embedded|rabbitmq|both] [--json]
+
+What is measured, with 1 KB JSON messages / CAL decisions (synthetic, tests/factories.py):
+
+* ``kombu_memory_roundtrip``: kombu ``memory://`` publish → drain → ack, the ceiling of the embedded bus;
+* ``rabbitmq_confirm_publish``: py-amqp persistent publishing to a quorum queue under pipelined publisher confirms
+  (window 512), the ceiling of a durable hand-over to RabbitMQ;
+* ``hub_embedded`` / ``hub_rabbitmq``: ``Hub.run()`` from decision files dropped in the inbox to every event
+  delivered to a partner connector that accepts at once (no I/O, so the hub is what is measured): decode, contract
+  checks, journal (group commit), outbox relay under confirms, bus, claim, access policy, encode, record, ack.
+
+The ratios printed are hub / baseline, for the same transport.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from kombu import Connection, Consumer, Exchange, Producer, Queue  # noqa: E402
+from sqlalchemy import create_engine, text  # noqa: E402
+
+from hub import Connector, PartnerRole, hookimpl  # noqa: E402
+from hub.core.journal_schema import DeliveryStatus  # noqa: E402
+from hub.core.logging import configure_logging  # noqa: E402
+from hub.core.plugins import PluginHost  # noqa: E402
+from hub.core.runtime import Hub  # noqa: E402
+from hub.settings import HubSettings  # noqa: E402
+
+AMQP_URL = "amqp://guest:guest@127.0.0.1:5672//"
+PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+BODY = json.dumps({"type": "bench.v1", "data": "x" * 960}).encode()
+
+
+# --- baselines ------------------------------------------------------------------------------------------------
+def kombu_memory_roundtrip(n: int) -> float:
+    exchange = Exchange(f"bench{uuid.uuid4().hex[:8]}", type="direct")
+    queue = Queue(exchange.name, exchange, routing_key="k")
+    got = [0]
+
+    def on_message(_body, message):
+        message.ack()
+        got[0] += 1
+
+    with Connection("memory://", transport_options={"polling_interval": 0.005}) as conn:
+        producer = Producer(conn.channel())
+        consumer = Consumer(conn.channel(), [queue], callbacks=[on_message], accept=["application/json"])
+        queue(producer.channel).declare()
+        with consumer:
+            started = time.perf_counter()
+            for _ in range(n):
+                producer.publish(BODY, exchange=exchange, routing_key="k", content_type="application/json",
+                                 content_encoding="utf-8")
+            while got[0] < n:
+                conn.drain_events(timeout=1)
+            return n / (time.perf_counter() - started)
+
+
+def rabbitmq_confirm_publish(n: int, window: int = 512) -> float:
+    name = f"bench{uuid.uuid4().hex[:8]}"
+    with Connection(AMQP_URL) as conn:
+        channel = conn.channel()
+        queue = Queue(name, durable=True, queue_arguments={"x-queue-type": "quorum"})
+        queue(channel).declare()
+        outstanding: set[int] = set()
+
+        def on_ack(tag: int, multiple: bool) -> None:
+            outstanding.difference_update([t for t in outstanding if t <= tag] if multiple else [tag])
+
+        channel.confirm_select()
+        channel.events["basic_ack"].add(on_ack)
+        producer = Producer(channel)
+        try:
+            started = time.perf_counter()
+            for tag in range(1, n + 1):
+                while len(outstanding) >= window:
+                    conn.drain_events(timeout=5)
+                producer.publish(BODY, routing_key=name, delivery_mode=2, content_type="application/json",
+                                 content_encoding="utf-8", retry=False)
+                outstanding.add(tag)
+            while outstanding:
+                conn.drain_events(timeout=5)
+            return n / (time.perf_counter() - started)
+        finally:
+            channel.queue_delete(name)
+
+
+# --- the hub --------------------------------------------------------------------------------------------------
+class Accepting(Connector):
+    """A partner that accepts every event at once: the hub's own cost is what remains."""
+
+    name = "bench_partner"
+    role = PartnerRole.FICHIER_PARTAGE
+    subscriptions = ("decision_cal.*",)
+
+    def deliver(self, event, message) -> None:
+        return None
+
+
+class BenchPlugin:
+    @hookimpl
+    def relais_register_connectors(self, register):
+        register(Accepting)
+
+
+def _write_inbox(inbox: Path, n: int, per_file: int = 500) -> None:
+    from tests.factories import decision, write_decisions
+    decisions = [decision() for _ in range(n)]
+    for start in range(0, n, per_file):
+        write_decisions(inbox, f"cal-{start:06d}.json", decisions[start:start + per_file])
+
+
+def hub_end_to_end(n: int, backend: str) -> dict[str, float]:
+    home = Path(tempfile.mkdtemp(prefix="relais-bench-")) / "home"
+    overrides: dict = {"home": home, "seed_examples": False, "namespace": f"bench{uuid.uuid4().hex[:8]}"}
+    schema = None
+    if backend == "rabbitmq":
+        schema = f"bench_{uuid.uuid4().hex[:8]}"
+        engine = create_engine(PG_URL)
+        with engine.begin() as conn:
+            conn.execute(text(f"CREATE SCHEMA {schema}"))
+        overrides.update(journal_url=f"{PG_URL}?options=-csearch_path%3D{schema}", broker_url=AMQP_URL)
+    settings = HubSettings(**overrides)
+    _write_inbox(home / "inbox" / "bailleurs", n)
+    host = PluginHost.load(allow=["bailleurs"], extra=[])
+    host.register(BenchPlugin(), name="bench")
+    try:
+        with Hub(settings, host) as hub:
+            hub.start()
+            stop = threading.Event()
+            runner = threading.Thread(target=hub.run, args=(stop,))
+            started = time.perf_counter()
+            runner.start()
+            done = {("bench_partner", DeliveryStatus.DELIVERED): n}
+            while hub.journal.delivery_counts("bench_partner") != done:
+                time.sleep(0.01)
+            elapsed = time.perf_counter() - started
+            stop.set()
+            runner.join()
+            _cleanup_queues(hub) if hub.bus.is_amqp else None
+        return {"events_per_s": n / elapsed, "seconds": elapsed}
+    finally:
+        if schema:
+            with engine.begin() as conn:
+                conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+
+
+def _cleanup_queues(hub: Hub) -> None:
+    from hub.core.bus import RETRY_TIERS_MS
+    ns = hub.bus.topology.namespace
+    with Connection(AMQP_URL) as conn:
+        channel = conn.default_channel
+        for queue in [f"{ns}.q.bench_partner", f"{ns}.poison", *(f"{ns}.retry.{ms}" for ms in RETRY_TIERS_MS)]:
+            channel.queue_delete(queue)
+        for exchange in ("events", "deliver", "retry", "poison"):
+            channel.exchange_delete(f"{ns}.{exchange}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--events", type=int, default=10_000)
+    parser.add_argument("--backend", choices=["embedded", "rabbitmq", "both"], default="both")
+    parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    args = parser.parse_args()
+    configure_logging("json", "warning")
+    results: dict[str, float] = {}
+    if args.backend in ("embedded", "both"):
+        results["kombu_memory_roundtrip"] = kombu_memory_roundtrip(args.events)
+        results["hub_embedded"] = hub_end_to_end(args.events, "embedded")["events_per_s"]
+        results["ratio_embedded"] = results["hub_embedded"] / results["kombu_memory_roundtrip"]
+    if args.backend in ("rabbitmq", "both"):
+        results["rabbitmq_confirm_publish"] = rabbitmq_confirm_publish(args.events)
+        results["hub_rabbitmq"] = hub_end_to_end(args.events, "rabbitmq")["events_per_s"]
+        results["ratio_rabbitmq"] = results["hub_rabbitmq"] / results["rabbitmq_confirm_publish"]
+    if args.json:
+        print(json.dumps({k: round(v, 3) for k, v in results.items()}))
+        return
+    print(f"{args.events} events, 1 KB each")
+    for key, value in results.items():
+        print(f"  {key:<26} {value:>10.3f}" if key.startswith("ratio") else f"  {key:<26} {value:>10.0f} /s")
+
+
+if __name__ == "__main__":
+    main()

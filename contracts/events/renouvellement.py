@@ -1,0 +1,74 @@
+"""Yearly renewal: demande_renouvelee, avis_renouvellement_envoye, mise_en_demeure_envoyee.
+
+A demand is valid one year; a notice goes out before the anniversary (delays are territory configuration); without
+renewal it is radiated (see :mod:`contracts.events.radiation`). A registered warning (mise en demeure) precedes a
+radiation for no reply or for inadmissibility (CCH R441-2-8).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import ClassVar
+
+from pydantic import Field, model_validator
+
+from contracts.demande import Demande
+from contracts.enums import CanalNotification, ModeAttestation, MotifRadiation, SousMotifIrrecevabilite
+from contracts.events.common import Guichet, SurDemande
+from contracts.registry import register_event
+
+__all__ = ["DemandeRenouvelee", "AvisRenouvellementEnvoye", "MiseEnDemeureEnvoyee"]
+
+
+@register_event
+class DemandeRenouvelee(SurDemande):
+    """The demand was renewed for one more year (its numéro unique and seniority are kept)."""
+
+    event_type: ClassVar[str] = "demande_renouvelee.v1"
+
+    date_renouvellement: date
+    demande: Demande | None = Field(default=None, description="The full state, when it was updated on renewal.")
+    guichet: Guichet | None = Field(default=None, description="The desk; None when renewed online.")
+    mode_attestation: ModeAttestation | None = None
+
+    def communes(self) -> frozenset[str]:
+        return self.demande.communes_souhaitees() if self.demande else frozenset()
+
+
+@register_event
+class AvisRenouvellementEnvoye(SurDemande):
+    """The notice inviting the applicant to renew (préavis de radiation) was sent."""
+
+    event_type: ClassVar[str] = "avis_renouvellement_envoye.v1"
+
+    date_envoi: date
+    canal: CanalNotification
+    date_anniversaire: date
+    date_radiation_prevue: date | None = None
+
+    @model_validator(mode="after")
+    def _order(self) -> "AvisRenouvellementEnvoye":
+        if self.date_radiation_prevue and self.date_radiation_prevue < self.date_anniversaire:
+            raise ValueError("date_radiation_prevue: earlier than date_anniversaire")
+        return self
+
+
+@register_event
+class MiseEnDemeureEnvoyee(SurDemande):
+    """A landlord warned the applicant that the demand will be radiated (no reply, or inadmissibility)."""
+
+    event_type: ClassVar[str] = "mise_en_demeure_envoyee.v1"
+
+    date_envoi: date
+    canal: CanalNotification
+    motif_envisage: MotifRadiation
+    sous_motif: SousMotifIrrecevabilite | None = None
+    date_radiation_prevue: date | None = None
+
+    @model_validator(mode="after")
+    def _coherent(self) -> "MiseEnDemeureEnvoyee":
+        if self.motif_envisage not in (MotifRadiation.ABSENCE_REPONSE, MotifRadiation.IRRECEVABILITE):
+            raise ValueError("motif_envisage: a warning precedes only absence_reponse or irrecevabilite")
+        if (self.sous_motif is not None) != (self.motif_envisage is MotifRadiation.IRRECEVABILITE):
+            raise ValueError("sous_motif: required with irrecevabilite, and only with it")
+        return self

@@ -1,0 +1,43 @@
+"""Relais hub: the public API for plugins (connectors and processors).
+
+A plugin needs only this import (and :mod:`contracts` for the events themselves)::
+
+    from hub import hookimpl, Connector, ConnectorSettings, RawMessage, OutboundMessage, PartnerRole
+    from hub import RetryableError, RejectError, DecodeError, ContractError, RecordReject, ErrorLocation
+    from hub import HttpTarget          # delivering over HTTP with the hub's retry/reject mapping
+    from hub import require_api_key     # protecting a plugin's HTTP routes (loads FastAPI on first use)
+
+The hooks a plugin may implement are in ``docs/hooks.md``; the fixtures to test it come with the pytest plugin
+:mod:`hub.testing`; the guide is ``docs/write-a-connector.md``. Everything under ``hub.core`` that is not
+re-exported here is internal and may change without notice.
+"""
+
+from typing import Any
+
+from hub.core.bulk import BulkRecord, RecordReject
+from hub.core.connector import (
+    Connector, ConnectorContext, ConnectorSettings, OutboundMessage, RawMessage, write_atomically,
+)
+from hub.core.errors import (
+    AccessDenied, ConfigurationError, ContractError, DecodeError, DuplicateRegistration, ErrorLocation,
+    InputTooLarge, RejectError, RelaisError, RetryableError,
+)
+from hub.core.hookspecs import hookimpl
+from hub.core.http_target import HttpTarget
+from hub.core.roles import PartnerRole
+
+__all__ = [
+    "hookimpl", "Connector", "ConnectorContext", "ConnectorSettings", "RawMessage", "OutboundMessage",
+    "write_atomically", "PartnerRole", "BulkRecord", "RecordReject", "RelaisError", "ConfigurationError",
+    "DuplicateRegistration", "RetryableError", "RejectError", "DecodeError", "ContractError", "AccessDenied",
+    "InputTooLarge", "ErrorLocation", "HttpTarget", "require_api_key",
+]
+__version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    # Why lazy: only plugins that serve HTTP routes need FastAPI; every other import of the API stays light.
+    if name == "require_api_key":
+        from hub.gateway import require_api_key
+        return require_api_key
+    raise AttributeError(f"module 'hub' has no attribute {name!r}")

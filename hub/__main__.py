@@ -1,0 +1,5 @@
+"""``python -m hub`` is ``relais``."""
+
+from hub.cli import main
+
+main()

@@ -1,0 +1,283 @@
+"""The ``relais`` command line: run the hub, feed it, and operate it (history, dead letters, replay, plugins).
+
+Commands print facts for an operator on standard output; logs (JSON or readable) go to standard error.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import threading
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import click
+
+from hub.core.errors import ConfigurationError, RelaisError
+from hub.core.logging import configure_logging
+from hub.core.plugins import PluginHost
+from hub.settings import HubSettings, load_settings
+
+__all__ = ["main", "cli"]
+
+
+class Context:
+    def __init__(self, config: str | None, host: PluginHost | None = None):
+        self.config = config
+        self.host = host
+        self._settings: HubSettings | None = None
+
+    @property
+    def settings(self) -> HubSettings:
+        if self._settings is None:
+            self._settings = load_settings(self.config)
+            configure_logging(self._settings.log_format, self._settings.log_level)
+        return self._settings
+
+    def hub(self):
+        from hub.core.runtime import Hub
+        return Hub(self.settings, self.host or PluginHost.load())
+
+
+pass_ctx = click.make_pass_decorator(Context)
+
+
+def _parse_when(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date; use YYYY-MM-DD or YYYY-MM-DDTHH:MM") from None
+    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+
+
+@click.group()
+@click.option("--config", "config", type=click.Path(dir_okay=False), envvar="RELAIS_CONFIG",
+              help="TOML settings file (default: ./relais.toml if present).")
+@click.version_option(package_name="relais")
+@click.pass_context
+def cli(ctx: click.Context, config: str | None) -> None:
+    """Relais: the hub of the dispositif de gestion partagée de la demande de logement social."""
+    ctx.obj = Context(config, _HOST[0])
+
+
+# --- running ----------------------------------------------------------------------------------------------------
+def _host_port(_ctx: click.Context, _param: click.Parameter, value: str | None) -> tuple[str, int] | None:
+    if value is None:
+        return None
+    host, _, port = value.rpartition(":")
+    if not host or not port.isdigit():
+        raise click.BadParameter(f"{value!r}: expected HOST:PORT, e.g. 127.0.0.1:8080")
+    return host, int(port)
+
+
+@cli.command()
+@click.option("--once", is_flag=True, help="Process what is waiting (inboxes, outbox, due deliveries) and exit.")
+@click.option("--http", "http", metavar="HOST:PORT", callback=_host_port,
+              help="Also serve the partner HTTP gateway (see `relais serve`).")
+@pass_ctx
+def run(ctx: Context, once: bool, http: tuple[str, int] | None = None) -> None:
+    """Run the hub: watch inboxes, journal, route and deliver. Stops cleanly on SIGTERM or Ctrl-C."""
+    hub = ctx.hub()
+    _report_failures(hub.failures)
+    s = hub.settings
+    click.echo(f"relais: journal {_redact_url(s.journal)}, bus {_redact_url(s.broker)}, home {s.home}")
+    click.echo(f"relais: connectors {', '.join(sorted(hub.connectors)) or 'none'}")
+    with hub:
+        if once:
+            summary = hub.run_once()
+            _print_summary(summary)
+            return
+        if s.metrics_port:
+            from prometheus_client import start_http_server
+            start_http_server(s.metrics_port, addr=s.metrics_host)
+            click.echo(f"relais: metrics on http://{s.metrics_host}:{s.metrics_port}/metrics")
+        stop = threading.Event()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: stop.set())
+        gateway = _start_gateway(hub, http) if http else None
+        click.echo("relais: running (Ctrl-C to stop)")
+        try:
+            hub.run(stop)
+        finally:
+            if gateway is not None:
+                gateway.stop()
+        click.echo("relais: stopped cleanly")
+
+
+def _start_gateway(hub, address: tuple[str, int]):
+    from hub.gateway import GatewayServer
+    host, port = address
+    server = GatewayServer(hub, host, port)
+    server.start()
+    click.echo(f"relais: gateway on http://{host}:{port}")
+    return server
+
+
+def _print_summary(summary) -> None:
+    for name, rep in sorted(summary.ingested.items()):
+        click.echo(f"  in  {name}: {rep.journaled} event(s) journaled, {rep.duplicates} duplicate(s), "
+                   f"{rep.rejected} rejected")
+    for name in sorted(summary.delivered):
+        click.echo(f"  out {name}: {summary.delivered[name]} delivered, {summary.failed.get(name, 0)} failed")
+    if not summary.ingested and not any(summary.delivered.values()):
+        click.echo("  nothing was waiting")
+
+
+@cli.command()
+@click.option("--connector", "-c", required=True, help="The connector whose format the files are in.")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@pass_ctx
+def ingest(ctx: Context, connector: str, files: tuple[Path, ...]) -> None:
+    """Journal partner files now (as if dropped in the connector's inbox); delivery happens in `relais run`."""
+    from hub.core.connector import RawMessage
+    with ctx.hub() as hub:
+        conn = hub.connector(connector)
+        raws = [RawMessage.from_bytes(f.read_bytes(), origin=str(f)) for f in files]
+        report = hub.ingestor.ingest(conn, raws)
+        click.echo(f"{report.journaled} event(s) journaled, {report.duplicates} duplicate(s), "
+                   f"{report.rejected} rejected")
+        for dl_id in report.dead_letter_ids:
+            click.echo(f"  rejected: see `relais dead show {dl_id}`")
+        if report.rejected:
+            sys.exit(3)
+
+
+@cli.command("import")
+@click.option("--connector", "-c", required=True)
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--progress/--no-progress", default=None, help="Progress bar (default: when on a terminal).")
+@pass_ctx
+def import_(ctx: Context, connector: str, file: Path, progress: bool | None) -> None:
+    """Stream a bulk extraction (constant memory); prints imported / updated / unchanged / rejected."""
+    from hub.core.importer import BulkImporter
+    with ctx.hub() as hub:
+        importer = BulkImporter(hub.ingestor, hub.connector(connector), batch_size=hub.settings.batch_size)
+        show = sys.stderr.isatty() if progress is None else progress
+        result = importer.run(file, progress=show)
+        click.echo(f"{file.name}: {result.imported} imported, {result.updated} updated, "
+                   f"{result.unchanged} unchanged, {result.rejected} rejected "
+                   f"({result.records} records in {result.seconds:.1f}s, {result.rate:.0f} records/s)")
+        if result.rejected:
+            click.echo(f"  rejected records: `relais dead list --connector {connector}`")
+
+
+# --- inspecting -------------------------------------------------------------------------------------------------
+@cli.command()
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def plugins(ctx: Context, as_json: bool) -> None:
+    """List loaded plugins and connectors: version, role, subscriptions, and failures."""
+    ctx.settings  # configure logging
+    host = ctx.host or PluginHost.load()
+    classes = host.connector_classes()
+    rows = [{"connector": name, "plugin": plugin, "distribution": host.distributions.get(plugin, "(in process)"),
+             "version": cls.version, "role": cls.role.value, "subscribes": list(cls.subscriptions),
+             "emits": list(cls.emits)} for name, (plugin, cls) in sorted(classes.items())]
+    failures = [f.__dict__ for f in host.failures]
+    if as_json:
+        click.echo(json.dumps({"connectors": rows, "failures": failures}, indent=2))
+        return
+    for r in rows:
+        click.echo(f"{r['connector']:<16} {r['version']:<8} role={r['role']:<16} plugin={r['plugin']} "
+                   f"({r['distribution']})")
+        click.echo(f"{'':<16} subscribes: {', '.join(r['subscribes']) or '-'}   emits: {', '.join(r['emits']) or '-'}")
+    for f in failures:
+        click.echo(f"FAILED plugin {f['plugin']} at {f['stage']}: {f['error']}", err=True)
+
+
+@cli.command()
+@click.argument("numero_unique")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def history(ctx: Context, numero_unique: str, as_json: bool) -> None:
+    """Every event of a demand, in order, with its date and the legal entity behind it."""
+    with ctx.hub() as hub:
+        rows = hub.journal.history(numero_unique)
+    if as_json:
+        click.echo(json.dumps(rows, default=str, indent=2))
+        return
+    if not rows:
+        click.echo(f"no event journaled for {numero_unique}")
+        sys.exit(1)
+    for r in rows:
+        click.echo(f"{r['time']:%Y-%m-%d %H:%M}  {r['type']:<28} {r['entity_nom']} (SIREN {r['entity_siren']}) "
+                   f"via {r['source']}  [{r['id']}]")
+
+
+@cli.command()
+@click.option("--connector", "-c")
+@pass_ctx
+def deliveries(ctx: Context, connector: str | None) -> None:
+    """Where events are, per partner: pending, retrying, delivered, dead, denied."""
+    with ctx.hub() as hub:
+        counts = hub.journal.delivery_counts(connector)
+        outbox = hub.journal.outbox_size()
+    click.echo(f"outbox (journaled, not yet on the bus): {outbox}")
+    for (sub, status), n in sorted(counts.items()):
+        click.echo(f"{sub:<16} {status:<11} {n}")
+
+
+# --- contracts --------------------------------------------------------------------------------------------------
+@cli.group()
+def contracts() -> None:
+    """The canonical contracts: JSON Schema and AsyncAPI for integrators."""
+
+
+@contracts.command("export")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("contracts/schemas"),
+              show_default=True)
+def contracts_export(out: Path) -> None:
+    """Write a JSON Schema per event type and the AsyncAPI 3 document of the hub's channels."""
+    from contracts.export import export_all
+    written = export_all(out)
+    click.echo(f"{len(written)} file(s) written to {out}")
+
+
+def _redact_url(url: str) -> str:
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        creds, host = rest.rsplit("@", 1)
+        return f"{scheme}://{creds.split(':', 1)[0]}:***@{host}"
+    return url
+
+
+def _report_failures(failures) -> None:
+    for f in failures:
+        click.echo(f"WARNING plugin {f.plugin} failed at {f.stage}: {f.error} (the hub runs without it)", err=True)
+
+
+_HOST: list[PluginHost | None] = [None]
+
+
+def _register_plugin_commands() -> None:
+    host = _HOST[0] = PluginHost.load()
+    builtin = set(cli.commands)
+
+    def register(command: Any) -> None:
+        if not isinstance(command, click.Command):
+            raise ConfigurationError(f"relais_register_commands expects a click.Command, got {type(command).__name__}")
+        if command.name in cli.commands:
+            owner = "a built-in command" if command.name in builtin else "another plugin"
+            raise ConfigurationError(f"command {command.name!r} is already defined by {owner}")
+        cli.add_command(command)
+
+    host.register_commands(register)
+
+
+def main() -> None:
+    import os
+    configure_logging(os.environ.get("RELAIS_LOG_FORMAT", "auto"), os.environ.get("RELAIS_LOG_LEVEL", "info"))
+    from hub.operations import register_operation_commands
+    register_operation_commands(cli)
+    from hub.scaffold.commands import register_sdk_commands
+    register_sdk_commands(cli)
+    _register_plugin_commands()
+    try:
+        cli(standalone_mode=True)
+    except (ConfigurationError, RelaisError) as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)

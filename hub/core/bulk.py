@@ -1,0 +1,48 @@
+"""Types for bulk imports (nightly extractions of every demand of a department, up to 10⁶ records).
+
+A connector streams a large file as :class:`BulkRecord` items; the hub groups them in chunks, looks up in one query
+which keys it already knows and with which fingerprint, and only then asks the record for its events. That keeps
+re-imports idempotent (an unchanged record produces nothing) without a query per record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from contracts import Envelope
+from hub.core.errors import RejectError
+
+__all__ = ["BulkRecord", "RecordReject"]
+
+
+@dataclass(frozen=True)
+class BulkRecord:
+    """One decoded record of a bulk file.
+
+    ``key``: the record's identity in the partner system (usually the numéro unique).
+    ``fingerprint``: a hash of the record's canonical content; equal fingerprints mean "unchanged".
+    ``build(previous_fingerprint)``: returns the events for this record, given the fingerprint last imported for the
+    key (None when the key is new) — so the connector decides between "registered" and "modified". It may raise
+    :class:`~hub.core.errors.RejectError` (the record is dead-lettered, the import goes on).
+    ``raw``: the record's bytes, kept with a rejection so it can be fixed and replayed.
+    """
+
+    key: str
+    fingerprint: str
+    build: Callable[[str | None], list[Envelope[Any]]]
+    line: int | None = None
+    raw: bytes = b""
+
+
+@dataclass(frozen=True)
+class RecordReject:
+    """One record of a message that cannot be accepted, while the message's other records can.
+
+    ``Connector.decode`` and ``Connector.iter_bulk`` yield it instead of raising, so that one bad decision in a file
+    of fifty is dead-lettered alone (with its location and bytes) and the other forty-nine flow."""
+
+    error: RejectError
+    line: int | None = None
+    raw: bytes = b""

@@ -1,0 +1,310 @@
+"""The bus: kombu topology and the two things the hub does with it — publish journaled events with confirms, and
+consume each subscriber's queue in batches.
+
+Topology (names prefixed by the hub's namespace, ``relais`` by default)::
+
+    <ns>.events   topic exchange; routing key = event type (decision_cal.v1); each subscriber's queue is bound
+                  with its subscription patterns (decision_cal.*, demande_*.*, #)
+    <ns>.deliver  topic exchange for re-dispatch to ONE subscriber (retry, replay, recovery): key ``<subscriber>``
+                  or ``<tier>.<subscriber>``
+    <ns>.q.<subscriber>      durable queue of one partner (quorum queue on RabbitMQ, with a delivery limit and a
+                             dead-letter exchange for messages that repeatedly kill their consumer)
+    <ns>.retry.<ms>          RabbitMQ only: delay queues (message TTL) whose expired messages dead-letter back
+                             into <ns>.deliver — the broker holds retries, no process has to stay up for them
+    <ns>.poison              RabbitMQ only: where the broker puts messages over the delivery limit; the hub
+                             drains it back into the journal (``take_poison``): the journal's own attempt count,
+                             not the broker's, decides when a delivery is dead, so nothing is stranded there
+
+On RabbitMQ publishing is pipelined under publisher confirms: a batch is sent without waiting, then the
+confirmations are counted; the outbox rows are deleted only for a fully confirmed batch (PERFORMANCE.md: waiting per
+message is 10× slower). The in-process transport (``memory://``) is a dispatcher only: the SQLite journal is the
+durable record of pending deliveries there, and the hub re-dispatches from it after a restart. Its messages carry
+the event's seq and no body (``REFERENCE_BODY``): a delivery worker reads the event from the journal in any case,
+and a partner that is down for days must not make the hub hold every event twice in memory.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+from kombu import Connection, Consumer, Exchange, Producer, Queue
+from kombu.message import Message
+
+from hub.core.errors import RetryableError
+
+__all__ = ["Bus", "Topology", "OutgoingMessage", "RETRY_TIERS_MS", "REFERENCE_BODY"]
+
+log = structlog.get_logger(__name__)
+
+#: Delay queues on RabbitMQ. A retry goes to the smallest tier not shorter than its backoff.
+RETRY_TIERS_MS = (1_000, 5_000, 30_000, 120_000, 600_000, 3_600_000)
+
+#: Body of a message on the in-process transport: only the ``seq`` header matters there.
+REFERENCE_BODY = b"{}"
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    seq: int
+    routing_key: str
+    body: bytes
+
+
+class Topology:
+    """Declares exchanges and queues; knows nothing of what flows through them."""
+
+    def __init__(self, namespace: str, is_amqp: bool):
+        self.namespace = namespace
+        self.is_amqp = is_amqp
+        self.events = Exchange(f"{namespace}.events", type="topic", durable=True)
+        self.deliver = Exchange(f"{namespace}.deliver", type="topic", durable=True)
+        self.retry = Exchange(f"{namespace}.retry", type="topic", durable=True)
+        self.poison_exchange = Exchange(f"{namespace}.poison", type="fanout", durable=True)
+
+    def queue_name(self, subscriber: str) -> str:
+        return f"{self.namespace}.q.{subscriber}"
+
+    def subscriber_queue(self, subscriber: str, patterns: Iterable[str]) -> Queue:
+        from kombu import binding
+        bindings = [binding(self.events, routing_key=p) for p in patterns]
+        bindings += [binding(self.deliver, routing_key=subscriber), binding(self.deliver, routing_key=f"*.{subscriber}")]
+        arguments = None
+        if self.is_amqp:
+            arguments = {"x-queue-type": "quorum", "x-delivery-limit": 20,
+                         "x-dead-letter-exchange": self.poison_exchange.name}
+        return Queue(self.queue_name(subscriber), bindings=bindings, durable=True, queue_arguments=arguments)
+
+    def retry_queues(self) -> list[Queue]:
+        if not self.is_amqp:
+            return []
+        return [Queue(f"{self.namespace}.retry.{ms}", exchange=self.retry, routing_key=f"{ms}.*", durable=True,
+                      queue_arguments={"x-queue-type": "quorum", "x-message-ttl": ms,
+                                       "x-dead-letter-exchange": self.deliver.name})
+                for ms in RETRY_TIERS_MS]
+
+    def poison_queue(self) -> Queue | None:
+        if not self.is_amqp:
+            return None
+        return Queue(f"{self.namespace}.poison", exchange=self.poison_exchange, durable=True,
+                     queue_arguments={"x-queue-type": "quorum"})
+
+    def declare(self, conn: Connection, subscriptions: dict[str, Sequence[str]]) -> None:
+        channel = conn.default_channel
+        for ex in (self.events, self.deliver, self.retry, self.poison_exchange):
+            ex(channel).declare()
+        queues = [self.subscriber_queue(s, p) for s, p in subscriptions.items()] + self.retry_queues()
+        poison = self.poison_queue()
+        if poison is not None:
+            queues.append(poison)
+        for q in queues:
+            q(channel).declare()
+
+
+class Bus:
+    """One hub process's access to the broker. Each thread that consumes gets its own connection."""
+
+    def __init__(self, url: str, namespace: str = "relais"):
+        self.url = url
+        self.is_amqp = url.startswith(("amqp://", "amqps://", "pyamqp://"))
+        self.topology = Topology(namespace, self.is_amqp)
+
+    def connect(self) -> Connection:
+        options: dict[str, Any] = {}
+        if not self.is_amqp:
+            options["transport_options"] = {"polling_interval": 0.005}
+        conn = Connection(self.url, heartbeat=0, connect_timeout=10, **options)
+        conn.ensure_connection(max_retries=3, interval_start=0.2, interval_step=0.5)
+        return conn
+
+    def body(self, text: str) -> bytes:
+        """What a message about an event carries: the event on RabbitMQ, a reference in process."""
+        return text.encode() if self.is_amqp else REFERENCE_BODY
+
+    def declare(self, subscriptions: dict[str, Sequence[str]]) -> None:
+        with self.connect() as conn:
+            self.topology.declare(conn, subscriptions)
+
+    def take_poison(self, limit: int = 500) -> list[tuple[str, int]]:
+        """Empty the poison queue: (subscriber, seq) of every message the broker gave up on, acknowledged at once.
+
+        The caller makes the journal re-dispatch them; a crash in between leaves them open in the journal, where
+        the periodic stale sweep finds them. Nothing to do on the in-process transport."""
+        poison = self.topology.poison_queue()
+        if poison is None:
+            return []
+        prefix = f"{self.topology.namespace}.q."
+        found: list[tuple[str, int]] = []
+        with self.connect() as conn:
+            queue = poison(conn.default_channel)
+            while len(found) < limit:
+                message = queue.get(no_ack=False, accept=["application/json"])
+                if message is None:
+                    break
+                headers = message.headers or {}
+                origin = headers.get("x-first-death-queue") or ""
+                seq = headers.get("seq")
+                if isinstance(origin, bytes):
+                    origin = origin.decode()
+                if origin.startswith(prefix) and isinstance(seq, int):
+                    found.append((origin[len(prefix):], seq))
+                message.ack()
+        return found
+
+    # --- publishing -------------------------------------------------------------------------------------------
+    def publisher(self) -> "Publisher":
+        return Publisher(self)
+
+    def consumer(self, subscriber: str, patterns: Sequence[str], prefetch: int) -> "QueueReader":
+        return QueueReader(self, subscriber, patterns, prefetch)
+
+
+class Publisher:
+    """Publishes batches; returns only when the broker has confirmed every message of the batch."""
+
+    def __init__(self, bus: Bus):
+        self.bus = bus
+        self.conn: Connection | None = None
+        self.channel: Any = None
+        self._acked: set[int] = set()
+        self._nacked: set[int] = set()
+        self._next_tag = 1
+
+    def _ensure(self) -> None:
+        if self.conn is not None and self.conn.connected:
+            return
+        self.close()
+        self.conn = self.bus.connect()
+        self.channel = self.conn.channel()
+        self._next_tag = 1
+        if self.bus.is_amqp:
+            self.channel.confirm_select()
+            self.channel.events["basic_ack"].add(self._on_ack)
+            self.channel.events["basic_nack"].add(self._on_nack)
+        self.producer = Producer(self.channel)
+
+    def _on_ack(self, tag: int, multiple: bool) -> None:
+        self._settle(self._acked, tag, multiple)
+
+    def _on_nack(self, tag: int, multiple: bool) -> None:
+        self._settle(self._nacked, tag, multiple)
+
+    def _settle(self, into: set[int], tag: int, multiple: bool) -> None:
+        if multiple:
+            into.update(t for t in self._pending if t <= tag)
+        else:
+            into.add(tag)
+
+    def publish(self, messages: Sequence[OutgoingMessage], *, exchange: Any = None,
+                timeout: float = 30.0) -> None:
+        """Publish and wait for the confirmation of the whole batch (raises RetryableError if not confirmed)."""
+        if not messages:
+            return
+        exchange = exchange or self.bus.topology.events
+        try:
+            self._ensure()
+            self._pending: set[int] = set()
+            self._acked.clear()
+            self._nacked.clear()
+            for m in messages:
+                self.producer.publish(m.body, exchange=exchange, routing_key=m.routing_key,
+                                      content_type="application/json", content_encoding="utf-8",
+                                      delivery_mode=2, headers={"seq": m.seq}, retry=False)
+                self._pending.add(self._next_tag)
+                self._next_tag += 1
+            if self.bus.is_amqp:
+                self._await_confirms(timeout)
+        except RetryableError:
+            self.close()
+            raise
+        except Exception as exc:  # socket, AMQP or kombu failure mid-batch: drop the connection, the caller retries
+            self.close()
+            raise RetryableError(f"publish failed: {type(exc).__name__}: {exc}") from exc
+
+    def _await_confirms(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while not self._pending <= (self._acked | self._nacked):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise RetryableError("publisher confirms not received in time")
+            try:
+                self.conn.drain_events(timeout=min(remaining, 1.0))
+            except socket.timeout:
+                continue
+        if self._nacked & self._pending:
+            raise RetryableError(f"broker refused {len(self._nacked & self._pending)} message(s) (basic.nack)")
+
+    def close(self) -> None:
+        if self.conn is not None:
+            try:
+                self.conn.release()
+            except Exception:  # closing a dead connection may fail; nothing to recover
+                pass
+        self.conn = None
+        self.channel = None
+
+
+class QueueReader:
+    """Reads one subscriber's queue in batches, with manual acknowledgement."""
+
+    def __init__(self, bus: Bus, subscriber: str, patterns: Sequence[str], prefetch: int):
+        self.bus = bus
+        self.subscriber = subscriber
+        self.queue = bus.topology.subscriber_queue(subscriber, patterns)
+        self.prefetch = prefetch
+        self.conn: Connection | None = None
+        self._buffer: list[Message] = []
+
+    def _ensure(self) -> None:
+        if self.conn is not None and self.conn.connected:
+            return
+        self.close()
+        self.conn = self.bus.connect()
+        self.channel = self.conn.channel()
+        # on_message, not callbacks: the worker reads the seq header and the journal, never the decoded body
+        self.consumer = Consumer(self.channel, queues=[self.queue], on_message=self._on_message,
+                                 accept=["application/json"], prefetch_count=self.prefetch, no_ack=False)
+        self.consumer.consume()
+
+    def _on_message(self, message: Message) -> None:
+        self._buffer.append(message)
+
+    def next_batch(self, max_size: int, wait: float) -> list[Message]:
+        """Up to ``max_size`` messages: those arriving within ``wait`` seconds, and after that as long as more are
+        immediately available (one ``drain_events`` may hand over a single message)."""
+        try:
+            self._ensure()
+            deadline = time.monotonic() + wait
+            while len(self._buffer) < max_size:
+                remaining = deadline - time.monotonic()
+                try:   # past the deadline, keep taking what is already there: a zero wait means "what is there now"
+                    self.conn.drain_events(timeout=max(remaining, 0.005))
+                except socket.timeout:
+                    break
+        except Exception as exc:  # socket, AMQP or kombu failure: drop the connection, the caller retries
+            self.close()
+            raise RetryableError(f"consume failed: {type(exc).__name__}: {exc}") from exc
+        batch, self._buffer = self._buffer[:max_size], self._buffer[max_size:]
+        return batch
+
+    def ready(self) -> int | None:
+        """Messages waiting in the queue, not yet sent to any consumer (None if the broker cannot say now)."""
+        try:
+            self._ensure()
+            _name, count, _consumers = self.conn.default_channel.queue_declare(queue=self.queue.name, passive=True)
+        except Exception:  # a depth we cannot read now (broker away): the caller skips what needs it
+            return None
+        return int(count)
+
+    def close(self) -> None:
+        self._buffer.clear()   # unacked messages go back to the queue when the channel closes
+        if self.conn is not None:
+            try:
+                self.conn.release()
+            except Exception:  # closing a dead connection may fail; nothing to recover
+                pass
+        self.conn = None

@@ -1,0 +1,155 @@
+"""The connector contract: what a plugin implements to bring a partner system onto the hub.
+
+A connector translates one partner family's format to and from the canonical events of :mod:`contracts`:
+
+* ``decode(raw)`` turns one inbound message (a file, an HTTP body) into envelopes, raising
+  :class:`~hub.core.errors.DecodeError` / :class:`~hub.core.errors.ContractError` with the location of the problem;
+* ``encode(event)`` renders one event in the partner's format;
+* ``deliver(event, message)`` hands the rendered message to the partner; it raises
+  :class:`~hub.core.errors.RetryableError` for transient failures and :class:`~hub.core.errors.RejectError` for
+  permanent ones. The default writes the message atomically into the connector's outbox directory.
+
+The hub guarantees a connector: ``deliver`` is only called for events the access policy lets its partner see, in
+journal order for a given demand, at least once, and never again once it returned successfully and the hub recorded
+it (so ``deliver`` should be idempotent on ``event.id`` for the rare crash between the two).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+from contracts import Envelope, LegalEntity
+from hub.core.bulk import BulkRecord, RecordReject
+from hub.core.roles import PartnerRole
+
+__all__ = ["Connector", "ConnectorSettings", "ConnectorContext", "RawMessage", "OutboundMessage", "write_atomically"]
+
+
+class ConnectorSettings(BaseModel):
+    """Settings every connector understands; a plugin subclasses it for its own section (``[connectors.NAME]``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = True
+    inbox: Path | None = Field(default=None, description="Directory watched for inbound files (default HOME/inbox/NAME).")
+    outbox: Path | None = Field(default=None, description="Directory deliveries are written to (default HOME/outbox/NAME).")
+    entity: LegalEntity | None = Field(default=None, description="Legal entity this partner acts as, stamped on events it emits when the format does not carry one.")
+    communes: list[str] = Field(default_factory=list, description="For a réservataire: INSEE codes of the communes where it holds reservations.")
+    max_message_bytes: int = Field(default=50 * 1024 * 1024, ge=1, description="Inbound messages over this size are rejected.")
+    api_keys: list[SecretStr] = Field(default_factory=list, description="Keys the partner presents to the HTTP gateway (header X-Relais-Api-Key or Authorization: Bearer); none means it may not push over HTTP. Several allow rotation.")
+
+
+@dataclass(frozen=True)
+class ConnectorContext:
+    """What the hub gives a connector at start: where its files live, and its validated settings."""
+
+    name: str
+    home: Path
+    inbox: Path
+    outbox: Path
+
+
+@dataclass(frozen=True)
+class RawMessage:
+    """One inbound message as received, before any decoding."""
+
+    body: bytes
+    origin: str                      # file name or URL: appears in error locations
+    message_id: str                  # the partner's id for it; content hash by default
+    received_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_bytes(cls, body: bytes, origin: str, **metadata: Any) -> "RawMessage":
+        return cls(body=body, origin=origin, message_id="sha256:" + hashlib.sha256(body).hexdigest(),
+                   metadata=metadata)
+
+
+@dataclass(frozen=True)
+class OutboundMessage:
+    """One event rendered in a partner's format."""
+
+    body: bytes
+    filename: str
+    content_type: str = "application/json"
+
+
+def write_atomically(directory: Path, filename: str, body: bytes) -> Path:
+    """Write ``body`` so that a reader never sees a partial file and a crash leaves either nothing or everything.
+
+    Rewriting the same name with the same content is harmless, which makes file delivery idempotent."""
+    directory.mkdir(parents=True, exist_ok=True)
+    target = directory / filename
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(body)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target
+
+
+class Connector:
+    """Base class of every connector and processor. Subclasses set the class attributes and override what they do.
+
+    Class attributes:
+      ``name``: unique, lowercase; names the queue, the settings section and the inbox.
+      ``version``: the connector's own version (shown by ``relais plugins``).
+      ``role``: the kind of partner, which the access policy decides on.
+      ``subscriptions``: routing patterns (topic-exchange syntax: ``decision_cal.*``, ``#``) of the events the partner
+      receives; empty for an inbound-only connector.
+      ``emits``: event types (patterns) this connector may put on the hub; anything else is refused at ingest.
+      ``settings_model``: its settings section's model.
+      ``file_suffixes``: which inbox files are messages (others are left alone).
+    """
+
+    name: ClassVar[str]
+    version: ClassVar[str] = "0.0.0"
+    role: ClassVar[PartnerRole] = PartnerRole.AUTRE
+    subscriptions: ClassVar[tuple[str, ...]] = ()
+    emits: ClassVar[tuple[str, ...]] = ()
+    settings_model: ClassVar[type[ConnectorSettings]] = ConnectorSettings
+    file_suffixes: ClassVar[tuple[str, ...]] = (".json",)
+
+    def __init__(self, settings: ConnectorSettings, context: ConnectorContext):
+        self.settings = settings
+        self.context = context
+
+    # inbound ---------------------------------------------------------------------------------------------------
+    def decode(self, raw: RawMessage) -> Iterable[Envelope[Any] | RecordReject]:
+        """Turn one inbound message into events.
+
+        Raise a :class:`~hub.core.errors.RejectError` when the whole message is unusable; yield a
+        :class:`~hub.core.bulk.RecordReject` for one bad record among good ones. Set ``sourcemessageid`` on each
+        envelope (stable across redeliveries of the same message) so the journal can absorb duplicates."""
+        raise NotImplementedError(f"connector {self.name!r} does not accept inbound messages")
+
+    def iter_bulk(self, path: Path) -> Iterator[BulkRecord | RecordReject]:
+        """Stream a bulk extraction file record by record, in constant memory (``relais import``)."""
+        raise NotImplementedError(f"connector {self.name!r} has no bulk import")
+
+    # outbound --------------------------------------------------------------------------------------------------
+    def encode(self, event: Envelope[Any]) -> OutboundMessage:
+        """Render an event for the partner. The default is the canonical JSON envelope."""
+        return OutboundMessage(body=event.model_dump_json().encode(), filename=f"{event.id}.json")
+
+    def deliver(self, event: Envelope[Any], message: OutboundMessage) -> None:
+        """Hand the rendered event to the partner; the default drops it in the outbox directory."""
+        write_atomically(self.context.outbox, message.filename, message.body)
+
+    # lifecycle -------------------------------------------------------------------------------------------------
+    def close(self) -> None:
+        """Release what the connector holds (HTTP clients, sessions). Called once when the hub stops."""

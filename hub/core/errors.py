@@ -1,0 +1,136 @@
+"""The error tree of Relais. Only the delivery loop and the ingest pipeline decide what an error means for a
+message (acknowledge, retry later, dead-letter); everything else raises one of these.
+
+::
+
+    RelaisError                      root; never raised itself
+    ├── ConfigurationError           bad settings or plugin wiring: the hub refuses to start
+    │   └── DuplicateRegistration    two plugins registered the same connector name
+    ├── RetryableError               transient: partner down, 5xx, timeout → retried with backoff, then dead-letter
+    └── RejectError                  permanent for this message: dead-lettered at once with the reason
+        ├── DecodeError              the raw input cannot be read as the partner's format (file, line, field path)
+        ├── ContractError            the decoded event breaks a contract (wraps pydantic, keeps field paths)
+        ├── AccessDenied             a source emitting what it may not, or a partner not allowed to receive it
+        └── InputTooLarge            an inbound message over the configured size limit
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = [
+    "RelaisError", "ConfigurationError", "DuplicateRegistration", "RetryableError", "RejectError", "DecodeError",
+    "ContractError", "AccessDenied", "InputTooLarge", "ErrorLocation",
+]
+
+
+@dataclass(frozen=True)
+class ErrorLocation:
+    """Where in the input a problem is: what an operator needs to find and fix it."""
+
+    file: str | None = None
+    line: int | None = None
+    field: str | None = None
+    record: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if v is not None}
+
+    def __str__(self) -> str:
+        parts = []
+        if self.file:
+            parts.append(self.file + (f":{self.line}" if self.line else ""))
+        elif self.line:
+            parts.append(f"line {self.line}")
+        if self.record is not None:
+            parts.append(f"record {self.record}")
+        if self.field:
+            parts.append(f"field {self.field}")
+        return ", ".join(parts)
+
+
+class RelaisError(Exception):
+    """Root of every error Relais raises on purpose."""
+
+
+class ConfigurationError(RelaisError):
+    """The hub cannot start with this configuration; the message says which setting and how to fix it."""
+
+
+class DuplicateRegistration(ConfigurationError):
+    """Two plugins claim the same connector name."""
+
+
+class RetryableError(RelaisError):
+    """A transient failure: the same message may succeed later (partner unavailable, 5xx, timeout)."""
+
+    def __init__(self, reason: str, *, retry_after: float | None = None):
+        super().__init__(reason)
+        self.reason = reason
+        self.retry_after = retry_after
+
+
+@dataclass
+class _Problem:
+    reason: str
+    location: ErrorLocation = field(default_factory=ErrorLocation)
+
+
+class RejectError(RelaisError):
+    """A permanent failure for this message: retrying the same bytes cannot succeed; an operator must fix it.
+
+    ``problems`` lists every issue found (a contract violation may have several field errors), each with where it is.
+    """
+
+    def __init__(self, reason: str, *, location: ErrorLocation | None = None,
+                 problems: list[dict[str, Any]] | None = None):
+        self.reason = reason
+        self.location = location or ErrorLocation()
+        self.problems = problems or [{"reason": reason, **self.location.as_dict()}]
+        where = str(self.location)
+        super().__init__(f"{where}: {reason}" if where else reason)
+
+
+class DecodeError(RejectError):
+    """The raw input is not valid in the partner's format."""
+
+
+class ContractError(RejectError):
+    """The decoded event does not satisfy its contract."""
+
+    @classmethod
+    def from_validation(cls, exc: Exception, *, location: ErrorLocation | None = None,
+                        prefix: str = "") -> "ContractError":
+        """Wrap a pydantic ValidationError, keeping every field path, the rule broken and — only for fields the
+        contracts do not mark as personal — the offending value (:func:`contracts.errors.describe_validation_error`)."""
+        from pydantic import ValidationError
+
+        from contracts.errors import describe_validation_error
+
+        base = location or ErrorLocation()
+        where = {k: v for k, v in base.as_dict().items() if k != "field"}
+        problems: list[dict[str, Any]] = []
+        if isinstance(exc, ValidationError):
+            for p in describe_validation_error(exc):
+                path = ".".join(x for x in (prefix, p["field"]) if x).replace(".[", "[")
+                problem = {"field": path, "rule": p["rule"], "reason": p["message"], **where}
+                if "value" in p:
+                    problem["value"] = p["value"]
+                problems.append(problem)
+        if not problems:
+            problems.append({"reason": str(exc), **base.as_dict()})
+        first = problems[0]
+        loc = ErrorLocation(file=base.file, line=base.line, record=base.record, field=first.get("field"))
+        summary = "; ".join(f"{p.get('field') or '?'}: {p['reason']}" for p in problems[:5])
+        if len(problems) > 5:
+            summary += f" (+{len(problems) - 5} more)"
+        return cls(summary, location=loc, problems=problems)
+
+
+class AccessDenied(RejectError):
+    """The access rules forbid this flow (see DOMAIN.md, "Who may read")."""
+
+
+class InputTooLarge(RejectError):
+    """The inbound message is larger than the configured limit."""

@@ -1,0 +1,90 @@
+"""File inboxes: partners (or their transfer tools) drop files in ``inbox/<connector>/``.
+
+A file is acknowledged by moving it into ``done/`` only after its events are journaled or its rejection is in the
+dead-letter store (with the bytes). Files still being written are skipped: a name starting with ``.`` or ending
+in ``.part``/``.tmp`` is ignored, as is a file modified in the last ``settle`` seconds.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+
+import structlog
+
+from hub.core.connector import Connector, RawMessage
+from hub.core.ingest import IngestReport, Ingestor
+
+__all__ = ["InboxScanner"]
+
+log = structlog.get_logger(__name__)
+
+
+class InboxScanner:
+    def __init__(self, ingestor: Ingestor, connectors: dict[str, Connector], *, batch_files: int = 100,
+                 settle: float = 0.0, decode_timeout: float | None = 60.0):
+        self.ingestor = ingestor
+        self.connectors = connectors
+        self.batch_files = batch_files
+        self.settle = settle
+        self.decode_timeout = decode_timeout
+
+    def _ready_files(self, connector: Connector) -> Iterator[Path]:
+        inbox = connector.context.inbox
+        if not inbox.is_dir():
+            return
+        now = time.time()
+        for entry in sorted(inbox.iterdir()):
+            name = entry.name
+            if (not entry.is_file() or name.startswith(".") or name.endswith((".part", ".tmp"))
+                    or not name.lower().endswith(connector.file_suffixes)):
+                continue
+            if self.settle and now - entry.stat().st_mtime < self.settle:
+                continue
+            yield entry
+
+    def scan(self) -> dict[str, IngestReport]:
+        """Ingest every ready file of every inbox; returns a report per connector that had files."""
+        reports: dict[str, IngestReport] = {}
+        for name, connector in self.connectors.items():
+            files = list(self._ready_files(connector))
+            for start in range(0, len(files), self.batch_files):
+                chunk = files[start:start + self.batch_files]
+                raws, chunk = self._read(chunk)
+                if not raws:
+                    continue
+                report = self.ingestor.ingest(connector, raws, self.decode_timeout)
+                self._acknowledge(connector, chunk)
+                reports.setdefault(name, IngestReport()).add(report)
+                log.info("inbox_batch_ingested", connector=name, files=len(chunk), journaled=report.journaled,
+                         duplicates=report.duplicates, rejected=report.rejected)
+        return reports
+
+    @staticmethod
+    def _read(paths: list[Path]) -> tuple[list[RawMessage], list[Path]]:
+        """Read the files; one that vanished was taken by another hub process watching the same inbox."""
+        raws, kept = [], []
+        for p in paths:
+            try:
+                raws.append(RawMessage.from_bytes(p.read_bytes(), origin=str(p.name), path=str(p)))
+                kept.append(p)
+            except FileNotFoundError:
+                continue
+        return raws, kept
+
+    @staticmethod
+    def _acknowledge(connector: Connector, files: list[Path]) -> None:
+        day = datetime.now(timezone.utc).strftime("%Y-%m-%d")
+        done = connector.context.inbox / "done" / day
+        done.mkdir(parents=True, exist_ok=True)
+        for path in files:
+            target = done / path.name
+            if target.exists():
+                target = done / f"{path.stem}.{time.time_ns()}{path.suffix}"
+            try:
+                os.replace(path, target)
+            except FileNotFoundError:   # another hub process journaled it too and moved it first: both absorbed
+                continue

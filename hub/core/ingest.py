@@ -1,0 +1,215 @@
+"""The ingest pipeline: raw partner input → decoded events → checks → journal, in batches.
+
+Order of the checks: size limit, decode (the connector's job), contract (the envelope must be a registered, valid
+event), authorisation (a connector may only emit the types it declares), then the journal, which absorbs
+duplicates. Whatever fails is kept in the dead-letter store with its location and raw bytes: nothing that came in
+disappears. Only when the journal and the dead-letter store have committed may the caller acknowledge upstream.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+from pydantic import ValidationError
+
+from contracts import REGISTRY, Envelope
+from hub.core import metrics
+from hub.core.bulk import RecordReject
+from hub.core.connector import Connector, RawMessage
+from hub.core.faults import failpoint
+from hub.core.errors import AccessDenied, ContractError, ErrorLocation, InputTooLarge, RejectError
+from hub.core.journal import AppendResult, Journal
+from hub.core.routing import AccessPolicy
+
+__all__ = ["Ingestor", "IngestReport", "Rejection"]
+
+log = structlog.get_logger(__name__)
+
+#: Messages of one connector decoded at once when callers bound the wait (HTTP requests arrive concurrently).
+DECODE_THREADS_PER_CONNECTOR = 4
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """One rejected message or record, ready for the dead-letter store."""
+
+    connector: str
+    origin: str
+    error: RejectError
+    payload: bytes
+    line: int | None = None
+    event_type: str | None = None
+
+    def as_row(self) -> dict[str, Any]:
+        loc = self.error.location
+        return {"connector": self.connector, "origin": self.origin, "event_type": self.event_type,
+                "line": self.line if self.line is not None else loc.line, "field": loc.field,
+                "reason": self.error.reason[:4000], "problems": json.dumps(self.error.problems, default=str),
+                "payload": self.payload}
+
+
+@dataclass
+class IngestReport:
+    journaled: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    dead_letter_ids: list[int] = field(default_factory=list)
+    event_ids: list[str] = field(default_factory=list)
+
+    def add(self, other: "IngestReport") -> None:
+        self.journaled += other.journaled
+        self.duplicates += other.duplicates
+        self.rejected += other.rejected
+        self.dead_letter_ids += other.dead_letter_ids
+        self.event_ids += other.event_ids
+
+
+class Ingestor:
+    def __init__(self, journal: Journal, policy: AccessPolicy, on_journaled: Any = None):
+        self.journal = journal
+        self.policy = policy
+        self.on_journaled = on_journaled or (lambda: None)
+        self._pools: dict[str, ThreadPoolExecutor] = {}
+        self._pools_lock = threading.Lock()
+
+    def decode(self, connector: Connector, raw: RawMessage,
+               timeout: float | None = None) -> tuple[list[Envelope[Any]], list[Rejection]]:
+        """Decode and check one message; never raises for bad input (it becomes rejections).
+
+        With ``timeout``, decoding runs in the connector's decoding pool and a connector whose decoding hangs is
+        abandoned for this message, which is rejected (and so kept) under the connector's name: one stuck connector
+        must not stop the others' inboxes."""
+        if timeout is not None:
+            try:
+                return self.submit_decode(connector, raw).result(timeout=timeout)
+            except FutureTimeout:
+                return self.decode_timed_out(connector, raw, timeout)
+        accepted: list[Envelope[Any]] = []
+        rejections: list[Rejection] = []
+
+        def reject(error: RejectError, payload: bytes = raw.body, line: int | None = None,
+                   event_type: str | None = None) -> None:
+            rejections.append(Rejection(connector.name, raw.origin, error, payload, line, event_type))
+
+        limit = connector.settings.max_message_bytes
+        if len(raw.body) > limit:
+            reject(InputTooLarge(f"message is {len(raw.body)} bytes, over the limit of {limit} "
+                                 f"(connectors.{connector.name}.max_message_bytes)",
+                                 location=ErrorLocation(file=raw.origin)))
+            return accepted, rejections
+        try:
+            items = list(connector.decode(raw))
+        except RejectError as exc:
+            if exc.location.file is None:
+                exc.location = ErrorLocation(file=raw.origin, line=exc.location.line, field=exc.location.field,
+                                             record=exc.location.record)
+            reject(exc)
+            return accepted, rejections
+        except ValidationError as exc:
+            reject(ContractError.from_validation(exc, location=ErrorLocation(file=raw.origin)))
+            return accepted, rejections
+        except Exception as exc:  # a connector bug must not lose the message nor stop the hub
+            log.error("connector_decode_crashed", connector=connector.name, error_type=type(exc).__name__)
+            reject(RejectError(f"connector {connector.name!r} failed to decode: {type(exc).__name__}: {exc}",
+                               location=ErrorLocation(file=raw.origin)))
+            return accepted, rejections
+        for index, item in enumerate(items):
+            if isinstance(item, RecordReject):
+                # keep the whole message: retrying it re-journals only this record, the others being duplicates
+                reject(item.error, raw.body, item.line)
+                continue
+            checked = self._check(connector, item, ErrorLocation(file=raw.origin, record=index))
+            if isinstance(checked, RejectError):
+                reject(checked, raw.body, None, getattr(item, "type", None))
+            else:
+                accepted.append(checked)
+        return accepted, rejections
+
+    def submit_decode(self, connector: Connector, raw: RawMessage) -> Future:
+        """``decode`` in the connector's own pool of decoding threads, for callers that bound how long they wait
+        (the inbox scanner, the HTTP gateway): a hung connector only ever holds its own threads."""
+        with self._pools_lock:
+            pool = self._pools.get(connector.name)
+            if pool is None:
+                pool = self._pools[connector.name] = ThreadPoolExecutor(
+                    DECODE_THREADS_PER_CONNECTOR, thread_name_prefix=f"decode-{connector.name}")
+        return pool.submit(self.decode, connector, raw)
+
+    def decode_timed_out(self, connector: Connector, raw: RawMessage,
+                         timeout: float) -> tuple[list[Envelope[Any]], list[Rejection]]:
+        """The outcome of a message whose decoding outlasted ``timeout``: rejected and kept under the connector's
+        name. The connector's pool is replaced, its stuck thread left to finish on its own."""
+        with self._pools_lock:
+            pool = self._pools.pop(connector.name, None)
+        if pool is not None:
+            pool.shutdown(wait=False)   # decodes already queued there still run; new ones go to a fresh pool
+        log.error("connector_decode_timed_out", connector=connector.name, timeout=timeout)
+        error = RejectError(f"connector {connector.name!r} did not decode the message within {timeout:g}s",
+                            location=ErrorLocation(file=raw.origin))
+        return [], [Rejection(connector.name, raw.origin, error, raw.body)]
+
+    def decode_checked(self, connector: Connector, item: Any, origin: str,
+                       line: int | None) -> tuple[Envelope[Any] | None, RejectError | None]:
+        """The contract and authorisation checks for one envelope a connector built (bulk imports)."""
+        checked = self._check(connector, item, ErrorLocation(file=origin, line=line))
+        return (None, checked) if isinstance(checked, RejectError) else (checked, None)
+
+    def _check(self, connector: Connector, item: Any, loc: ErrorLocation) -> Envelope[Any] | RejectError:
+        if not isinstance(item, Envelope):
+            return RejectError(f"connector {connector.name!r} produced {type(item).__name__}, not an Envelope",
+                               location=loc)
+        try:
+            model = REGISTRY.model_for(item.type)
+        except ValueError as exc:
+            return ContractError(str(exc), location=ErrorLocation(file=loc.file, line=loc.line, record=loc.record,
+                                                                  field="type"))
+        if not isinstance(item.data, model):
+            try:   # a connector that built a loose envelope: validate it against the registered contract
+                item = REGISTRY.parse(item.model_dump(mode="json"))
+            except ValidationError as exc:
+                return ContractError.from_validation(exc, location=loc)
+        if not self.policy.may_emit(connector, item):
+            return AccessDenied(f"connector {connector.name!r} may not emit {item.type!r} "
+                                f"(it declares emits={list(connector.emits)})", location=loc)
+        return item
+
+    def commit(self, events: Sequence[Envelope[Any]], rejections: Sequence[Rejection],
+               snapshots_seen: Sequence[tuple[str, str, str]] = ()) -> IngestReport:
+        """Journal accepted events and keep rejections; after this returns, the input may be acknowledged."""
+        report = IngestReport()
+        result: AppendResult = self.journal.append(events, snapshots_seen)
+        failpoint("after_journal")
+        report.journaled = len(result.inserted)
+        report.duplicates = len(result.duplicates)
+        report.event_ids = [e.id for _, e in result.inserted]
+        if rejections:
+            report.dead_letter_ids = self.journal.add_inbound_dead_letters([r.as_row() for r in rejections])
+            report.rejected = len(rejections)
+            for r in rejections:
+                metrics.DEAD_LETTERS.labels(direction="inbound", connector=r.connector).inc()
+                log.warning("inbound_rejected", connector=r.connector, origin=r.origin, reason=r.error.reason,
+                            line=r.line or r.error.location.line, field=r.error.location.field)
+        for _, e in result.inserted:
+            metrics.EVENTS_IN.labels(connector=e.source, type=e.type).inc()
+            log.info("event_journaled", event_id=e.id, type=e.type, connector=e.source)
+        if result.inserted:
+            self.on_journaled()
+        return report
+
+    def ingest(self, connector: Connector, messages: Iterable[RawMessage],
+               timeout: float | None = None) -> IngestReport:
+        """Decode and journal several messages as one batch (group commit)."""
+        events: list[Envelope[Any]] = []
+        rejections: list[Rejection] = []
+        for raw in messages:
+            accepted, rejected = self.decode(connector, raw, timeout)
+            events += accepted
+            rejections += rejected
+        return self.commit(events, rejections)

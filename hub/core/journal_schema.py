@@ -1,0 +1,115 @@
+"""The journal's tables (SQLAlchemy Core). One schema for SQLite (embedded) and PostgreSQL (at scale).
+
+* ``events`` — the append-only, legally required history of every demand: one row per canonical event, unique on
+  the event id and on (source, source message id) so that a redelivered message is absorbed.
+* ``outbox`` — events journaled but not yet confirmed published on the bus; written in the same transaction as the
+  event, deleted once the broker confirmed. A crash between journal and publish leaves the row, and the relay
+  republishes it on restart.
+* ``deliveries`` — one row per (subscriber, event): the durable state of each partner's delivery (pending,
+  delivering, retrying, delivered, dead, discarded, denied). It is what makes a redelivered bus message harmless
+  and what an operator reads to know where an event is. ``attempts`` counts claims (a worker that dies while
+  delivering has used an attempt: that is how a message that kills its consumer ends in the dead letters).
+  ``next_attempt_at`` of a pending or retrying row says when it needs a bus message again (re-dispatch after a
+  crash, an operator retry, a replay, a due retry); NULL means a message is already on its way.
+* ``dead_letters`` — inbound messages or records that could not be accepted, kept with the raw bytes and the reason
+  (file, line, field path), and outbound deliveries that exhausted their retries.
+* ``snapshots`` — for bulk imports: the fingerprint of the last imported version of each record, so that a
+  re-import knows what is unchanged.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger, Column, DateTime, Index, Integer, LargeBinary, MetaData, String, Table, Text, UniqueConstraint,
+)
+
+__all__ = ["metadata", "events", "outbox", "deliveries", "dead_letters", "snapshots", "DeliveryStatus"]
+
+metadata = MetaData()
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL wants a BIGINT identity for a journal this size.
+SeqType = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class DeliveryStatus:
+    PENDING = "pending"          # waiting for its turn (next_attempt_at set: needs dispatching)
+    DELIVERING = "delivering"    # claimed by a worker (lease in claimed_at)
+    RETRYING = "retrying"        # failed transiently; next_attempt_at says when (NULL: due, re-dispatched)
+    DELIVERED = "delivered"
+    DEAD = "dead"                # retries exhausted or permanent failure; in dead_letters
+    DISCARDED = "discarded"      # an operator gave up on it
+    DENIED = "denied"            # the access policy forbids this partner to see it
+
+    #: States after which later events of the same demand may go.
+    SETTLED = (DELIVERED, DISCARDED, DENIED)
+    #: States an operator watches (queue depth, stuck work); the settled ones only grow.
+    OPEN = (PENDING, DELIVERING, RETRYING, DEAD)
+    ALL = (PENDING, DELIVERING, RETRYING, DELIVERED, DEAD, DISCARDED, DENIED)
+
+
+events = Table(
+    "events", metadata,
+    Column("seq", SeqType, primary_key=True, autoincrement=True),
+    Column("id", String(128), nullable=False, unique=True),
+    Column("type", String(100), nullable=False),
+    Column("source", String(200), nullable=False),
+    Column("source_message_id", String(300)),
+    Column("subject", String(32)),
+    Column("entity_siren", String(9), nullable=False),
+    Column("entity_nom", String(200), nullable=False),
+    Column("time", DateTime(timezone=True), nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("body", Text, nullable=False),
+    UniqueConstraint("source", "source_message_id", name="uq_events_source_message"),
+    Index("ix_events_subject", "subject", "seq"),
+    Index("ix_events_time", "recorded_at"),
+)
+
+outbox = Table(
+    "outbox", metadata,
+    Column("seq", SeqType, primary_key=True, autoincrement=False),
+)
+
+deliveries = Table(
+    "deliveries", metadata,
+    Column("subscriber", String(64), primary_key=True),
+    Column("seq", SeqType, primary_key=True, autoincrement=False),
+    Column("subject", String(32)),
+    Column("status", String(12), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", DateTime(timezone=True)),
+    Column("claimed_at", DateTime(timezone=True)),
+    Column("last_error", Text),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index("ix_deliveries_state", "subscriber", "status", "seq"),
+    Index("ix_deliveries_subject", "subscriber", "subject", "seq"),
+    Index("ix_deliveries_due", "subscriber", "next_attempt_at"),
+)
+
+dead_letters = Table(
+    "dead_letters", metadata,
+    Column("id", SeqType, primary_key=True, autoincrement=True),
+    Column("direction", String(8), nullable=False),       # inbound | outbound
+    Column("connector", String(64), nullable=False),
+    Column("event_type", String(100)),
+    Column("event_seq", BigInteger),                      # outbound: the journaled event
+    Column("origin", String(500)),                        # inbound: file name / URL
+    Column("line", Integer),
+    Column("field", String(300)),
+    Column("reason", Text, nullable=False),
+    Column("problems", Text),                             # JSON list of every problem found
+    Column("payload", LargeBinary),                       # inbound: the raw bytes, to fix and replay
+    Column("attempts", Text),                             # outbound: JSON list of every attempt's error
+    Column("status", String(12), nullable=False),         # open | retried | discarded
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index("ix_dead_letters_status", "status", "connector", "created_at"),
+)
+
+snapshots = Table(
+    "snapshots", metadata,
+    Column("source", String(64), primary_key=True),
+    Column("key", String(64), primary_key=True),
+    Column("fingerprint", String(80), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)

@@ -1,0 +1,271 @@
+"""The hub: wires plugins, journal, bus, ingest and delivery together, and runs them.
+
+``Hub.run_once()`` processes what is waiting (inboxes, outbox, due deliveries) and returns; ``Hub.run()`` does the
+same continuously in threads — one relay, one delivery worker per subscribing connector, the inbox scanner in the
+calling thread — until its stop event is set, then finishes the delivery in hand, gives the rest of its batch back
+to the journal, and closes.
+
+Embedded (in-process transport) a hub is the only process delivering from its journal: it holds an exclusive lock
+on ``HOME/relais.lock`` while it runs, which is what lets a restart take back at once the claims a killed
+predecessor left. On RabbitMQ any number of hub processes share the work; a dead one's claims are taken back when
+their lease (``lease`` seconds) runs out.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import structlog
+from pydantic import ValidationError
+
+from hub.core import metrics
+from hub.core.bus import Bus
+from hub.core.connector import Connector, ConnectorContext
+from hub.core.delivery import DeliveryWorker
+from hub.core.errors import ConfigurationError
+from hub.core.inbox import InboxScanner
+from hub.core.ingest import IngestReport, Ingestor
+from hub.core.journal import Journal
+from hub.core.journal_schema import DeliveryStatus
+from hub.core.outbox import OutboxRelay
+from hub.core.plugins import PluginFailure, PluginHost
+from hub.core.routing import AccessPolicy, Router
+from hub.settings import HubSettings
+
+__all__ = ["Hub", "RunSummary", "EXAMPLES_INBOX"]
+
+log = structlog.get_logger(__name__)
+
+EXAMPLES_INBOX = Path(__file__).resolve().parents[2] / "examples" / "inbox"
+
+
+@dataclass
+class RunSummary:
+    ingested: dict[str, IngestReport] = field(default_factory=dict)
+    published: int = 0
+    delivered: dict[str, int] = field(default_factory=dict)
+    failed: dict[str, int] = field(default_factory=dict)
+
+
+class Hub:
+    def __init__(self, settings: HubSettings, host: PluginHost | None = None):
+        self.settings = settings
+        self.host = host or PluginHost.load()
+        self.failures: list[PluginFailure] = self.host.failures
+        self.home = settings.home
+        fresh = not self.home.exists()
+        self.home.mkdir(parents=True, exist_ok=True)
+        self.connectors: dict[str, Connector] = self._configure_connectors()
+        if fresh and settings.seed_examples:
+            self._seed_examples()
+        self.policy = AccessPolicy()
+        self.journal = Journal(settings.journal, router=Router(self.connectors, self.policy))
+        self.bus = Bus(settings.broker, namespace=settings.namespace)
+        self.relay = OutboxRelay(self.journal, self.bus, settings.batch_size)
+        self.ingestor = Ingestor(self.journal, self.policy, on_journaled=self.relay.wakeup.set)
+        self.inbox = InboxScanner(self.ingestor, {n: c for n, c in self.connectors.items()
+                                                  if c.context.inbox is not None},
+                                  settle=0.0)
+        self.workers: dict[str, DeliveryWorker] = {}
+        self._declared = False
+        self._lock_fd: int | None = None
+        metrics.register_depth_collector(self._depths, self.journal.outbox_size)
+
+    def _depths(self) -> dict[tuple[str, str], int]:
+        return self.journal.delivery_counts(statuses=DeliveryStatus.OPEN)
+
+    # --- setup ------------------------------------------------------------------------------------------------
+    def _configure_connectors(self) -> dict[str, Connector]:
+        configured: dict[str, Connector] = {}
+        for name, (plugin, cls) in sorted(self.host.connector_classes().items()):
+            section = self.settings.connectors.get(name, {})
+            try:
+                conn_settings = cls.settings_model.model_validate(section)
+            except ValidationError as exc:
+                problems = "; ".join(f"connectors.{name}.{'.'.join(map(str, e['loc']))}: {e['msg']}"
+                                     for e in exc.errors(include_input=False))
+                self.failures.append(PluginFailure(plugin, "settings", problems))
+                log.error("connector_misconfigured", connector=name, plugin=plugin, error=problems)
+                continue
+            if not conn_settings.enabled:
+                continue
+            context = ConnectorContext(name=name, home=self.home,
+                                       inbox=(conn_settings.inbox or self.home / "inbox" / name).resolve(),
+                                       outbox=(conn_settings.outbox or self.home / "outbox" / name).resolve())
+            try:
+                configured[name] = cls(conn_settings, context)
+            except Exception as exc:  # one broken connector must not take the hub down
+                self.failures.append(PluginFailure(plugin, "init", f"{type(exc).__name__}: {exc}"))
+                log.error("connector_failed_to_start", connector=name, plugin=plugin, error=str(exc))
+        return configured
+
+    def _seed_examples(self) -> None:
+        """A first start with no configuration processes the examples shipped with the repository."""
+        if not EXAMPLES_INBOX.is_dir():
+            return
+        for source_dir in sorted(p for p in EXAMPLES_INBOX.iterdir() if p.is_dir()):
+            connector = self.connectors.get(source_dir.name)
+            if connector is None:
+                continue
+            connector.context.inbox.mkdir(parents=True, exist_ok=True)
+            for f in sorted(source_dir.iterdir()):
+                if f.is_file():
+                    shutil.copy2(f, connector.context.inbox / f.name)
+            log.info("examples_seeded", connector=source_dir.name, inbox=str(connector.context.inbox))
+
+    @property
+    def subscriptions(self) -> dict[str, tuple[str, ...]]:
+        return {n: c.subscriptions for n, c in self.connectors.items() if c.subscriptions}
+
+    def connector(self, name: str) -> Connector:
+        try:
+            return self.connectors[name]
+        except KeyError:
+            raise ConfigurationError(f"no connector named {name!r}; loaded: {', '.join(self.connectors) or 'none'}"
+                                     " (see `relais plugins`)") from None
+
+    def _lock_home(self) -> None:
+        """Embedded: refuse to run two delivering hubs on one journal (both would take back each other's claims)."""
+        path = self.home / "relais.lock"
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
+            os.close(fd)
+            raise ConfigurationError(
+                f"another hub (pid {holder}) is running on {self.home} with the in-process transport; stop it, or "
+                "run several hubs on RabbitMQ + PostgreSQL (broker_url, journal_url)") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        self._lock_fd = fd
+
+    def start(self) -> None:
+        """Declare the bus topology and create the delivery workers (idempotent)."""
+        if self._declared:
+            return
+        if not self.bus.is_amqp:
+            self._lock_home()
+        for d in (self.home / "inbox", self.home / "outbox"):
+            d.mkdir(parents=True, exist_ok=True)
+        for c in self.connectors.values():
+            c.context.inbox.mkdir(parents=True, exist_ok=True)
+        self.bus.declare(self.subscriptions)
+        s = self.settings
+        for name in self.subscriptions:
+            self.workers[name] = DeliveryWorker(
+                self.connectors[name], self.journal, self.bus, self.policy, retry=s.retry,
+                batch_size=s.batch_size, batch_wait=s.batch_wait, timeout=s.delivery_timeout, lease=s.lease,
+                stale_dispatch=s.stale_dispatch)
+        self._declared = True
+        self.host.startup(self)
+
+    def recover(self) -> int:
+        """After a start: on the in-process transport nothing survived the last process, so every open delivery is
+        flagged for dispatch and the claims of the killed predecessor are taken back now (the home lock proves it
+        is gone). On RabbitMQ the queues kept their messages; the periodic sweep handles expired claims."""
+        if self.bus.is_amqp:
+            return 0
+        for name in self.workers:
+            self.journal.flag_undispatched(name)
+        return sum(w.sweep(lease=0) for w in self.workers.values())
+
+    def rescue_poison(self) -> int:
+        """RabbitMQ: messages the broker dead-lettered after too many deliveries go back through the journal,
+        which alone decides (by its attempt count) when a delivery is dead."""
+        by_subscriber: dict[str, list[int]] = {}
+        for subscriber, seq in self.bus.take_poison():
+            by_subscriber.setdefault(subscriber, []).append(seq)
+        for subscriber, seqs in by_subscriber.items():
+            n = self.journal.flag_for_dispatch(subscriber, seqs)
+            log.warning("poison_messages_rescued", connector=subscriber, count=len(seqs), reopened=n)
+        return sum(len(v) for v in by_subscriber.values())
+
+    # --- running ----------------------------------------------------------------------------------------------
+    def run_once(self, max_seconds: float = 600.0) -> RunSummary:
+        """Process everything that is waiting now, then return."""
+        self.start()
+        summary = RunSummary()
+        summary.ingested = self.inbox.scan()
+        self.recover()
+        deadline = time.monotonic() + max_seconds
+        wait = self.settings.batch_wait if self.bus.is_amqp else 0.0
+        swept = False
+        while time.monotonic() < deadline:
+            progress = self.relay.publish_pending()
+            summary.published += progress
+            for name, worker in self.workers.items():
+                step = worker.step(wait=wait)
+                summary.delivered[name] = summary.delivered.get(name, 0) + step.delivered
+                summary.failed[name] = summary.failed.get(name, 0) + step.failed
+                progress += step.delivered + step.failed
+            if progress:
+                swept = False
+                continue
+            if swept:
+                break
+            # queues drained: dispatch what only the journal knows about (due retries, freed successors), once
+            swept = True
+            for worker in self.workers.values():
+                worker.sweep()
+        return summary
+
+    def run(self, stop: threading.Event) -> None:
+        """Run until ``stop`` is set: relay and delivery workers in threads, inbox scanning here."""
+        self.start()
+        self.recover()
+        threads = [threading.Thread(target=self.relay.run, args=(stop,), name="relay", daemon=True)]
+        threads += [threading.Thread(target=w.run, args=(stop,), name=f"worker-{n}", daemon=True)
+                    for n, w in self.workers.items()]
+        for t in threads:
+            t.start()
+        log.info("hub_started", connectors=sorted(self.connectors), broker=self.bus.topology.namespace,
+                 embedded=not self.bus.is_amqp, pid=os.getpid())
+        last_rescue = 0.0
+        try:
+            while not stop.is_set():
+                try:
+                    self.inbox.scan()
+                except Exception as exc:  # e.g. journal unreachable: files stay in the inbox, try again
+                    log.exception("inbox_scan_failed", error_type=type(exc).__name__)
+                if self.bus.is_amqp and time.monotonic() - last_rescue >= self.settings.stale_dispatch:
+                    last_rescue = time.monotonic()   # a rare path: at the cadence of the stale sweep
+                    try:
+                        self.rescue_poison()
+                    except Exception as exc:  # broker or journal away: the messages wait in the poison queue
+                        log.warning("poison_rescue_failed", error_type=type(exc).__name__, error=str(exc))
+                stop.wait(self.settings.poll_interval)
+        finally:
+            stop.set()
+            self.relay.wakeup.set()
+            for t in threads:
+                t.join(timeout=self.settings.delivery_timeout + 5)
+            log.info("hub_stopped")
+
+    def close(self) -> None:
+        self.host.shutdown(self)
+        for w in self.workers.values():
+            w.close()
+        self.relay.close()
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)   # releases the home lock
+            self._lock_fd = None
+        for c in self.connectors.values():
+            try:
+                c.close()
+            except Exception as exc:  # closing must go on for the others
+                log.warning("connector_close_failed", connector=c.name, error=str(exc))
+        self.journal.close()
+
+    def __enter__(self) -> "Hub":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()

@@ -1,0 +1,28 @@
+"""The partner HTTP gateway: partners who push (bailleurs, SIAO, COMED, a commune's tool) POST their messages here.
+
+::
+
+    POST /v1/inbound/{connector}   the body is one message in that connector's format
+        202  journaled: every event of the message is durably in the journal (or was already: a resend is harmless)
+        400  rejected, wholly or partly: the problems (with field paths) are in the answer and the message is kept in
+             the dead-letter store (``relais dead list``); events of the message not listed there were journaled
+        401  no API key, or not one of ``connectors.<name>.api_keys``
+        404  no such connector, or it takes no inbound messages
+        413  over ``connectors.<name>.max_message_bytes``; nothing is kept (the partner still has the message)
+        503  the journal is unreachable: nothing was acknowledged, send it again later (``Retry-After``)
+    GET  /healthz                  200 when the journal answers, 503 otherwise
+    /v1/plugins/{plugin}/...       the routers plugins register (``relais_register_routes``)
+
+Why a 202 means something: it is sent only after the journal transaction holding the message's events (and the
+dead-letter rows of its rejected parts) has committed — ARCHITECTURE.md, invariant 1. Requests arriving together
+share that transaction: one committer thread takes every decoded message waiting, commits them as one batch and then
+answers each request (group commit, invariant 7), without a timer, so a lone request waits for one commit and a
+burst for a handful. Decoding runs before, in a small thread pool per connector with a time limit: a connector that
+hangs holds up only its own partner, and the message it hung on is dead-lettered under its name.
+"""
+
+from hub.gateway.app import create_app
+from hub.gateway.auth import API_KEY_HEADER, require_api_key
+from hub.gateway.server import GatewayServer
+
+__all__ = ["create_app", "require_api_key", "GatewayServer", "API_KEY_HEADER"]

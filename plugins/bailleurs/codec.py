@@ -1,0 +1,70 @@
+"""The bailleurs' JSON format for CAL decisions (documented in this plugin's README) → canonical events.
+
+One file carries one landlord's decisions of one or more commissions. Each decision is checked on its own: a bad
+one is rejected with its path (``decisions[3].rang``) while the others are journaled.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import datetime
+from zoneinfo import ZoneInfo
+from typing import Any
+
+from pydantic import ValidationError
+
+from contracts import REGISTRY, DecisionCal, Envelope, LegalEntity
+from hub import ContractError, DecodeError, ErrorLocation, RawMessage, RecordReject
+
+__all__ = ["FORMAT", "decode_decisions"]
+
+FORMAT = "relais.bailleurs.decisions_cal/1"
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def decode_decisions(raw: RawMessage, source: str) -> Iterator[Envelope[Any] | RecordReject]:
+    try:
+        doc = json.loads(raw.body)
+    except UnicodeDecodeError as exc:
+        raise DecodeError(f"not UTF-8 text ({exc.reason} at byte {exc.start}); save the file as UTF-8",
+                          location=ErrorLocation(file=raw.origin)) from None
+    except json.JSONDecodeError as exc:
+        raise DecodeError(f"invalid JSON: {exc.msg} (column {exc.colno}); fix the syntax and resend",
+                          location=ErrorLocation(file=raw.origin, line=exc.lineno)) from None
+    if not isinstance(doc, dict):
+        raise DecodeError("the document must be a JSON object with 'format', 'bailleur' and 'decisions'",
+                          location=ErrorLocation(file=raw.origin, field="$"))
+    if doc.get("format") != FORMAT:
+        raise DecodeError(f"format: expected {FORMAT!r}, got {doc.get('format')!r}",
+                          location=ErrorLocation(file=raw.origin, field="format"))
+    try:
+        bailleur = LegalEntity.model_validate(doc.get("bailleur"))
+    except ValidationError as exc:
+        raise ContractError.from_validation(exc, location=ErrorLocation(file=raw.origin), prefix="bailleur") from None
+    decisions = doc.get("decisions")
+    if not isinstance(decisions, list) or not decisions:
+        raise DecodeError("decisions: expected a non-empty list of decisions",
+                          location=ErrorLocation(file=raw.origin, field="decisions"))
+    for index, item in enumerate(decisions):
+        path = f"decisions[{index}]"
+        try:
+            if not isinstance(item, dict):
+                raise DecodeError(f"{path}: expected an object", location=ErrorLocation(file=raw.origin, field=path))
+            fields = dict(item)
+            decision_id = fields.pop("id", None)
+            if not isinstance(decision_id, str) or not decision_id:
+                raise DecodeError(f"{path}.id: required, the landlord's identifier of this decision",
+                                  location=ErrorLocation(file=raw.origin, field=f"{path}.id", record=index))
+            data = DecisionCal.model_validate(fields)
+            # the fact happened at the commission, not when the file reached us
+            occurred = datetime.combine(data.date_commission, datetime.min.time(), tzinfo=PARIS)
+            yield REGISTRY.build(data, source=source, entity=bailleur, time=occurred,
+                                 sourcemessageid=f"{bailleur.siren}:{decision_id}",
+                                 correlationid=doc.get("correlation_id"))
+        except ValidationError as exc:
+            yield RecordReject(ContractError.from_validation(
+                exc, location=ErrorLocation(file=raw.origin, record=index), prefix=path),
+                raw=json.dumps(item, ensure_ascii=False).encode())
+        except DecodeError as exc:
+            yield RecordReject(exc, raw=json.dumps(item, ensure_ascii=False).encode())

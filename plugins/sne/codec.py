@@ -1,0 +1,169 @@
+"""``interfaceNuu`` documents, both ways: one inbound document → envelopes (or per-record rejections), one event →
+one outbound document.
+
+Decoding, in order: hardened parse (:mod:`hub.xml_safe`: no DTD, no entity, size limit) with the root checked
+(name, namespace) → XSD validation of the whole document → each record decoded and validated against its contract.
+A problem inside one record rejects that record only (:class:`~hub.RecordReject`, with its line and bytes); a
+problem outside any record (header, root, unknown top-level element) rejects the whole document
+(:class:`~hub.DecodeError`). Every error carries the file, the line and a field path.
+
+Encoding writes a document holding one record, valid against the same XSD (checked before it leaves), with the
+event's time as ``dateFichier`` so that rendering the same event twice gives the same bytes (idempotent delivery).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from lxml import etree
+from pydantic import ValidationError
+
+from contracts import REGISTRY, Envelope, EventData, LegalEntity
+from hub import ContractError, DecodeError, ErrorLocation, RawMessage, RecordReject, RejectError
+from hub.xml_safe import DEFAULT_LIMITS, XmlLimits, element_path, local_name, parse, schema_error, split_by_record
+from plugins.sne.messages import RECORD_TAGS, DecodedMessage, decode_record, write_record
+from plugins.sne.schema import DEFAULT_VERSION, NS, PREFIX, interface_schema, q
+from plugins.sne.soap import anomalies_of
+from plugins.sne.xmlutil import MappingError
+
+__all__ = ["decode_document", "encode_event", "new_document", "envelope_for", "validated_payload", "fact_time",
+           "entity_from_header", "resolve_entity", "SOURCE"]
+
+#: The envelope's ``source`` for events this connector puts on the hub.
+SOURCE = "sne"
+SCHEMA_NAME = "interfaceNuu.xsd"
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def fact_time(day: date | None, fallback: datetime) -> datetime:
+    """The envelope time of a fact known by its day: midnight, Paris time (where the SNE's dates are given)."""
+    if day is None:
+        return fallback
+    return datetime.combine(day, time(0), tzinfo=PARIS)
+
+
+def entity_from_header(root: etree._Element, origin: str) -> LegalEntity | None:
+    """The ``entete/emetteur`` legal entity, if the document names one."""
+    emetteur = root.find(f"{q('entete')}/{q('emetteur')}")
+    if emetteur is None:
+        return None
+    try:
+        return LegalEntity(siren=emetteur.findtext(q("siren")), nom=emetteur.findtext(q("raisonSociale")))
+    except ValidationError as exc:
+        raise ContractError.from_validation(
+            exc, location=ErrorLocation(file=origin, line=emetteur.sourceline), prefix="entete.emetteur") from None
+
+
+def header_time(root: etree._Element) -> datetime | None:
+    value = root.findtext(f"{q('entete')}/{q('dateFichier')}")
+    return datetime.fromisoformat(value) if value else None
+
+
+def validated_payload(decoded: DecodedMessage, location: ErrorLocation) -> EventData:
+    """Validate a decoded record against its contract; a violation is a :class:`ContractError` whose field path
+    is the payload's (``data.demande.demandeur.date_naissance``), without the offending personal value."""
+    try:
+        return decoded.model.model_validate(decoded.payload)
+    except ValidationError as exc:
+        raise ContractError.from_validation(exc, location=location, prefix="data") from None
+
+
+def envelope_for(payload: EventData, *, entity: LegalEntity, when: datetime, sourcemessageid: str) -> Envelope[Any]:
+    return REGISTRY.build(payload, source=SOURCE, entity=entity, time=when, sourcemessageid=sourcemessageid)
+
+
+def resolve_entity(named: dict[str, Any] | None, default: LegalEntity | None,
+                   location: ErrorLocation) -> LegalEntity:
+    """The legal entity answerable for a record: the one the record names (``named``: desk, landlord), else the
+    document's sender, else the connector's configured entity. The law requires one on every change."""
+    if named is not None:
+        try:
+            return LegalEntity.model_validate(named)
+        except ValidationError as exc:
+            raise ContractError.from_validation(exc, location=location, prefix="entity") from None
+    if default is None:
+        raise DecodeError("no legal entity for this record: the document names no emetteur, the record no desk "
+                          "or landlord, and the connector's `entity` setting is unset", location=location)
+    return default
+
+
+def decode_document(raw: RawMessage, *, default_entity: LegalEntity | None,
+                    limits: XmlLimits = DEFAULT_LIMITS) -> Iterator[Envelope[Any] | RecordReject]:
+    """Decode one ``interfaceNuu`` document (see the module docstring)."""
+    origin = raw.origin
+    root = parse(raw.body, origin=origin, limits=limits, expected_root=q("interfaceNuu"))
+    problems = interface_schema().problems(root)
+    outside, inside = split_by_record(root, problems, RECORD_TAGS)
+    if outside:
+        raise schema_error(outside, origin=origin, schema=SCHEMA_NAME)
+    anomalies = anomalies_of(root.find(q("listeAnomalie"))) if root.find(q("listeAnomalie")) is not None else []
+    if anomalies and not any(child.tag in RECORD_TAGS for child in root):
+        raise RejectError(f"the document is an SNE anomaly report ({len(anomalies)} anomalies), not events: "
+                          + "; ".join(f"{a.code}: {a.libelle}" for a in anomalies[:5]),
+                          location=ErrorLocation(file=origin, field="interfaceNuu/listeAnomalie"),
+                          problems=[a.as_problem(origin) for a in anomalies])
+    default = entity_from_header(root, origin) or default_entity
+    received = header_time(root) or raw.received_at
+    index = 0
+    for position, child in enumerate(root):
+        if child.tag not in RECORD_TAGS:
+            continue
+        index += 1
+        location = ErrorLocation(file=origin, line=child.sourceline, record=index)
+        try:
+            if position in inside:
+                raise schema_error(inside[position], origin=origin, schema=SCHEMA_NAME, record=index)
+            yield _decode_one(child, location, default, received, f"{raw.message_id}#{index}")
+        except RejectError as exc:
+            yield RecordReject(error=exc, line=child.sourceline, raw=etree.tostring(child))
+
+
+def _decode_one(child: etree._Element, location: ErrorLocation, default: LegalEntity | None, received: datetime,
+                sourcemessageid: str) -> Envelope[Any]:
+    try:
+        decoded = decode_record(child)
+    except MappingError as exc:
+        raise DecodeError(exc.reason, location=ErrorLocation(
+            file=location.file, line=exc.element.sourceline, record=location.record,
+            field=element_path(exc.element))) from None
+    payload = validated_payload(decoded, location)
+    entity = resolve_entity(decoded.entity, default, location)
+    return envelope_for(payload, entity=entity, when=fact_time(decoded.fact_date, received),
+                        sourcemessageid=sourcemessageid)
+
+
+def new_document(when: datetime, emetteur: LegalEntity | None, version: str = DEFAULT_VERSION) -> etree._Element:
+    """An empty ``interfaceNuu`` with its header; records are appended to it."""
+    root = etree.Element(q("interfaceNuu"), nsmap={PREFIX: NS}, versionInterface=version)
+    entete = etree.SubElement(root, q("entete"))
+    etree.SubElement(entete, q("dateFichier")).text = when.isoformat(timespec="milliseconds")
+    if emetteur is not None:
+        element = etree.SubElement(entete, q("emetteur"))
+        etree.SubElement(element, q("siren")).text = emetteur.siren
+        etree.SubElement(element, q("raisonSociale")).text = emetteur.nom
+    return root
+
+
+def encode_event(event: Envelope[Any], *, version: str = DEFAULT_VERSION) -> bytes:
+    """The ``interfaceNuu`` document for one event. Raises :class:`RejectError` when the SNE format cannot carry
+    it, or (a bug of ours) when the result would not validate against the XSD."""
+    root = new_document(event.time, event.entity, version)
+    write_record(root, event)
+    problems = interface_schema().problems(root)
+    if problems:
+        first = problems[0]
+        raise RejectError(f"{event.type} rendered for the SNE does not validate: {first.field}: {first.message}",
+                          location=ErrorLocation(file=f"{event.id}.xml", field=first.field))
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+def describe(root: etree._Element) -> str:
+    """One line about a document, for logs: counts by record kind, never content."""
+    counts: dict[str, int] = {}
+    for child in root:
+        if isinstance(child.tag, str):
+            counts[local_name(child)] = counts.get(local_name(child), 0) + 1
+    return ", ".join(f"{name}={count}" for name, count in sorted(counts.items()))

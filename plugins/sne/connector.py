@@ -1,0 +1,127 @@
+"""The SNE connector: the national registration system (système national d'enregistrement) on the hub.
+
+Inbound: ``interfaceNuu`` documents dropped in its inbox (or fetched from the SNE's web services with
+:meth:`SneConnector.pull_into_inbox`) become registrations, modifications, renewals, radiations, attribution reports
+and DALO decisions; a department's extraction is imported in bulk with :meth:`SneConnector.iter_bulk`.
+
+Outbound: what the SNE must receive (the fichier partagé's daily transmission of demands, landlords' radiations and
+attribution reports, COMED decisions) is rendered as ``interfaceNuu`` documents and written to the outbox, or sent
+to the SNE's SOAP endpoint when ``endpoint`` is configured (``declarationNouveauDalo`` for DALO decisions,
+``demandeLogement`` for everything else). Events that came from the SNE itself are not sent back to it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import structlog
+
+from contracts import Envelope
+from hub import (
+    BulkRecord,
+    Connector,
+    ConnectorContext,
+    OutboundMessage,
+    PartnerRole,
+    RawMessage,
+    RecordReject,
+    write_atomically,
+)
+from hub.xml_safe import XmlLimits, parse
+from plugins.sne.bulk import iter_bulk
+from plugins.sne.codec import SOURCE, decode_document, encode_event
+from plugins.sne.messages import ENCODABLE_TYPES
+from plugins.sne.schema import q
+from plugins.sne.settings import SneSettings
+from plugins.sne.soap import SneSoapClient
+
+__all__ = ["SneConnector"]
+
+log = structlog.get_logger(__name__)
+
+#: Routing patterns of the event types the SNE format carries, in both directions.
+_PATTERNS = tuple(t.rsplit(".", 1)[0] + ".*" for t in ENCODABLE_TYPES)
+
+
+class SneConnector(Connector):
+    name = "sne"
+    version = "1.0.0"
+    role = PartnerRole.SNE
+    subscriptions = _PATTERNS
+    emits = _PATTERNS
+    settings_model = SneSettings
+    file_suffixes = (".xml", ".XML")
+
+    settings: SneSettings
+
+    def __init__(self, settings: SneSettings, context: ConnectorContext):
+        super().__init__(settings, context)
+        self._client: SneSoapClient | None = None
+
+    # inbound -------------------------------------------------------------------------------------------------
+    def decode(self, raw: RawMessage) -> Iterable[Envelope[Any] | RecordReject]:
+        limits = XmlLimits(max_bytes=self.settings.max_message_bytes)
+        return decode_document(raw, default_entity=self.settings.entity, limits=limits)
+
+    def iter_bulk(self, path: Path) -> Iterator[BulkRecord | RecordReject]:
+        return iter_bulk(Path(path), default_entity=self.settings.entity)
+
+    # outbound ------------------------------------------------------------------------------------------------
+    def encode(self, event: Envelope[Any]) -> OutboundMessage:
+        body = encode_event(event, version=self.settings.version_interface)
+        return OutboundMessage(body=body, filename=f"{event.id}.xml", content_type="application/xml")
+
+    def deliver(self, event: Envelope[Any], message: OutboundMessage) -> None:
+        if event.source == SOURCE:
+            # the SNE is where this event came from: sending it back would echo it
+            log.info("delivery_skipped_echo", event_id=event.id, event_type=event.type)
+            return
+        if self.settings.endpoint is None:
+            super().deliver(event, message)
+            return
+        document = parse(message.body, origin=message.filename, expected_root=q("interfaceNuu"))
+        client = self.client()
+        if event.type.startswith("decision_dalo."):
+            client.declarer_nouveau_dalo(document)
+        else:
+            client.transmettre(document)
+        log.info("delivered_to_sne", event_id=event.id, event_type=event.type)
+
+    # pulling from the SNE's web services ---------------------------------------------------------------------
+    def client(self) -> SneSoapClient:
+        """The SOAP client, created on first use (a connector without endpoint never opens one)."""
+        if self.settings.endpoint is None:
+            raise RuntimeError("connector sne: no endpoint configured")
+        if self._client is None:
+            s = self.settings
+            auth = (s.username, s.password.get_secret_value()) if s.username and s.password else None
+            cert: Any = None
+            if s.client_certificate is not None:
+                cert = (str(s.client_certificate), str(s.client_key)) if s.client_key else str(s.client_certificate)
+            self._client = SneSoapClient(
+                str(s.endpoint), timeout=s.timeout_seconds, connect_timeout=s.connect_timeout_seconds, auth=auth,
+                verify=str(s.ca_bundle) if s.ca_bundle else True, cert=cert)
+        return self._client
+
+    def pull_into_inbox(self, since: date) -> list[Path]:
+        """Fetch the radiations and the new DALO households since ``since`` and drop each answer in the inbox, from
+        where the hub ingests it like any inbound file (durably, with the usual errors). Returns the files written;
+        fetching twice writes the same names (content-addressed), so a repeated pull is harmless."""
+        client = self.client()
+        written = []
+        for operation, body in (("demandesRadieesDepuisLe", client.demandes_radiees_depuis(since)),
+                                ("nouveauxDaloDepuisLe", client.nouveaux_dalo_depuis(since))):
+            digest = hashlib.sha256(body).hexdigest()[:16]
+            filename = f"sne-{operation}-{since.isoformat()}-{digest}.xml"
+            written.append(write_atomically(self.context.inbox, filename, body))
+        log.info("sne_pulled", since=since.isoformat(), files=len(written))
+        return written
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None

@@ -1,0 +1,38 @@
+"""Settings of the SNE connector (section ``[connectors.sne]``): where the SNE's SOAP endpoint is, how long to wait
+for it, how to authenticate, which interface version to write.
+
+Without ``endpoint`` the connector works on files only: inbound documents in its inbox, deliveries in its outbox
+(the default, and what a territory uses while its SNE access is being set up)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AnyHttpUrl, Field, SecretStr, model_validator
+
+from hub import ConnectorSettings
+
+__all__ = ["SneSettings"]
+
+
+class SneSettings(ConnectorSettings):
+    endpoint: AnyHttpUrl | None = Field(
+        default=None, description="URL of the SNE's SOAP 1.2 endpoint; unset: deliveries go to the outbox.")
+    timeout_seconds: float = Field(default=30.0, gt=0, le=600, description="Read/write timeout of one SOAP call.")
+    connect_timeout_seconds: float = Field(default=5.0, gt=0, le=120)
+    username: str | None = Field(default=None, description="HTTP basic authentication, if the endpoint needs it.")
+    password: SecretStr | None = None
+    ca_bundle: Path | None = Field(default=None, description="CA certificates to trust for the endpoint.")
+    client_certificate: Path | None = Field(default=None, description="Client certificate (PEM) for mutual TLS.")
+    client_key: Path | None = None
+    version_interface: Literal["02.00", "02.01"] = Field(
+        default="02.01", description="versionInterface written on outbound documents (both are read).")
+
+    @model_validator(mode="after")
+    def _pairs(self) -> "SneSettings":
+        if (self.username is None) != (self.password is None):
+            raise ValueError("username and password: give both or neither")
+        if self.client_key is not None and self.client_certificate is None:
+            raise ValueError("client_key: requires client_certificate")
+        return self

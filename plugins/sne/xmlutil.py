@@ -1,0 +1,164 @@
+"""Small readers and writers for SNE elements: typed access to children (text, coded ``code`` attribute, date,
+boolean, amount) and the matching builders.
+
+Why a module of its own: the demand and message mappings read and write hundreds of elements; one place for the
+conversions keeps them identical both ways (an amount is written and read the same way everywhere), and a
+conversion failure names the element it happened on (:class:`MappingError`) so the codec can locate it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from enum import Enum
+from typing import TypeVar
+
+from lxml import etree
+
+from plugins.sne.codes import CodeTable, UnknownCode
+from plugins.sne.schema import q
+
+__all__ = ["MappingError", "Reader", "decode_code", "add", "add_code", "add_commune", "add_list", "add_bool",
+           "add_date"]
+
+E = TypeVar("E", bound=Enum)
+
+
+class MappingError(ValueError):
+    """A value the XSD accepted but the mapping cannot carry; ``element`` says where (line and path)."""
+
+    def __init__(self, reason: str, element: etree._Element):
+        super().__init__(reason)
+        self.reason = reason
+        self.element = element
+
+
+class Reader:
+    """Typed reads of one element's children. Missing optional children read as None.
+
+    The children are indexed by name on first use: a demand has ~60 fields read from ~15 parents, and one pass per
+    parent is several times cheaper than a search per field (this is the bulk import's hot path)."""
+
+    __slots__ = ("element", "_index")
+
+    def __init__(self, element: etree._Element):
+        self.element = element
+        self._index: dict[object, etree._Element] | None = None
+
+    def find(self, name: str) -> etree._Element | None:
+        index = self._index
+        if index is None:
+            index = {}
+            for child in self.element:
+                index.setdefault(child.tag, child)
+            self._index = index
+        return index.get(q(name))
+
+    def child(self, name: str) -> "Reader | None":
+        found = self.find(name)
+        return Reader(found) if found is not None else None
+
+    def children(self, name: str) -> Iterator["Reader"]:
+        return (Reader(found) for found in self.element.iterfind(q(name)))
+
+    def text(self, name: str) -> str | None:
+        found = self.find(name)
+        if found is None or found.text is None:
+            return None
+        value = found.text.strip()
+        return value or None
+
+    def code(self, name: str, table: CodeTable[E]) -> E | None:
+        found = self.find(name)
+        if found is None:
+            return None
+        return decode_code(found, table)
+
+    def codes(self, liste: str, name: str, table: CodeTable[E]) -> list[E]:
+        container = self.find(liste)
+        if container is None:
+            return []
+        return [decode_code(found, table) for found in container.iterfind(q(name))]
+
+    def date(self, name: str) -> date | None:
+        """An ``xs:date``; the XSD allows years Python cannot hold (``12024-01-01``) and time zones, which the
+        contracts do not keep: a date is a day in France."""
+        value = self.text(name)
+        if not value:
+            return None
+        try:
+            return date.fromisoformat(value[:10])
+        except ValueError:
+            # the value is not quoted: it may be a birth date
+            raise MappingError(f"{name}: not a date between years 1 and 9999", self.find(name)) from None
+
+    def boolean(self, name: str) -> bool | None:
+        value = self.text(name)
+        return None if value is None else value in ("true", "1")
+
+    def integer(self, name: str) -> int | None:
+        value = self.text(name)
+        return None if value is None else int(value)
+
+    def montant(self, name: str) -> int | None:
+        """Whole euros: the contracts count euros without cents, so a decimal amount is rounded half up."""
+        value = self.text(name)
+        if value is None:
+            return None
+        try:
+            return int(Decimal(value).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+        except InvalidOperation:
+            raise MappingError(f"{name}: not an amount", self.find(name)) from None
+
+    def commune(self, name: str = "commune") -> str | None:
+        found = self.find(name)
+        return found.get("code") if found is not None else None
+
+
+def decode_code(element: etree._Element, table: CodeTable[E]) -> E:
+    try:
+        return table.decode(element.get("code", ""))
+    except UnknownCode as exc:
+        raise MappingError(str(exc), element) from None
+
+
+# --- builders --------------------------------------------------------------------------------------------------
+
+def add(parent: etree._Element, name: str, value: object | None) -> etree._Element | None:
+    """Append ``<name>value</name>`` unless value is None; ints and strings as they are."""
+    if value is None:
+        return None
+    element = etree.SubElement(parent, q(name))
+    element.text = str(value)
+    return element
+
+
+def add_bool(parent: etree._Element, name: str, value: bool | None) -> None:
+    if value is not None:
+        etree.SubElement(parent, q(name)).text = "true" if value else "false"
+
+
+def add_date(parent: etree._Element, name: str, value: date | None) -> None:
+    if value is not None:
+        etree.SubElement(parent, q(name)).text = value.isoformat()
+
+
+def add_code(parent: etree._Element, name: str, value: E | None, table: CodeTable[E]) -> None:
+    """Append ``<name code="…"/>`` with the SNE code of ``value`` (folded when it has none of its own)."""
+    if value is not None:
+        etree.SubElement(parent, q(name), code=table.encode(value))
+
+
+def add_commune(parent: etree._Element, name: str, code: str | None) -> None:
+    if code is not None:
+        etree.SubElement(parent, q(name), code=code)
+
+
+def add_list(parent: etree._Element, liste: str, name: str, values: Iterable[E], table: CodeTable[E]) -> None:
+    """Append ``<liste><name code=…/>…</liste>`` when there are values (the SNE omits empty code lists)."""
+    values = list(values)
+    if values:
+        container = etree.SubElement(parent, q(liste))
+        for value in values:
+            etree.SubElement(container, q(name), code=table.encode(value))

@@ -1,0 +1,79 @@
+"""The bailleurs' JSON format: good decisions decode; every kind of bad input is refused with where and why."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from contracts import DecisionCal
+from hub import DecodeError, RawMessage, RecordReject
+from plugins.bailleurs.codec import FORMAT, decode_decisions
+from tests.factories import decision, decisions_document
+
+
+def decode(body: bytes):
+    return list(decode_decisions(RawMessage.from_bytes(body, origin="cal.json"), source="bailleurs"))
+
+
+def test_each_decision_becomes_an_envelope_stamped_with_the_landlord():
+    doc = decisions_document([decision(), decision(decision="attribution_rang", rang=3)])
+    events = decode(json.dumps(doc).encode())
+    assert [e.type for e in events] == ["decision_cal.v1"] * 2
+    assert all(isinstance(e.data, DecisionCal) for e in events)
+    assert events[1].data.rang == 3
+    assert {e.entity.siren for e in events} == {doc["bailleur"]["siren"]}
+    assert events[0].sourcemessageid == f"{doc['bailleur']['siren']}:{doc['decisions'][0]['id']}"
+    assert events[0].subject == doc["decisions"][0]["numero_unique"]
+    assert events[0].time.date().isoformat() == doc["decisions"][0]["date_commission"]
+
+
+def test_one_bad_decision_is_rejected_with_its_path_and_the_others_go_through():
+    doc = decisions_document([decision(), decision(decision="attribution_rang"), decision()])
+    items = decode(json.dumps(doc).encode())
+    rejects = [i for i in items if isinstance(i, RecordReject)]
+    assert len(items) == 3 and len(rejects) == 1
+    assert rejects[0].error.location.field.startswith("decisions[1]")
+    assert "rang" in rejects[0].error.reason
+
+
+@pytest.mark.parametrize("body, field, line", [
+    (b'{"format": "relais.bailleurs.decisions_cal/1", "decisions": [\n{"id": 1,}', None, 2),
+    (json.dumps({"format": "autre/2", "decisions": []}).encode(), "format", None),
+    (json.dumps([1, 2]).encode(), "$", None),
+    (json.dumps({"format": FORMAT, "bailleur": {"siren": "123", "nom": "X"}, "decisions": [{}]}).encode(),
+     "bailleur.siren", None),
+    (json.dumps({"format": FORMAT, "bailleur": {"siren": "276300019", "nom": "X"}, "decisions": []}).encode(),
+     "decisions", None),
+])
+def test_an_unusable_document_is_refused_whole_with_its_location(body, field, line):
+    with pytest.raises(Exception) as err:
+        decode(body)
+    assert err.value.location.file == "cal.json"
+    if field:
+        assert err.value.location.field == field
+    if line:
+        assert err.value.location.line == line
+
+
+def test_truncated_and_non_utf8_files_are_refused_with_a_reason():
+    doc = json.dumps(decisions_document([decision()])).encode()
+    with pytest.raises(DecodeError, match="invalid JSON"):
+        decode(doc[: len(doc) // 2])
+    with pytest.raises(DecodeError, match="UTF-8"):
+        decode(doc.replace(b'"attribution"', b'"attribution\xff"'))
+
+
+def test_a_wrongly_typed_field_names_its_path_without_echoing_the_value():
+    doc = decisions_document([decision(date_commission="le vingt novembre")])
+    [reject] = decode(json.dumps(doc).encode())
+    assert isinstance(reject, RecordReject)
+    assert reject.error.location.field == "decisions[0].date_commission"
+    assert "le vingt novembre" not in reject.error.reason
+
+
+def test_a_decision_without_the_landlords_id_is_refused():
+    d = decision()
+    del d["id"]
+    [reject] = decode(json.dumps(decisions_document([d])).encode())
+    assert reject.error.location.field == "decisions[0].id"
