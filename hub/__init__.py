@@ -16,7 +16,7 @@ from typing import Any
 
 from hub.core.bulk import BulkRecord, RecordReject
 from hub.core.connector import (
-    Connector, ConnectorContext, ConnectorSettings, OutboundMessage, RawMessage, write_atomically,
+    Connector, ConnectorContext, ConnectorSettings, OutboundMessage, Polled, RawMessage, write_atomically,
 )
 from hub.core.errors import (
     AccessDenied, ConfigurationError, ContractError, DecodeError, DuplicateRegistration, ErrorLocation,
@@ -28,7 +28,7 @@ from hub.core.roles import PartnerRole
 
 __all__ = [
     "hookimpl", "Connector", "ConnectorContext", "ConnectorSettings", "RawMessage", "OutboundMessage",
-    "write_atomically", "PartnerRole", "BulkRecord", "RecordReject", "RelaisError", "ConfigurationError",
+    "write_atomically", "Polled", "PartnerRole", "BulkRecord", "RecordReject", "RelaisError", "ConfigurationError",
     "DuplicateRegistration", "RetryableError", "RejectError", "DecodeError", "ContractError", "AccessDenied",
     "InputTooLarge", "ErrorLocation", "HttpTarget", "require_api_key",
 ]

@@ -75,7 +75,8 @@ def _host_port(_ctx: click.Context, _param: click.Parameter, value: str | None) 
 
 
 @cli.command()
-@click.option("--once", is_flag=True, help="Process what is waiting (inboxes, outbox, due deliveries) and exit.")
+@click.option("--once", is_flag=True,
+              help="Process what is waiting (due pulls, inboxes, outbox, due deliveries) and exit.")
 @click.option("--http", "http", metavar="HOST:PORT", callback=_host_port,
               help="Also serve the partner HTTP gateway (see `relais serve`).")
 @pass_ctx
@@ -118,12 +119,16 @@ def _start_gateway(hub, address: tuple[str, int]):
 
 
 def _print_summary(summary) -> None:
+    for result in summary.polled:
+        if result.outcome != "not_due":
+            click.echo(f"  pull {_describe_poll(result)}")
     for name, rep in sorted(summary.ingested.items()):
         click.echo(f"  in  {name}: {rep.journaled} event(s) journaled, {rep.duplicates} duplicate(s), "
                    f"{rep.rejected} rejected")
     for name in sorted(summary.delivered):
         click.echo(f"  out {name}: {summary.delivered[name]} delivered, {summary.failed.get(name, 0)} failed")
-    if not summary.ingested and not any(summary.delivered.values()):
+    if not summary.ingested and not any(summary.delivered.values()) and \
+            all(r.outcome == "not_due" for r in summary.polled):
         click.echo("  nothing was waiting")
 
 
@@ -219,6 +224,48 @@ def deliveries(ctx: Context, connector: str | None) -> None:
     click.echo(f"outbox (journaled, not yet on the bus): {outbox}")
     for (sub, status), n in sorted(counts.items()):
         click.echo(f"{sub:<16} {status:<11} {n}")
+
+
+@cli.command()
+@click.option("--connector", "-c", help="Pull for this connector only (default: every connector that pulls).")
+@click.option("--since", "cursor", metavar="CURSOR",
+              help="Start from this cursor instead of the stored one (for the SNE: a date, YYYY-MM-DD).")
+@click.option("--status", is_flag=True, help="Show each pulling connector's schedule and last result; pull nothing.")
+@pass_ctx
+def poll(ctx: Context, connector: str | None, cursor: str | None, status: bool) -> None:
+    """Pull now from partners that publish "what changed since" (the SNE's services), into their inbox."""
+    with ctx.hub() as hub:
+        poller = hub.poller
+        if connector is not None and connector not in poller.connectors:
+            pulling = ", ".join(sorted(poller.connectors)) or "none (configure one, e.g. connectors.sne.endpoint)"
+            raise click.UsageError(f"--connector {connector}: this connector does not pull; those that do: {pulling}")
+        if status:
+            for row in poller.describe():
+                click.echo(f"{row['connector']:<16} every {row['interval_seconds']:g}s  cursor {row['cursor'] or '-'}"
+                           f"  next {row['next_due_at']}  last ok {row['last_ok_at'] or 'never'}"
+                           f"  failures {row['failures']}" + (f"  last error: {row['last_error']}"
+                                                               if row['last_error'] else ""))
+            if not poller:
+                click.echo("no connector pulls from its partner")
+            return
+        names = [connector] if connector else sorted(poller.connectors)
+        if not names:
+            click.echo("no connector pulls from its partner")
+            return
+        results = [poller.poll(name, force=True, cursor=cursor) for name in names]
+    for result in results:
+        click.echo(_describe_poll(result))
+    click.echo("fetched messages wait in the inbox: the running hub ingests them, or run `relais run --once`")
+    if any(r.outcome != "fetched" for r in results):
+        sys.exit(1)
+
+
+def _describe_poll(result) -> str:
+    if result.outcome == "fetched":
+        return f"{result.connector}: {result.fetched} message(s) fetched, next from cursor {result.cursor or '-'}"
+    if result.outcome == "busy":
+        return f"{result.connector}: another hub process is pulling right now; try again in a moment"
+    return f"{result.connector}: pull failed ({result.error}); the cursor is kept and the pull retried later"
 
 
 # --- contracts --------------------------------------------------------------------------------------------------

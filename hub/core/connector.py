@@ -7,7 +7,9 @@ A connector translates one partner family's format to and from the canonical eve
 * ``encode(event)`` renders one event in the partner's format;
 * ``deliver(event, message)`` hands the rendered message to the partner; it raises
   :class:`~hub.core.errors.RetryableError` for transient failures and :class:`~hub.core.errors.RejectError` for
-  permanent ones. The default writes the message atomically into the connector's outbox directory.
+  permanent ones. The default writes the message atomically into the connector's outbox directory;
+* ``poll(cursor)`` (optional) fetches what the partner has for the hub when it cannot push it, on the schedule
+  ``poll_interval()`` gives (see :mod:`hub.core.polling`).
 
 The hub guarantees a connector: ``deliver`` is only called for events the access policy lets its partner see, in
 journal order for a given demand, at least once, and never again once it returned successfully and the hub recorded
@@ -31,7 +33,8 @@ from contracts import Envelope, LegalEntity
 from hub.core.bulk import BulkRecord, RecordReject
 from hub.core.roles import PartnerRole
 
-__all__ = ["Connector", "ConnectorSettings", "ConnectorContext", "RawMessage", "OutboundMessage", "write_atomically"]
+__all__ = ["Connector", "ConnectorSettings", "ConnectorContext", "RawMessage", "OutboundMessage", "Polled",
+           "write_atomically"]
 
 
 class ConnectorSettings(BaseModel):
@@ -81,6 +84,14 @@ class OutboundMessage:
     body: bytes
     filename: str
     content_type: str = "application/json"
+
+
+@dataclass(frozen=True)
+class Polled:
+    """What one pull from a partner gave: the cursor to start from next time, and how many messages it fetched."""
+
+    cursor: str | None
+    fetched: int = 0
 
 
 def write_atomically(directory: Path, filename: str, body: bytes) -> Path:
@@ -149,6 +160,20 @@ class Connector:
     def deliver(self, event: Envelope[Any], message: OutboundMessage) -> None:
         """Hand the rendered event to the partner; the default drops it in the outbox directory."""
         write_atomically(self.context.outbox, message.filename, message.body)
+
+    # pulling from the partner --------------------------------------------------------------------------------------
+    def poll_interval(self) -> float | None:
+        """Seconds between two scheduled pulls, or None (the default) for a connector the partner pushes to."""
+        return None
+
+    def poll(self, cursor: str | None) -> Polled:
+        """Fetch what the partner has published since ``cursor`` (None on the very first pull) and put each message
+        in the inbox (``write_atomically(self.context.inbox, …)``), from where the hub ingests it durably.
+
+        Return the cursor to resume from. The hub stores it only after a pull that returned, so a pull that raised
+        is redone from the same cursor: fetching overlapping ranges must be harmless, which it is when the decoded
+        events carry a ``sourcemessageid`` that identifies the fact rather than the file it came in."""
+        raise NotImplementedError(f"connector {self.name!r} does not pull from its partner")
 
     # lifecycle -------------------------------------------------------------------------------------------------
     def close(self) -> None:

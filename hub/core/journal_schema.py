@@ -15,6 +15,9 @@
   (file, line, field path), and outbound deliveries that exhausted their retries.
 * ``snapshots`` — for bulk imports: the fingerprint of the last imported version of each record, so that a
   re-import knows what is unchanged.
+* ``polls`` — one row per connector that pulls from its partner on a timer: its cursor (where the last successful
+  pull stopped, in the connector's own terms), when the next pull is due, and a lease so that several hub processes
+  take turns instead of all pulling the same thing.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from sqlalchemy import (
     BigInteger, Column, DateTime, Index, Integer, LargeBinary, MetaData, String, Table, Text, UniqueConstraint,
 )
 
-__all__ = ["metadata", "events", "outbox", "deliveries", "dead_letters", "snapshots", "DeliveryStatus"]
+__all__ = ["metadata", "events", "outbox", "deliveries", "dead_letters", "snapshots", "polls", "DeliveryStatus"]
 
 metadata = MetaData()
 
@@ -111,5 +114,17 @@ snapshots = Table(
     Column("source", String(64), primary_key=True),
     Column("key", String(64), primary_key=True),
     Column("fingerprint", String(80), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+polls = Table(
+    "polls", metadata,
+    Column("connector", String(64), primary_key=True),
+    Column("cursor", String(200)),                        # the connector's own bookmark; NULL before the first pull
+    Column("next_due_at", DateTime(timezone=True), nullable=False),
+    Column("leased_until", DateTime(timezone=True)),      # a process is pulling until then (NULL: nobody)
+    Column("failures", Integer, nullable=False),          # consecutive failed pulls
+    Column("last_ok_at", DateTime(timezone=True)),
+    Column("last_error", Text),
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )

@@ -13,7 +13,8 @@ from collections.abc import Callable
 from prometheus_client import REGISTRY, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
 
-__all__ = ["EVENTS_IN", "EVENTS_OUT", "DELIVERY_LATENCY", "RETRIES", "DEAD_LETTERS", "register_depth_collector"]
+__all__ = ["EVENTS_IN", "EVENTS_OUT", "DELIVERY_LATENCY", "RETRIES", "DEAD_LETTERS", "POLLS",
+           "register_depth_collector"]
 
 EVENTS_IN = Counter("relais_events_in_total", "Events journaled, by emitting connector and type",
                     ["connector", "type"])
@@ -24,6 +25,8 @@ DELIVERY_LATENCY = Histogram("relais_delivery_latency_seconds", "From journal to
 RETRIES = Counter("relais_delivery_retries_total", "Deliveries scheduled for another attempt", ["connector"])
 DEAD_LETTERS = Counter("relais_dead_letters_total", "Messages put in the dead-letter store",
                        ["direction", "connector"])
+POLLS = Counter("relais_polls_total", "Scheduled pulls from a partner, by connector and outcome (fetched, failed)",
+                ["connector", "outcome"])
 
 
 class _DepthCollector:

@@ -1,9 +1,9 @@
 """The hub: wires plugins, journal, bus, ingest and delivery together, and runs them.
 
-``Hub.run_once()`` processes what is waiting (inboxes, outbox, due deliveries) and returns; ``Hub.run()`` does the
-same continuously in threads — one relay, one delivery worker per subscribing connector, the inbox scanner in the
-calling thread — until its stop event is set, then finishes the delivery in hand, gives the rest of its batch back
-to the journal, and closes.
+``Hub.run_once()`` processes what is waiting (due pulls from partners, inboxes, outbox, due deliveries) and returns;
+``Hub.run()`` does the same continuously in threads — one relay, one delivery worker per subscribing connector, one
+poller if a connector pulls from its partner, the inbox scanner in the calling thread — until its stop event is
+set, then finishes the delivery in hand, gives the rest of its batch back to the journal, and closes.
 
 Embedded (in-process transport) a hub is the only process delivering from its journal: it holds an exclusive lock
 on ``HOME/relais.lock`` while it runs, which is what lets a restart take back at once the claims a killed
@@ -36,6 +36,7 @@ from hub.core.journal import Journal
 from hub.core.journal_schema import DeliveryStatus
 from hub.core.outbox import OutboxRelay
 from hub.core.plugins import PluginFailure, PluginHost
+from hub.core.polling import Poller, PollResult, PollStore
 from hub.core.routing import AccessPolicy, Router
 from hub.settings import HubSettings
 
@@ -52,6 +53,7 @@ class RunSummary:
     published: int = 0
     delivered: dict[str, int] = field(default_factory=dict)
     failed: dict[str, int] = field(default_factory=dict)
+    polled: list[PollResult] = field(default_factory=list)
 
 
 class Hub:
@@ -73,6 +75,7 @@ class Hub:
         self.inbox = InboxScanner(self.ingestor, {n: c for n, c in self.connectors.items()
                                                   if c.context.inbox is not None},
                                   settle=0.0)
+        self.poller = Poller(self.connectors, PollStore(self.journal.engine), lease=settings.lease)
         self.workers: dict[str, DeliveryWorker] = {}
         self._declared = False
         self._lock_fd: int | None = None
@@ -193,6 +196,7 @@ class Hub:
         """Process everything that is waiting now, then return."""
         self.start()
         summary = RunSummary()
+        summary.polled = self.poller.run_due()   # what a pull fetched lands in the inbox, scanned next
         summary.ingested = self.inbox.scan()
         self.recover()
         deadline = time.monotonic() + max_seconds
@@ -224,6 +228,8 @@ class Hub:
         threads = [threading.Thread(target=self.relay.run, args=(stop,), name="relay", daemon=True)]
         threads += [threading.Thread(target=w.run, args=(stop,), name=f"worker-{n}", daemon=True)
                     for n, w in self.workers.items()]
+        if self.poller:
+            threads.append(threading.Thread(target=self.poller.run, args=(stop,), name="poller", daemon=True))
         for t in threads:
             t.start()
         log.info("hub_started", connectors=sorted(self.connectors), broker=self.bus.topology.namespace,

@@ -7,12 +7,17 @@ A problem inside one record rejects that record only (:class:`~hub.RecordReject`
 problem outside any record (header, root, unknown top-level element) rejects the whole document
 (:class:`~hub.DecodeError`). Every error carries the file, the line and a field path.
 
+A record's ``sourcemessageid`` is a digest of what it says (type, answerable entity, its date, canonical payload),
+not of the document that brought it: the SNE's "since <day>" services return overlapping documents, and the same
+radiation fetched twice must be journaled once.
+
 Encoding writes a document holding one record, valid against the same XSD (checked before it leaves), with the
 event's time as ``dateFichier`` so that rendering the same event twice gives the same bytes (idempotent delivery).
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from datetime import date, datetime, time
 from typing import Any
@@ -116,13 +121,13 @@ def decode_document(raw: RawMessage, *, default_entity: LegalEntity | None,
         try:
             if position in inside:
                 raise schema_error(inside[position], origin=origin, schema=SCHEMA_NAME, record=index)
-            yield _decode_one(child, location, default, received, f"{raw.message_id}#{index}")
+            yield _decode_one(child, location, default, received)
         except RejectError as exc:
             yield RecordReject(error=exc, line=child.sourceline, raw=etree.tostring(child))
 
 
-def _decode_one(child: etree._Element, location: ErrorLocation, default: LegalEntity | None, received: datetime,
-                sourcemessageid: str) -> Envelope[Any]:
+def _decode_one(child: etree._Element, location: ErrorLocation, default: LegalEntity | None,
+                received: datetime) -> Envelope[Any]:
     try:
         decoded = decode_record(child)
     except MappingError as exc:
@@ -132,7 +137,16 @@ def _decode_one(child: etree._Element, location: ErrorLocation, default: LegalEn
     payload = validated_payload(decoded, location)
     entity = resolve_entity(decoded.entity, default, location)
     return envelope_for(payload, entity=entity, when=fact_time(decoded.fact_date, received),
-                        sourcemessageid=sourcemessageid)
+                        sourcemessageid=record_id(payload, entity, decoded.fact_date))
+
+
+def record_id(payload: EventData, entity: LegalEntity, fact_date: date | None) -> str:
+    """The identity of the fact a record states (see the module docstring). The document's date is left out on
+    purpose: a record without a date of its own is the same fact in today's answer as in yesterday's."""
+    digest = hashlib.sha256("\x1f".join((
+        payload.event_type, entity.siren, fact_date.isoformat() if fact_date else "", payload.model_dump_json(),
+    )).encode()).hexdigest()
+    return f"sne:{digest[:40]}"
 
 
 def new_document(when: datetime, emetteur: LegalEntity | None, version: str = DEFAULT_VERSION) -> etree._Element:

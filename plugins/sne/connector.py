@@ -1,8 +1,9 @@
 """The SNE connector: the national registration system (système national d'enregistrement) on the hub.
 
-Inbound: ``interfaceNuu`` documents dropped in its inbox (or fetched from the SNE's web services with
-:meth:`SneConnector.pull_into_inbox`) become registrations, modifications, renewals, radiations, attribution reports
-and DALO decisions; a department's extraction is imported in bulk with :meth:`SneConnector.iter_bulk`.
+Inbound: ``interfaceNuu`` documents dropped in its inbox (or pulled from the SNE's web services every
+``poll_every_seconds`` when ``endpoint`` is set, see :meth:`SneConnector.poll`) become registrations,
+modifications, renewals, radiations, attribution reports and DALO decisions; a department's extraction is imported
+in bulk with :meth:`SneConnector.iter_bulk`.
 
 Outbound: what the SNE must receive (the fichier partagé's daily transmission of demands, landlords' radiations and
 attribution reports, COMED decisions) is rendered as ``interfaceNuu`` documents and written to the outbox, or sent
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Iterator
-from datetime import date
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,13 +28,14 @@ from hub import (
     ConnectorContext,
     OutboundMessage,
     PartnerRole,
+    Polled,
     RawMessage,
     RecordReject,
     write_atomically,
 )
 from hub.xml_safe import XmlLimits, parse
 from plugins.sne.bulk import iter_bulk
-from plugins.sne.codec import SOURCE, decode_document, encode_event
+from plugins.sne.codec import PARIS, SOURCE, decode_document, encode_event
 from plugins.sne.messages import ENCODABLE_TYPES
 from plugins.sne.schema import q
 from plugins.sne.settings import SneSettings
@@ -106,6 +108,24 @@ class SneConnector(Connector):
                 str(s.endpoint), timeout=s.timeout_seconds, connect_timeout=s.connect_timeout_seconds, auth=auth,
                 verify=str(s.ca_bundle) if s.ca_bundle else True, cert=cert)
         return self._client
+
+    def poll_interval(self) -> float | None:
+        return self.settings.poll_every_seconds if self.settings.endpoint is not None else None
+
+    def poll(self, cursor: str | None) -> Polled:
+        """Pull since the cursor's day (an ISO date; the services take a day, not an instant) and return today as
+        the next cursor. Each pull therefore re-reads the current day: the overlap is absorbed by the journal,
+        since a record's ``sourcemessageid`` identifies its content, whatever document brought it."""
+        today = datetime.now(PARIS).date()
+        if cursor is None:
+            since = today - timedelta(days=self.settings.poll_first_days)
+        else:
+            try:
+                since = date.fromisoformat(cursor)
+            except ValueError:
+                raise ValueError(f"connector sne: cursor {cursor!r} is not a date; use YYYY-MM-DD") from None
+        files = self.pull_into_inbox(since)
+        return Polled(cursor=today.isoformat(), fetched=len(files))
 
     def pull_into_inbox(self, since: date) -> list[Path]:
         """Fetch the radiations and the new DALO households since ``since`` and drop each answer in the inbox, from

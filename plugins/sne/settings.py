@@ -1,5 +1,5 @@
 """Settings of the SNE connector (section ``[connectors.sne]``): where the SNE's SOAP endpoint is, how long to wait
-for it, how to authenticate, which interface version to write.
+for it, how to authenticate, which interface version to write, how often to pull from it.
 
 Without ``endpoint`` the connector works on files only: inbound documents in its inbox, deliveries in its outbox
 (the default, and what a territory uses while its SNE access is being set up)."""
@@ -28,6 +28,12 @@ class SneSettings(ConnectorSettings):
     client_key: Path | None = None
     version_interface: Literal["02.00", "02.01"] = Field(
         default="02.01", description="versionInterface written on outbound documents (both are read).")
+    poll_every_seconds: float | None = Field(
+        default=3600.0, gt=0, description="With an endpoint: how often radiations and new DALO households are "
+        "pulled (demandesRadieesDepuisLe, nouveauxDaloDepuisLe); unset to pull only with `relais poll`.")
+    poll_first_days: int = Field(
+        default=1, ge=0, le=3650, description="The very first pull (no cursor yet) fetches what changed since this "
+        "many days ago; later pulls resume from the last one's date.")
 
     @model_validator(mode="after")
     def _pairs(self) -> "SneSettings":

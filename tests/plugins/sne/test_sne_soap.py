@@ -10,20 +10,13 @@ from pathlib import Path
 import pytest
 from golden import load_expected
 from lxml import etree
-from sne_fake import FakeSne, build_app, free_port, serve
+from sne_fake import FakeSne, free_port
 from sne_support import FIXTURES, make_connector
 
 from hub import RawMessage, RejectError, RetryableError
 from hub.xml_safe import parse
 from plugins.sne.schema import q
 from plugins.sne.soap import SneSoapClient, build_envelope
-
-
-@pytest.fixture(scope="module")
-def fake_server() -> Iterator[tuple[FakeSne, str]]:
-    fake = FakeSne()
-    with serve(build_app(fake)) as url:
-        yield fake, url + "/ws/nuu"
 
 
 @pytest.fixture

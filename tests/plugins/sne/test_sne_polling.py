@@ -1,0 +1,90 @@
+"""The hub pulls the SNE's "since" services on its schedule: radiations and new DALO households become events once,
+however often the overlapping answers are fetched, and an SNE that is down costs a retry, not the cursor."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta
+
+import pytest
+from sne_fake import FakeSne
+from sne_support import FIXTURES, SNE_ENTITY
+
+from hub.core.plugins import PluginHost
+from hub.core.runtime import Hub
+from plugins.sne.codec import PARIS
+
+RADIATION = (FIXTURES / "demande_radiee_non_renouvellement.xml").read_bytes()
+RECORD = RADIATION[RADIATION.index(b"  <ns1:radiation>"): RADIATION.index(b"</ns1:radiation>") + 16]
+
+
+def _radiations(*numeros: str, day: str = "2024-11-13") -> bytes:
+    """An answer of demandesRadieesDepuisLe listing these radiations (a later answer lists more)."""
+    records = b"\n".join(RECORD.replace(b"0631023000009G6317", n.encode()) for n in numeros)
+    return (RADIATION.replace(RECORD, records)
+            .replace(b"2024-11-13T00:00:00.000+01:00", f"{day}T00:00:00.000+01:00".encode()))
+
+
+@pytest.fixture
+def hub(hub_settings, fake_server) -> Iterator[tuple[Hub, FakeSne]]:
+    fake, url = fake_server
+    fake.received.clear()
+    fake.failures.clear()
+    fake.radiees = _radiations("0631023000009G6317")
+    fake.dalo = (FIXTURES / "decision_dalo.xml").read_bytes()
+    section = {"endpoint": url, "entity": SNE_ENTITY.model_dump(), "timeout_seconds": 2, "poll_first_days": 7}
+    settings = hub_settings.model_copy(update={"connectors": {"sne": section}})
+    with Hub(settings, PluginHost.load(allow=["sne"])) as hub:
+        yield hub, fake
+
+
+def _today() -> date:
+    """The SNE's services count in days, in Paris."""
+    return datetime.now(PARIS).date()
+
+
+def _types(hub: Hub) -> list[str]:
+    return sorted(e["type"] for n in ("0631023000009G6317", "0631023000010G6317", "0631023000011G6317")
+                  for e in hub.journal.history(n))
+
+
+def test_radiations_and_dalo_are_pulled_once_each_however_often_they_are_fetched(hub):
+    hub, fake = hub
+    first = hub.run_once()
+    [pulled] = first.polled
+    assert (pulled.outcome, pulled.fetched) == ("fetched", 2)
+    assert fake.operations() == ["demandesRadieesDepuisLe", "nouveauxDaloDepuisLe"]
+    since = (_today() - timedelta(days=7)).isoformat()
+    assert all(since.encode() in body for _op, body in fake.received), "the first pull goes back poll_first_days"
+    assert first.ingested["sne"].journaled == 2
+    assert _types(hub) == ["demande_radiee.v1"]
+    assert hub.journal.count_events() == 2
+
+    # later the same day the SNE lists one more radiation: a new document that repeats the first one
+    fake.received.clear()
+    fake.radiees = _radiations("0631023000009G6317", "0631023000010G6317", day="2024-11-14")
+    again = hub.poller.poll("sne", force=True)
+    assert again.cursor == _today().isoformat()
+    assert all(again.cursor.encode() in body for _op, body in fake.received), "later pulls resume from the cursor"
+    report = hub.run_once().ingested["sne"]
+    assert (report.journaled, report.duplicates) == (1, 2)
+    assert _types(hub) == ["demande_radiee.v1", "demande_radiee.v1"]
+    assert hub.journal.count_events() == 3
+
+
+def test_an_sne_that_is_down_costs_a_retry_not_the_cursor(hub):
+    hub, fake = hub
+    fake.fail_next("http-503")
+    [failed] = hub.run_once().polled
+    assert failed.outcome == "failed" and "503" in failed.error
+    state = hub.poller.store.states()["sne"]
+    assert (state.cursor, state.failures) == (None, 1)
+    assert hub.journal.count_events() == 0
+    assert hub.poller.poll("sne", force=True).outcome == "fetched"
+    hub.run_once()
+    assert hub.journal.count_events() == 2
+
+
+def test_without_endpoint_nothing_is_pulled(hub_settings):
+    with Hub(hub_settings, PluginHost.load(allow=["sne"])) as hub:
+        assert not hub.poller and hub.run_once().polled == []
