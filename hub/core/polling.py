@@ -130,7 +130,11 @@ class Poller:
         self.intervals: dict[str, float] = {}
         self.connectors: dict[str, Connector] = {}
         for name, connector in connectors.items():
-            interval = connector.poll_interval()
+            try:
+                interval = connector.poll_interval()
+            except Exception as exc:  # one broken connector must not take the hub down: it is just not pulled
+                log.error("poll_interval_failed", connector=name, error_type=type(exc).__name__, error=str(exc)[:300])
+                continue
             if interval is not None and interval > 0:
                 self.intervals[name] = interval
                 self.connectors[name] = connector

@@ -116,6 +116,16 @@ def test_a_pull_that_breaks_its_contract_is_a_failure_not_a_crash(hub_settings, 
     assert result.outcome == "failed" and "not hub.Polled" in result.error
 
 
+def test_a_connector_whose_schedule_breaks_is_not_pulled_and_the_hub_still_runs(hub_settings, feed, monkeypatch):
+    def broken(self):
+        raise KeyError("poll_every")
+    monkeypatch.setattr(feed, "poll_interval", broken)
+    write_decisions(hub_settings.home / "inbox" / "bailleurs", "cal.json", [decision()])
+    with _hub(hub_settings) as hub:
+        summary = hub.run_once()
+    assert not hub.poller and summary.polled == [] and summary.ingested["bailleurs"].journaled == 1
+
+
 def test_several_processes_take_turns_one_pull_at_a_time(hub_settings, feed):
     """Eight contenders on one journal (SQLite or PostgreSQL): exactly one gets the pull; a holder that died
     (its lease ran out) is replaced."""
