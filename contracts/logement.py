@@ -47,6 +47,9 @@ class Souhaits(Contract):
     ascenseur_requis: bool | None = None
     rez_de_chaussee_requis: bool | None = None
     accessible_fauteuil_roulant: bool | None = None
+    demande_elargie: bool | None = Field(
+        default=None, description="The applicant accepts proposals beyond the communes and typologies wished "
+        "(SNE demandeElargie).")
 
     @model_validator(mode="after")
     def _no_duplicates(self) -> "Souhaits":

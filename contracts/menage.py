@@ -71,6 +71,8 @@ class SituationProfessionnelle(Contract):
     profession: str | None = personal(None, max_length=200)
     employeur: str | None = personal(None, max_length=200)
     commune_travail: CodeInsee | None = None
+    code_postal_travail: CodePostal | None = Field(
+        default=None, description="Postal code of the workplace (the CERFA asks for it with the commune).")
     chomage_longue_duree: bool | None = Field(
         default=None, description="Has lived a long period of unemployment (priority criterion, cotation).")
 
@@ -90,6 +92,9 @@ class Demandeur(_Identite):
     situation_familiale: SituationFamiliale
     adresse: Adresse | None = None
     telephone: Telephone | None = personal(None)
+    telephone_secondaire: Telephone | None = personal(
+        None, description="A second number (the SNE has a mobile and a landline: this is the landline when both "
+        "are given).")
     courriel: Courriel | None = personal(None)
     situation_professionnelle: SituationProfessionnelle | None = None
     ressources: Ressources = Ressources()

@@ -81,7 +81,7 @@ def _situation_professionnelle(reader: Reader | None) -> dict[str, Any] | None:
         return None
     return {"statut": reader.code("typeContratTravail", codes.TYPE_CONTRAT_TRAVAIL),
             "profession": reader.text("profession"), "employeur": reader.text("nomEmployeurPrincipal"),
-            "commune_travail": reader.commune()}
+            "commune_travail": reader.commune(), "code_postal_travail": reader.text("codePostal")}
 
 
 def _adresse(reader: Reader | None) -> dict[str, Any] | None:
@@ -111,6 +111,7 @@ def _demandeur(reader: Reader) -> dict[str, Any]:
             "situation_familiale": reader.code("situationFamiliale", codes.SITUATION_FAMILIALE),
             "adresse": _adresse(reader.child("adressePostale")),
             "telephone": reader.text("telPortable") or reader.text("telFixe"),
+            "telephone_secondaire": reader.text("telFixe") if reader.text("telPortable") else None,
             "courriel": reader.text("mel"),
             "situation_professionnelle": _situation_professionnelle(reader.child("situationProfessionnelle")),
             "ressources": ressources_to_dict(reader)}
@@ -157,7 +158,7 @@ def _souhaits(reader: Reader | None) -> dict[str, Any]:
         return {}
     localisations = reader.child("listeLocalisationSouhaite")
     communes = [] if localisations is None else [c.element.get("code") for c in localisations.children("commune")]
-    return {"communes": communes,
+    return {"communes": communes, "demande_elargie": reader.boolean("demandeElargie"),
             "typologies": reader.codes("listeTypeLogement", "typeLogement", codes.TYPE_LOGEMENT),
             "type_habitat": reader.code("categorieLogementRecherche", codes.CATEGORIE_LOGEMENT_RECHERCHE),
             "surface_min_m2": reader.integer("surfaceMinimum"),
@@ -265,8 +266,9 @@ def _write_situation_et_ressources(parent: etree._Element, personne: Any) -> Non
         add(element, "profession", situation.profession)
         add_code(element, "typeContratTravail", situation.statut, codes.TYPE_CONTRAT_TRAVAIL)
         add(element, "nomEmployeurPrincipal", situation.employeur)
-        if situation.commune_travail is not None:
+        if situation.commune_travail is not None or situation.code_postal_travail is not None:
             add_bool(element, "etranger", False)
+            add(element, "codePostal", situation.code_postal_travail)
             add_commune(element, "commune", situation.commune_travail)
     ressources = personne.ressources
     if ressources.revenu_fiscal_n1 is not None or ressources.revenu_fiscal_n2 is not None:
@@ -295,6 +297,7 @@ def _write_demandeur(parent: etree._Element, demande: Demande) -> None:
     _write_identite(element, demandeur)
     add_code(element, "situationFamiliale", demandeur.situation_familiale, codes.SITUATION_FAMILIALE)
     add(element, "telPortable", demandeur.telephone)
+    add(element, "telFixe", demandeur.telephone_secondaire)
     add(element, "mel", demandeur.courriel)
     adresse = demandeur.adresse
     if adresse is not None:
@@ -364,6 +367,7 @@ def _write_souhaits(parent: etree._Element, demande: Demande) -> None:
     if souhaits == type(souhaits)():
         return
     element = etree.SubElement(parent, q("logementRecherche"))
+    add_bool(element, "demandeElargie", souhaits.demande_elargie)
     add_list(element, "listeTypeLogement", "typeLogement", souhaits.typologies, codes.TYPE_LOGEMENT)
     add_code(element, "categorieLogementRecherche", souhaits.type_habitat, codes.CATEGORIE_LOGEMENT_RECHERCHE)
     if souhaits.communes:

@@ -146,9 +146,10 @@ class SyntheticSne:
         statut = self.rng.choice(list(StatutProfessionnel))
         working = statut in (StatutProfessionnel.CDI, StatutProfessionnel.CDD, StatutProfessionnel.APPRENTI,
                              StatutProfessionnel.INDEPENDANT)
+        commune, postal = self.commune() if working else (None, None)
         return {"statut": statut, "profession": self.faker.job()[:200] if working else None,
                 "employeur": self.faker.company()[:200] if working else None,
-                "commune_travail": self.commune()[0] if working else None}
+                "commune_travail": commune, "code_postal_travail": postal}
 
     def _adulte(self, sexe: str, registered: date) -> dict[str, Any]:
         female = sexe == "F"
@@ -218,7 +219,9 @@ class SyntheticSne:
             payload["souhaits"].update({"surface_min_m2": rng.randint(20, 60),
                                         "loyer_max_mensuel": rng.randint(300, 700),
                                         "ascenseur_requis": rng.random() < 0.5, "rez_de_chaussee_requis": False,
-                                        "accessible_fauteuil_roulant": rng.random() < 0.2})
+                                        "accessible_fauteuil_roulant": rng.random() < 0.2,
+                                        "demande_elargie": True})
+            demandeur["telephone_secondaire"] = "04" + demandeur["telephone"][2:]   # a landline too
             payload["handicap"] = {
                 "personnes": [PersonneConcernee.DEMANDEUR], "etat": rng.choice(list(EtatHandicap)),
                 "capacite_marche": rng.choice(list(CapaciteMarche)), "natures_moteur": [],

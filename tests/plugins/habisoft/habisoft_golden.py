@@ -2,8 +2,8 @@
 the Poulidor case), as the expected event (JSON) and its ``fichierPartage`` rendering (XML), under
 ``tests/fixtures/habisoft/``.
 
-Run ``.venv/bin/python tests/plugins/habisoft/habisoft_golden.py`` to (re)write them after an intended format
-change, then review the diff. All data is invented (Faker, fixed seeds).
+Run ``PYTHONPATH=. .venv/bin/python tests/plugins/habisoft/habisoft_golden.py`` to (re)write them after an
+intended format change, then review the diff. All data is invented (Faker, fixed seeds).
 """
 
 from __future__ import annotations

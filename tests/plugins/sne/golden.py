@@ -1,8 +1,8 @@
 """Golden files of the SNE connector: one event of each message kind, as the expected event (JSON) and its
 ``interfaceNuu`` rendering (XML), under ``tests/fixtures/sne/``.
 
-Run ``.venv/bin/python tests/plugins/sne/golden.py`` to (re)write them after an intended format change, then review
-the diff: the tests compare both directions byte for byte. All data is invented (Faker, fixed seeds).
+Run ``PYTHONPATH=. .venv/bin/python tests/plugins/sne/golden.py`` to (re)write them after an intended format
+change, then review the diff: the tests compare both directions byte for byte. All data is invented (Faker, fixed seeds).
 """
 
 from __future__ import annotations

@@ -66,8 +66,8 @@ def test_every_element_of_the_public_shape_is_decoded(connector) -> None:
     assert (p.adresse.numero, p.adresse.voie, p.adresse.code_postal, p.adresse.commune, p.adresse.pays) == \
         ("12", "rue des Tanneurs", "63300", "63430", "FR")
     sp = p.situation_professionnelle
-    assert (sp.profession, sp.statut, sp.employeur, sp.commune_travail) == \
-        ("Aide-soignante", StatutProfessionnel.CDI, "Centre hospitalier", "63430")
+    assert (sp.profession, sp.statut, sp.employeur, sp.code_postal_travail, sp.commune_travail) == \
+        ("Aide-soignante", StatutProfessionnel.CDI, "Centre hospitalier", "63300", "63430")
     r = p.ressources
     assert (r.revenu_fiscal_n1.annee, r.revenu_fiscal_n1.montant) == (2023, 18400)
     assert (r.revenu_fiscal_n2.annee, r.revenu_fiscal_n2.montant) == (2022, 17900)
@@ -105,3 +105,19 @@ def test_public_shape_survives_a_round_trip(connector) -> None:
     [event] = list(connector.decode(RawMessage.from_bytes(SAMPLE.read_bytes(), origin=SAMPLE.name)))
     again = list(connector.decode(RawMessage.from_bytes(encode_event(event), origin="again.xml")))
     assert again[0].data == event.data
+
+
+def test_both_phone_numbers_are_kept_and_a_landline_alone_is_the_phone(connector) -> None:
+    body = SAMPLE.read_bytes()
+    both = body.replace(b"<ns1:telPortable>0612345678</ns1:telPortable>",
+                        b"<ns1:telPortable>0612345678</ns1:telPortable><ns1:telFixe>0473123456</ns1:telFixe>")
+    landline = body.replace(b"<ns1:telPortable>0612345678</ns1:telPortable>", b"<ns1:telFixe>0473123456</ns1:telFixe>")
+    assert both != body and landline != body
+    phones = []
+    for variant in (both, landline):
+        [event] = list(connector.decode(RawMessage.from_bytes(variant, origin="phones.xml")))
+        phones.append((event.data.demande.demandeur.telephone, event.data.demande.demandeur.telephone_secondaire))
+    assert phones == [("0612345678", "0473123456"), ("0473123456", None)]
+    [event] = list(connector.decode(RawMessage.from_bytes(both, origin="phones.xml")))
+    again = encode_event(event)
+    assert b"<ns1:telPortable>0612345678</ns1:telPortable>" in again and b"<ns1:telFixe>0473123456" in again
