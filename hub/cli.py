@@ -239,19 +239,17 @@ def poll(ctx: Context, connector: str | None, cursor: str | None, status: bool) 
         if connector is not None and connector not in poller.connectors:
             pulling = ", ".join(sorted(poller.connectors)) or "none (configure one, e.g. connectors.sne.endpoint)"
             raise click.UsageError(f"--connector {connector}: this connector does not pull; those that do: {pulling}")
-        if status:
-            for row in poller.describe():
-                click.echo(f"{row['connector']:<16} every {row['interval_seconds']:g}s  cursor {row['cursor'] or '-'}"
-                           f"  next {row['next_due_at']}  last ok {row['last_ok_at'] or 'never'}"
-                           f"  failures {row['failures']}" + (f"  last error: {row['last_error']}"
-                                                               if row['last_error'] else ""))
-            if not poller:
-                click.echo("no connector pulls from its partner")
-            return
-        names = [connector] if connector else sorted(poller.connectors)
-        if not names:
+        if not poller:
             click.echo("no connector pulls from its partner")
             return
+        if status:
+            for row in poller.describe():
+                error = f"  last error: {row['last_error']}" if row["last_error"] else ""
+                click.echo(f"{row['connector']:<16} every {row['interval_seconds']:g}s  cursor {row['cursor'] or '-'}"
+                           f"  next {row['next_due_at']}  last ok {row['last_ok_at'] or 'never'}"
+                           f"  failures {row['failures']}{error}")
+            return
+        names = [connector] if connector else sorted(poller.connectors)
         results = [poller.poll(name, force=True, cursor=cursor) for name in names]
     for result in results:
         click.echo(_describe_poll(result))

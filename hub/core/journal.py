@@ -30,6 +30,7 @@ from hub.core.journal_schema import dead_letters, deliveries, events, metadata, 
 
 __all__ = [
     "Journal", "AppendResult", "Route", "ClaimedDelivery", "DeliveryOutcome", "LeaseExpiry", "WORKER_LOST", "utcnow",
+    "as_utc",
 ]
 
 log = structlog.get_logger(__name__)
@@ -42,7 +43,7 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _aware(value: datetime | None) -> datetime | None:
+def as_utc(value: datetime | None) -> datetime | None:
     """SQLite hands back naive datetimes; everything the journal stores is UTC."""
     if value is not None and value.tzinfo is None:
         return value.replace(tzinfo=timezone.utc)
@@ -261,7 +262,7 @@ class Journal:
                 return []
             rows = conn.execute(select(events.c.seq, events.c.body, events.c.type, events.c.recorded_at)
                                 .where(events.c.seq.in_(list(claimed))).order_by(events.c.seq))
-            return [ClaimedDelivery(seq, claimed[seq][0], body, etype, *claimed[seq][1:], _aware(recorded), now)
+            return [ClaimedDelivery(seq, claimed[seq][0], body, etype, *claimed[seq][1:], as_utc(recorded), now)
                     for seq, body, etype, recorded in rows]
 
     def complete(self, subscriber: str, outcomes: Sequence[DeliveryOutcome],
@@ -439,7 +440,7 @@ class Journal:
         with self.engine.connect() as conn:
             rows = conn.execute(select(deliveries).where(deliveries.c.seq == seq).order_by(deliveries.c.subscriber))
             return [{**r._mapping, "last_error": list(_attempt_list(r.last_error)),
-                     **{k: _aware(getattr(r, k)) for k in ("next_attempt_at", "claimed_at", "updated_at")}}
+                     **{k: as_utc(getattr(r, k)) for k in ("next_attempt_at", "claimed_at", "updated_at")}}
                     for r in rows]
 
     def find_event(self, event_id: str) -> dict[str, Any] | None:
@@ -452,7 +453,7 @@ class Journal:
         if row is None:
             return None
         return {"seq": row.seq, "id": row.id, "type": row.type, "subject": row.subject, "source": row.source,
-                "recorded_at": _aware(row.recorded_at), "published": row.unpublished is None,
+                "recorded_at": as_utc(row.recorded_at), "published": row.unpublished is None,
                 "deliveries": self.delivery_states(row.seq)}
 
     # --- operator actions ---------------------------------------------------------------------------------------
@@ -541,7 +542,7 @@ class Journal:
                                        events.c.recorded_at, events.c.source, events.c.entity_siren,
                                        events.c.entity_nom)
                                 .where(events.c.subject == numero_unique).order_by(events.c.seq))
-            return [{**r._mapping, "time": _aware(r.time), "recorded_at": _aware(r.recorded_at)} for r in rows]
+            return [{**r._mapping, "time": as_utc(r.time), "recorded_at": as_utc(r.recorded_at)} for r in rows]
 
     def count_events(self) -> int:
         with self.engine.connect() as conn:
@@ -583,7 +584,7 @@ class Journal:
         if limit:
             stmt = stmt.limit(limit)
         with self.engine.connect() as conn:
-            return [{**r._mapping, "created_at": _aware(r.created_at), "updated_at": _aware(r.updated_at)}
+            return [{**r._mapping, "created_at": as_utc(r.created_at), "updated_at": as_utc(r.updated_at)}
                     for r in conn.execute(stmt)]
 
     def set_dead_letter_status(self, ids: Sequence[int], status: str) -> None:

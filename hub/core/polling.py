@@ -28,7 +28,7 @@ from sqlalchemy.engine import Engine
 
 from hub.core import metrics
 from hub.core.connector import Connector, Polled
-from hub.core.journal import _aware, utcnow
+from hub.core.journal import as_utc, utcnow
 from hub.core.journal_schema import polls
 
 __all__ = ["PollState", "PollStore", "Poller", "PollResult"]
@@ -79,7 +79,7 @@ class PollStore:
             known = conn.execute(select(polls.c.next_due_at, polls.c.leased_until)
                                  .where(polls.c.connector == connector)).first()
         if known is not None:
-            due_at, leased_until = _aware(known[0]), _aware(known[1])
+            due_at, leased_until = as_utc(known[0]), as_utc(known[1])
             if (leased_until is not None and leased_until >= now) or (not force and due_at > now):
                 return (False, None)
         with self.engine.begin() as conn:
@@ -114,8 +114,8 @@ class PollStore:
         with self.engine.connect() as conn:
             rows = conn.execute(select(polls)).mappings().all()
         return {r["connector"]: PollState(
-            connector=r["connector"], cursor=r["cursor"], next_due_at=_aware(r["next_due_at"]),
-            leased_until=_aware(r["leased_until"]), failures=r["failures"], last_ok_at=_aware(r["last_ok_at"]),
+            connector=r["connector"], cursor=r["cursor"], next_due_at=as_utc(r["next_due_at"]),
+            leased_until=as_utc(r["leased_until"]), failures=r["failures"], last_ok_at=as_utc(r["last_ok_at"]),
             last_error=r["last_error"]) for r in rows}
 
 
