@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import random
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,9 @@ from faker import Faker
 fake = Faker("fr_FR")
 Faker.seed(20261123)
 _rng = random.Random(20261123)
+
+#: Commission dates are drawn before this day, not before the machine's today: a test must not change with the date.
+REFERENCE_DATE = date(2026, 11, 23)
 
 
 def luhn_complete(prefix: str) -> str:
@@ -48,7 +52,7 @@ def rpls() -> str:
 def decision(**overrides: Any) -> dict[str, Any]:
     d = {"id": f"CAL-{fake.unique.bothify('####-????').upper()}", "numero_unique": numero_unique(),
          "rpls": rpls(), "commune": _rng.choice(["63430", "63300", "63113", "63190"]),
-         "date_commission": fake.date_between(start_date="-60d", end_date="today").isoformat(),
+         "date_commission": (REFERENCE_DATE - timedelta(days=_rng.randint(0, 60))).isoformat(),
          "decision": "attribution"}
     d.update(overrides)
     return d

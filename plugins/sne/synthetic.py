@@ -66,9 +66,13 @@ from plugins.sne.codec import new_document
 from plugins.sne.mapping import write_demande
 from plugins.sne.schema import NS, PREFIX, q
 
-__all__ = ["SyntheticSne", "COMMUNES", "write_extraction", "iter_examples"]
+__all__ = ["SyntheticSne", "COMMUNES", "REFERENCE_DATE", "write_extraction", "iter_examples"]
 
 PARIS = ZoneInfo("Europe/Paris")
+
+#: The "today" every generated date is drawn relative to, unless a caller gives its own: data made from a seed must
+#: be the same whatever day it is made on (golden files are compared byte for byte).
+REFERENCE_DATE = date(2026, 1, 5)
 
 #: Communes of Puy-de-Dôme (INSEE code, postal code): the seed territory is Thiers Dore et Montagne.
 COMMUNES = (("63430", "63300"), ("63113", "63000"), ("63300", "63200"), ("63178", "63500"), ("63124", "63800"),
@@ -96,9 +100,12 @@ def _siren(rng: random.Random) -> str:
 
 
 class SyntheticSne:
-    """A seeded source of invented demands and events; the same seed gives the same data."""
+    """A seeded source of invented demands and events; the same seed (and ``today``) gives the same data.
 
-    def __init__(self, seed: int = 0):
+    Why no date comes from Faker: its date helpers read the machine's clock, so a birth date drawn on Monday is not
+    the one drawn on Tuesday. Every date here is drawn by the seeded generator relative to ``today``."""
+
+    def __init__(self, seed: int = 0, *, today: date = REFERENCE_DATE):
         try:
             from faker import Faker
         except ImportError as exc:  # pragma: no cover - depends on the environment
@@ -106,7 +113,19 @@ class SyntheticSne:
         self.faker = Faker("fr_FR")
         self.faker.seed_instance(seed)
         self.rng = random.Random(seed)
+        self.today = today
         self._sequence = 0
+
+    # --- dates -----------------------------------------------------------------------------------------------------
+    def day_between(self, start: date, end: date) -> date:
+        """A day in [start, end], drawn from the seeded generator."""
+        return start + timedelta(days=self.rng.randint(0, max(0, (end - start).days)))
+
+    def birth_date(self, minimum_age: int, maximum_age: int) -> date:
+        """A birth date for someone aged ``minimum_age`` to ``maximum_age`` on ``today``."""
+        latest = self.today - timedelta(days=round(365.25 * minimum_age))
+        earliest = self.today - timedelta(days=round(365.25 * (maximum_age + 1)) - 1)
+        return self.day_between(earliest, latest)
 
     # --- identifiers ---------------------------------------------------------------------------------------------
     def numero_unique(self, registered: date) -> str:
@@ -157,7 +176,7 @@ class SyntheticSne:
                 "nom": self.faker.last_name(),
                 "nom_naissance": self.faker.last_name() if female and self.rng.random() < 0.3 else None,
                 "prenom": self.faker.first_name_female() if female else self.faker.first_name_male(),
-                "date_naissance": self.faker.date_of_birth(minimum_age=18, maximum_age=85),
+                "date_naissance": self.birth_date(18, 85),
                 "nationalite": self.rng.choices(list(Nationalite), weights=[8, 1, 1])[0],
                 "situation_professionnelle": self._situation_professionnelle(),
                 "ressources": self._ressources(adult=True, with_fiscal=True, year=registered.year)}
@@ -168,7 +187,7 @@ class SyntheticSne:
         priority…), chosen at random when None; ``situation`` forces the current housing (a current social tenant
         gets a mutation section)."""
         rng = self.rng
-        registered = registered or self.faker.date_between(date(2019, 1, 1), date(2025, 12, 31))
+        registered = registered or self.day_between(date(2019, 1, 1), date(2025, 12, 31))
         rich = rng.random() < 0.3 if rich is None else rich
         commune, postal = self.commune()
         demandeur = self._adulte(rng.choice("MF"), registered)
@@ -184,7 +203,7 @@ class SyntheticSne:
             cotitulaire.update({"lien_demandeur": rng.choice(list(LienDemandeur)),
                                 "situation_familiale": rng.choice([None, *SituationFamiliale])})
         personnes = [{"nom": self.faker.last_name(), "prenom": self.faker.first_name(),
-                      "date_naissance": self.faker.date_between(registered - timedelta(days=6570), registered),
+                      "date_naissance": self.day_between(registered - timedelta(days=6570), registered),
                       "sexe": rng.choice(list(Sexe)), "lien_parente": rng.choice(list(LienParente))}
                      for _ in range(rng.choice([0, 0, 1, 2, 3]))]
         if personnes and rng.random() < 0.3:
@@ -195,7 +214,7 @@ class SyntheticSne:
         situation = situation or rng.choice(_NATIONAL_SITUATIONS)
         payload: dict[str, Any] = {
             "demandeur": demandeur, "cotitulaire": cotitulaire, "personnes_a_charge": personnes,
-            "enfants_en_garde": [{"date_naissance": self.faker.date_between(registered - timedelta(days=6000),
+            "enfants_en_garde": [{"date_naissance": self.day_between(registered - timedelta(days=6000),
                                                                             registered),
                                   "sexe": rng.choice(list(Sexe)), "coparentalite": rng.choice(list(Coparentalite))}
                                  for _ in range(rng.choice([0, 0, 0, 1, 2]))],
@@ -275,7 +294,7 @@ class SyntheticSne:
         return self._envelope(data, when)
 
     def radiee(self, motif: MotifRadiation = MotifRadiation.NON_RENOUVELLEMENT) -> Envelope[Any]:
-        day = self.faker.date_between(date(2023, 1, 1), date(2025, 12, 31))
+        day = self.day_between(date(2023, 1, 1), date(2025, 12, 31))
         numero = self.numero_unique(day - timedelta(days=400))
         extra: dict[str, Any] = {}
         if motif is MotifRadiation.IRRECEVABILITE:
@@ -288,7 +307,7 @@ class SyntheticSne:
         return self._envelope(data, day, self.entite("bailleur"))
 
     def attribution(self) -> Envelope[Any]:
-        day = self.faker.date_between(date(2023, 1, 1), date(2025, 12, 31))
+        day = self.day_between(date(2023, 1, 1), date(2025, 12, 31))
         contingent = self.rng.choice(list(Contingent))
         data = AttributionReportee(
             numero_unique=self.numero_unique(day - timedelta(days=300)), rpls=self.rpls(), commune=self.commune()[0],
@@ -301,7 +320,7 @@ class SyntheticSne:
         return self._envelope(data, day, self.entite("bailleur"))
 
     def decision_dalo(self) -> Envelope[Any]:
-        depot = self.faker.date_between(date(2023, 1, 1), date(2025, 6, 30))
+        depot = self.day_between(date(2023, 1, 1), date(2025, 6, 30))
         decision = self.rng.choice(list(SensDecisionDalo))
         decided = depot + timedelta(days=self.rng.randint(30, 120))
         data = DecisionDalo(

@@ -28,6 +28,15 @@ RPLS = "0000421337"
 COMMUNES_TDM = ("63430", "63125", "63291")
 
 
+#: Birth dates are drawn relative to this day, never the machine's today (Faker's date_of_birth reads the clock).
+REFERENCE_DATE = date(2026, 1, 5)
+
+
+def _born(fake: Faker, minimum_age: int, maximum_age: int) -> date:
+    youngest = REFERENCE_DATE - timedelta(days=round(365.25 * minimum_age))
+    return youngest - timedelta(days=fake.random_int(0, round(365.25 * (maximum_age - minimum_age))))
+
+
 def faker(seed: int = 63) -> Faker:
     fake = Faker("fr_FR")
     fake.seed_instance(seed)
@@ -46,12 +55,12 @@ def entite(fake: Faker) -> LegalEntity:
 def demande_exemple(fake: Faker | None = None) -> Demande:
     """A couple with two children, private tenants in Thiers, wishing a T4 in the EPCI."""
     fake = fake or faker()
-    depot = fake.date_between(date(2023, 1, 1), date(2023, 6, 30))
+    depot = date(2023, 1, 1) + timedelta(days=fake.random_int(0, 180))
     nom = fake.last_name()
     return Demande(
         demandeur=Demandeur(
             civilite=e.Civilite.MONSIEUR, nom=nom, prenom=fake.first_name_male(),
-            date_naissance=fake.date_of_birth(minimum_age=25, maximum_age=50), nationalite=e.Nationalite.FRANCAISE,
+            date_naissance=_born(fake, 25, 50), nationalite=e.Nationalite.FRANCAISE,
             situation_familiale=e.SituationFamiliale.MARIE,
             adresse=Adresse(numero=str(fake.building_number()), voie=fake.street_name(), code_postal="63300",
                             commune="63430"),
@@ -65,13 +74,13 @@ def demande_exemple(fake: Faker | None = None) -> Demande:
         ),
         cotitulaire=Cotitulaire(
             civilite=e.Civilite.MADAME, nom=nom, nom_naissance=fake.last_name(), prenom=fake.first_name_female(),
-            date_naissance=fake.date_of_birth(minimum_age=25, maximum_age=50), nationalite=e.Nationalite.FRANCAISE,
+            date_naissance=_born(fake, 25, 50), nationalite=e.Nationalite.FRANCAISE,
             lien_demandeur=e.LienDemandeur.CONJOINT,
             situation_professionnelle=SituationProfessionnelle(statut=e.StatutProfessionnel.CHOMAGE),
             ressources=Ressources(mensuelles=(Ressource(code=e.CodeRessource.CHOMAGE, montant_mensuel=780),)),
         ),
         personnes_a_charge=tuple(
-            PersonneACharge(nom=nom, prenom=fake.first_name(), date_naissance=fake.date_of_birth(maximum_age=15),
+            PersonneACharge(nom=nom, prenom=fake.first_name(), date_naissance=_born(fake, 0, 15),
                             sexe=sexe, lien_parente=e.LienParente.ENFANT)
             for sexe in (e.Sexe.FEMININ, e.Sexe.MASCULIN)),
         logement_actuel=LogementActuel(situation=e.SituationLogementActuel.LOCATAIRE_PRIVE, commune="63430",

@@ -3,6 +3,7 @@ however often the overlapping answers are fetched, and an SNE that is down costs
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 
@@ -16,13 +17,16 @@ from plugins.sne.codec import PARIS
 
 RADIATION = (FIXTURES / "demande_radiee_non_renouvellement.xml").read_bytes()
 RECORD = RADIATION[RADIATION.index(b"  <ns1:radiation>"): RADIATION.index(b"</ns1:radiation>") + 16]
+FILE_DATE = re.search(rb"<ns1:dateFichier>([^<]+)<", RADIATION).group(1)
+#: the golden radiation's demand, and two more numbers of the same desk and month
+NUMERO = re.search(rb"<ns1:numUnique>([^<]+)<", RECORD).group(1).decode()
+NUMERO_2, NUMERO_3 = (NUMERO[:7] + f"{n:06d}" + NUMERO[13:] for n in (900_010, 900_011))
 
 
 def _radiations(*numeros: str, day: str = "2024-11-13") -> bytes:
     """An answer of demandesRadieesDepuisLe listing these radiations (a later answer lists more)."""
-    records = b"\n".join(RECORD.replace(b"0631023000009G6317", n.encode()) for n in numeros)
-    return (RADIATION.replace(RECORD, records)
-            .replace(b"2024-11-13T00:00:00.000+01:00", f"{day}T00:00:00.000+01:00".encode()))
+    records = b"\n".join(RECORD.replace(NUMERO.encode(), n.encode()) for n in numeros)
+    return RADIATION.replace(RECORD, records).replace(FILE_DATE, f"{day}T00:00:00.000+01:00".encode())
 
 
 @pytest.fixture
@@ -30,7 +34,7 @@ def hub(hub_settings, fake_server) -> Iterator[tuple[Hub, FakeSne]]:
     fake, url = fake_server
     fake.received.clear()
     fake.failures.clear()
-    fake.radiees = _radiations("0631023000009G6317")
+    fake.radiees = _radiations(NUMERO)
     fake.dalo = (FIXTURES / "decision_dalo.xml").read_bytes()
     section = {"endpoint": url, "entity": SNE_ENTITY.model_dump(), "timeout_seconds": 2, "poll_first_days": 7}
     settings = hub_settings.model_copy(update={"connectors": {"sne": section}})
@@ -44,7 +48,7 @@ def _today() -> date:
 
 
 def _types(hub: Hub) -> list[str]:
-    return sorted(e["type"] for n in ("0631023000009G6317", "0631023000010G6317", "0631023000011G6317")
+    return sorted(e["type"] for n in (NUMERO, NUMERO_2, NUMERO_3)
                   for e in hub.journal.history(n))
 
 
@@ -62,7 +66,7 @@ def test_radiations_and_dalo_are_pulled_once_each_however_often_they_are_fetched
 
     # later the same day the SNE lists one more radiation: a new document that repeats the first one
     fake.received.clear()
-    fake.radiees = _radiations("0631023000009G6317", "0631023000010G6317", day="2024-11-14")
+    fake.radiees = _radiations(NUMERO, NUMERO_2, day="2024-11-14")
     again = hub.poller.poll("sne", force=True)
     assert again.cursor == _today().isoformat()
     assert all(again.cursor.encode() in body for _op, body in fake.received), "later pulls resume from the cursor"
