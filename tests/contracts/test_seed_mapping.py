@@ -1,13 +1,13 @@
 """Every coded value of the seed PPGID (Thiers Dore et Montagne 2023-2029, seeds/003) maps to an enum member.
 
 The tables below are transcribed from the seed, with its wording (typos included: they prove the transcription is
-checked against the text). When the seed is beside the repository (shared/seeds, as on developer machines and in
-CI), each wording is also looked up in it.
+checked against the text). The seed's passages they come from are kept verbatim in the repository
+(``tests/fixtures/seeds/003_excerpts.txt``), so each wording and each weight of the grid is checked against the
+seed's own lines on any clone.
 """
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
@@ -147,33 +147,56 @@ def _normalise(text: str) -> str:
     return re.sub(r"\s+", " ", text)
 
 
-def _find_seed() -> Path | None:
-    for parent in Path(__file__).resolve().parents:
-        candidate = parent / "shared" / "seeds" / "003_fe136508ff0ca105.txt"
-        if candidate.exists():
-            return candidate
-    return None
-
-
-SEED = _find_seed()
+SEED = Path(__file__).resolve().parents[1] / "fixtures" / "seeds" / "003_excerpts.txt"
 
 
 @pytest.fixture(scope="module")
 def seed_text() -> str:
-    if SEED is None:   # only reached in CI, which always has shared/ beside the clone
-        pytest.fail("seed 003 not found in a shared/seeds folder beside the repository")
     return _normalise(SEED.read_text(encoding="utf-8"))
+
+
+def _seed_grid() -> dict[str, str]:
+    """§1.1.7's table as the seed prints it (tab-separated): criterion wording → weighting cell ("30", "130%")."""
+    rows: dict[str, str] = {}
+    lines = SEED.read_text(encoding="utf-8").splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("1.1.7 Cotation de la demande"))
+    for line in lines[start:]:
+        if line.startswith("1.1.8"):
+            break
+        cells = [c.strip() for c in line.split("\t")]
+        if len(cells) < 4 or cells[2] == "Critère" and cells[3] == "Priorisation":
+            continue
+        # rows start with the category, an empty cell (same category), or directly with the criterion type
+        if cells[0] in ("Facultatif", "Prioritaire", "Priorité locale"):
+            cells = ["", *cells]
+        wording, weighting = cells[2], cells[4] if len(cells) > 4 else ""
+        rows[_normalise(wording)] = weighting
+    return rows
 
 
 ALL_WORDINGS = ([row[1] for row in GRILLE] + [w for w, _ in DECISIONS_CAL] + [w for w, _ in CRITERES_L441_1]
                 + [w for w, _ in SITUATIONS_DALO] + [w for w, _ in CONTINGENTS])
 
 
-@pytest.mark.skipif(SEED is None and os.environ.get("CI") != "true",
-                    reason="seed 003 is not beside this clone (it is in CI and on developer machines)")
 @pytest.mark.parametrize("wording", ALL_WORDINGS)
 def test_transcription_matches_the_seed(seed_text, wording):
     assert _normalise(wording) in seed_text
+
+
+def test_every_weight_is_the_seeds():
+    """Each row of GRILLE carries the weighting the seed's table prints (130% as 1.30, a negative as -2)."""
+    table = _seed_grid()
+    assert len(table) == len(GRILLE), "the seed's table and the transcription have different rows"
+    for _block, wording, weight, criterion, _declared in GRILLE:
+        printed = table[_normalise(wording)]
+        if weight is None:
+            assert printed == "", (criterion, printed)
+        elif printed.endswith("%"):
+            assert weight == int(printed[:-1]) / 100, criterion
+        elif criterion is C.REFUS_OFFRE_ADAPTEE:   # printed "2" in a "Négatif" row
+            assert weight == -float(printed), criterion
+        else:
+            assert weight == float(printed.replace(",", ".")), criterion
 
 
 def test_every_grid_row_maps_to_its_own_criterion_in_the_right_block():
