@@ -22,11 +22,45 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+from typing import Any
+
 from sqlalchemy import (
     BigInteger, Column, DateTime, Index, Integer, LargeBinary, MetaData, String, Table, Text, UniqueConstraint,
 )
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
 
-__all__ = ["metadata", "events", "outbox", "deliveries", "dead_letters", "snapshots", "polls", "DeliveryStatus"]
+__all__ = ["metadata", "events", "outbox", "deliveries", "dead_letters", "snapshots", "polls", "DeliveryStatus",
+           "UtcDateTime"]
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """An instant, stored in UTC on every dialect and read back as an aware UTC datetime.
+
+    Why: SQLite has no time-zone type; SQLAlchemy writes an aware datetime there as its wall-clock time and drops
+    the offset, so ``2026-11-20T00:00+01:00`` came back as ``00:00+00:00`` (an hour off, two in summer). Converting
+    to UTC before binding makes the stored text unambiguous, and comparisons in SQL compare instants. A naive
+    datetime is refused: the journal cannot guess which zone it was meant in."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if not isinstance(value, datetime):
+            raise TypeError(f"expected a datetime, got {type(value).__name__}")
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value.isoformat()} given to the journal; give it a time zone")
+        utc = value.astimezone(timezone.utc)
+        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
 
 metadata = MetaData()
 
@@ -60,8 +94,8 @@ events = Table(
     Column("subject", String(32)),
     Column("entity_siren", String(9), nullable=False),
     Column("entity_nom", String(200), nullable=False),
-    Column("time", DateTime(timezone=True), nullable=False),
-    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("time", UtcDateTime(), nullable=False),
+    Column("recorded_at", UtcDateTime(), nullable=False),
     Column("body", Text, nullable=False),
     UniqueConstraint("source", "source_message_id", name="uq_events_source_message"),
     Index("ix_events_subject", "subject", "seq"),
@@ -80,10 +114,10 @@ deliveries = Table(
     Column("subject", String(32)),
     Column("status", String(12), nullable=False),
     Column("attempts", Integer, nullable=False, default=0),
-    Column("next_attempt_at", DateTime(timezone=True)),
-    Column("claimed_at", DateTime(timezone=True)),
+    Column("next_attempt_at", UtcDateTime()),
+    Column("claimed_at", UtcDateTime()),
     Column("last_error", Text),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
     Index("ix_deliveries_state", "subscriber", "status", "seq"),
     Index("ix_deliveries_subject", "subscriber", "subject", "seq"),
     Index("ix_deliveries_due", "subscriber", "next_attempt_at"),
@@ -104,8 +138,8 @@ dead_letters = Table(
     Column("payload", LargeBinary),                       # inbound: the raw bytes, to fix and replay
     Column("attempts", Text),                             # outbound: JSON list of every attempt's error
     Column("status", String(12), nullable=False),         # open | retried | discarded
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
     Index("ix_dead_letters_status", "status", "connector", "created_at"),
 )
 
@@ -114,17 +148,17 @@ snapshots = Table(
     Column("source", String(64), primary_key=True),
     Column("key", String(64), primary_key=True),
     Column("fingerprint", String(80), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
 )
 
 polls = Table(
     "polls", metadata,
     Column("connector", String(64), primary_key=True),
     Column("cursor", String(200)),                        # the connector's own bookmark; NULL before the first pull
-    Column("next_due_at", DateTime(timezone=True), nullable=False),
-    Column("leased_until", DateTime(timezone=True)),      # a process is pulling until then (NULL: nobody)
+    Column("next_due_at", UtcDateTime(), nullable=False),
+    Column("leased_until", UtcDateTime()),      # a process is pulling until then (NULL: nobody)
     Column("failures", Integer, nullable=False),          # consecutive failed pulls
-    Column("last_ok_at", DateTime(timezone=True)),
+    Column("last_ok_at", UtcDateTime()),
     Column("last_error", Text),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
 )
