@@ -1,8 +1,8 @@
 """The ingest pipeline: raw partner input → decoded events → checks → journal, in batches.
 
 Order of the checks: size limit, decode (the connector's job), contract (the envelope must be a registered, valid
-event), authorisation (a connector may only emit the types it declares), then the journal, which absorbs
-duplicates. Whatever fails is kept in the dead-letter store with its location and raw bytes: nothing that came in
+event), provenance (its ``source`` must be the connector that decoded it), authorisation (a connector may only emit
+the types it declares), then the journal, which absorbs duplicates and refuses a changed resend. Whatever fails is kept in the dead-letter store with its location and raw bytes: nothing that came in
 disappears. Only when the journal and the dead-letter store have committed may the caller acknowledge upstream.
 """
 
@@ -175,6 +175,14 @@ class Ingestor:
                 item = REGISTRY.parse(item.model_dump(mode="json"))
             except ValidationError as exc:
                 return ContractError.from_validation(exc, location=loc)
+        if item.source != connector.name:
+            # Why not stamp it: a connector that names another system is a bug or a forgery, and the router would
+            # take the event for that system's own echo and never deliver it there.
+            return AccessDenied(f"source: the event says it comes from {item.source!r} but connector "
+                                f"{connector.name!r} decoded it; a connector emits under its own name only "
+                                f"(build the envelope with source=self.name)",
+                                location=ErrorLocation(file=loc.file, line=loc.line, record=loc.record,
+                                                       field="source"))
         if not self.policy.may_emit(connector, item):
             return AccessDenied(f"connector {connector.name!r} may not emit {item.type!r} "
                                 f"(it declares emits={list(connector.emits)})", location=loc)
