@@ -10,7 +10,6 @@ sees a demand only when it concerns a commune where it holds reservations; anyon
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from typing import Any
@@ -29,22 +28,39 @@ FULL_ACCESS_ROLES = frozenset({
 })
 
 
-@lru_cache(maxsize=4096)
-def _pattern(topic: str) -> re.Pattern[str]:
-    parts = []
-    for word in topic.split("."):
+def _words(text: str) -> tuple[str, ...]:
+    """Split as RabbitMQ does: the empty key has no word; ``a.`` has two (``a`` and an empty one)."""
+    return tuple(text.split(".")) if text else ()
+
+
+@lru_cache(maxsize=16384)
+def _matches(pattern: str, routing_key: str) -> bool:
+    """RabbitMQ's topic semantics, word by word: ``*`` is exactly one word, ``#`` zero or more.
+
+    Why not a regular expression: the one used before could not express "``#.`` may match nothing" (``#.a`` did
+    not match ``a``), so the journal's delivery rows and the broker's bindings disagreed. This walks the pattern
+    keeping the set of key positions reachable so far (no backtracking, linear in pattern × key)."""
+    key = _words(routing_key)
+    reachable = [True] + [False] * len(key)          # reachable[j]: the pattern so far can consume key[:j]
+    for word in _words(pattern):
+        following = [False] * (len(key) + 1)
         if word == "#":
-            parts.append(r"(?:[^.]+(?:\.[^.]+)*)?")
-        elif word == "*":
-            parts.append(r"[^.]+")
+            seen = False
+            for j, ok in enumerate(reachable):
+                seen = seen or ok
+                following[j] = seen
         else:
-            parts.append(re.escape(word))
-    regex = r"\.".join(parts).replace(r"\.(?:[^.]+(?:\.[^.]+)*)?", r"(?:\.[^.]+)*")
-    return re.compile(rf"^{regex}$")
+            for j in range(len(key)):
+                if reachable[j] and (word == "*" or word == key[j]):
+                    following[j + 1] = True
+        reachable = following
+    return reachable[-1]
 
 
 def topic_matches(patterns: Iterable[str], routing_key: str) -> bool:
-    return any(_pattern(p).match(routing_key) for p in patterns)
+    """Whether any of the subscription ``patterns`` takes ``routing_key``, exactly as a RabbitMQ topic exchange
+    bound with those patterns would route it."""
+    return any(_matches(p, routing_key) for p in patterns)
 
 
 class AccessPolicy:
