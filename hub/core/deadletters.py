@@ -51,7 +51,12 @@ class DeadLetterOps:
             if rejections:
                 outcome.still_failing.append((item["id"], "; ".join(str(r.error) for r in rejections)))
                 continue
-            self.hub.ingestor.commit(events, [])
+            report = self.hub.ingestor.commit(events, [], keep_conflicts=False)
+            if report.conflicts:   # still a changed resend: say so, file nothing new
+                fields = sorted({f for c in report.conflicts for f in c["fields"]})
+                outcome.still_failing.append((item["id"], "already journaled with different content ("
+                                              + ", ".join(fields) + "); send the correction under a new id"))
+                continue
             self.journal.set_dead_letter_status([item["id"]], "retried")
             outcome.retried.append(item["id"])
         return outcome

@@ -11,7 +11,8 @@ message (acknowledge, retry later, dead-letter); everything else raises one of t
         ├── DecodeError              the raw input cannot be read as the partner's format (file, line, field path)
         ├── ContractError            the decoded event breaks a contract (wraps pydantic, keeps field paths)
         ├── AccessDenied             a source emitting what it may not, or a partner not allowed to receive it
-        └── InputTooLarge            an inbound message over the configured size limit
+        ├── InputTooLarge            an inbound message over the configured size limit
+        └── ConflictingResend        a message id already journaled, sent again with different content
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Any
 
 __all__ = [
     "RelaisError", "ConfigurationError", "DuplicateRegistration", "RetryableError", "RejectError", "DecodeError",
-    "ContractError", "AccessDenied", "InputTooLarge", "ErrorLocation",
+    "ContractError", "AccessDenied", "InputTooLarge", "ConflictingResend", "ErrorLocation",
 ]
 
 
@@ -134,3 +135,19 @@ class AccessDenied(RejectError):
 
 class InputTooLarge(RejectError):
     """The inbound message is larger than the configured limit."""
+
+
+class ConflictingResend(RejectError):
+    """A partner sent again an id the journal already holds (its message or decision id), with different content.
+
+    Same id and same content is a harmless resend; same id and different content would silently lose the change,
+    so it is refused (HTTP 409) and kept. ``fields`` names what differs (paths only, never values); ``journaled_id``
+    is the event the journal holds under that id."""
+
+    def __init__(self, reason: str, *, fields: tuple[str, ...] = (), journaled_id: str | None = None,
+                 location: ErrorLocation | None = None):
+        self.fields = tuple(fields)
+        self.journaled_id = journaled_id
+        super().__init__(reason, location=location,
+                         problems=[{"reason": reason, "fields": list(fields), "journaled_id": journaled_id,
+                                    **(location or ErrorLocation()).as_dict()}])

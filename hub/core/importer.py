@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from hub.core.bulk import BulkRecord, RecordReject
 from hub.core.connector import Connector
 from hub.core.errors import ContractError, ErrorLocation, RejectError
-from hub.core.ingest import Ingestor, Rejection
+from hub.core.ingest import Ingestor, Origin, Rejection
 
 __all__ = ["BulkImporter", "ImportResult"]
 
@@ -82,6 +82,7 @@ class BulkImporter:
         known = self.ingestor.journal.known_fingerprints(source, {r.key for r in records})
         events: list[Any] = []
         rejections: list[Rejection] = []
+        origins: dict[str, Origin] = {}
         seen: dict[str, tuple[str, str, str]] = {}
         for item in chunk:
             result.records += 1
@@ -110,12 +111,13 @@ class BulkImporter:
                 checked.append(ok)
             else:
                 events += checked
+                origins.update((e.id, Origin(str(path), item.raw, item.line)) for e in checked)
                 seen[item.key] = (source, item.key, item.fingerprint)
                 if previous is None:
                     result.imported += 1
                 else:
                     result.updated += 1
-        report = self.ingestor.commit(events, rejections, list(seen.values()))
+        report = self.ingestor.commit(events, rejections, list(seen.values()), origins=origins)
         result.rejected += report.rejected
         result.events += report.journaled
 

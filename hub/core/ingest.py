@@ -12,7 +12,7 @@ import json
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,11 +24,11 @@ from hub.core import metrics
 from hub.core.bulk import RecordReject
 from hub.core.connector import Connector, RawMessage
 from hub.core.faults import failpoint
-from hub.core.errors import AccessDenied, ContractError, ErrorLocation, InputTooLarge, RejectError
-from hub.core.journal import AppendResult, Journal
+from hub.core.errors import AccessDenied, ConflictingResend, ContractError, ErrorLocation, InputTooLarge, RejectError
+from hub.core.journal import AppendResult, Conflict, Journal
 from hub.core.routing import AccessPolicy
 
-__all__ = ["Ingestor", "IngestReport", "Rejection"]
+__all__ = ["Ingestor", "IngestReport", "Rejection", "Origin"]
 
 log = structlog.get_logger(__name__)
 
@@ -55,13 +55,25 @@ class Rejection:
                 "payload": self.payload}
 
 
+@dataclass(frozen=True)
+class Origin:
+    """Where an accepted event came from: what a dead letter keeps if the journal refuses it later (a changed
+    resend), so that it can be fixed and replayed like any rejected input."""
+
+    origin: str
+    payload: bytes
+    line: int | None = None
+
+
 @dataclass
 class IngestReport:
     journaled: int = 0
     duplicates: int = 0
-    rejected: int = 0
+    rejected: int = 0          # rejections and conflicts: each is in the dead-letter store
     dead_letter_ids: list[int] = field(default_factory=list)
     event_ids: list[str] = field(default_factory=list)
+    #: changed resends: {"event_id", "sourcemessageid", "journaled_id", "fields", "dead_letter_id"}
+    conflicts: list[dict[str, Any]] = field(default_factory=list)
 
     def add(self, other: "IngestReport") -> None:
         self.journaled += other.journaled
@@ -69,6 +81,7 @@ class IngestReport:
         self.rejected += other.rejected
         self.dead_letter_ids += other.dead_letter_ids
         self.event_ids += other.event_ids
+        self.conflicts += other.conflicts
 
 
 class Ingestor:
@@ -189,21 +202,33 @@ class Ingestor:
         return item
 
     def commit(self, events: Sequence[Envelope[Any]], rejections: Sequence[Rejection],
-               snapshots_seen: Sequence[tuple[str, str, str]] = ()) -> IngestReport:
-        """Journal accepted events and keep rejections; after this returns, the input may be acknowledged."""
+               snapshots_seen: Sequence[tuple[str, str, str]] = (), *,
+               origins: Mapping[str, Origin] | None = None, keep_conflicts: bool = True) -> IngestReport:
+        """Journal accepted events and keep rejections; after this returns, the input may be acknowledged.
+
+        An event the journal refuses as a changed resend (:class:`~hub.core.journal.Conflict`) becomes a rejection
+        too, kept with the bytes of its message (``origins``: event id → where it came from) unless
+        ``keep_conflicts`` is False (an operator's retry, which reports it instead of filing it again)."""
         report = IngestReport()
         result: AppendResult = self.journal.append(events, snapshots_seen)
         failpoint("after_journal")
         report.journaled = len(result.inserted)
         report.duplicates = len(result.duplicates)
         report.event_ids = [e.id for _, e in result.inserted]
-        if rejections:
-            report.dead_letter_ids = self.journal.add_inbound_dead_letters([r.as_row() for r in rejections])
-            report.rejected = len(rejections)
-            for r in rejections:
+        refused = [self._conflict_rejection(c, (origins or {}).get(c.envelope.id)) for c in result.conflicts]
+        kept = list(rejections) + (refused if keep_conflicts else [])
+        if kept:
+            report.dead_letter_ids = self.journal.add_inbound_dead_letters([r.as_row() for r in kept])
+            for r in kept:
                 metrics.DEAD_LETTERS.labels(direction="inbound", connector=r.connector).inc()
                 log.warning("inbound_rejected", connector=r.connector, origin=r.origin, reason=r.error.reason,
                             line=r.line or r.error.location.line, field=r.error.location.field)
+        report.rejected = len(rejections) + len(refused)
+        conflict_ids = report.dead_letter_ids[len(rejections):] if keep_conflicts else []
+        for index, c in enumerate(result.conflicts):
+            report.conflicts.append({"event_id": c.envelope.id, "sourcemessageid": c.envelope.sourcemessageid,
+                                     "journaled_id": c.journaled_id, "fields": list(c.fields),
+                                     "dead_letter_id": conflict_ids[index] if index < len(conflict_ids) else None})
         for _, e in result.inserted:
             metrics.EVENTS_IN.labels(connector=e.source, type=e.type).inc()
             log.info("event_journaled", event_id=e.id, type=e.type, connector=e.source)
@@ -211,13 +236,29 @@ class Ingestor:
             self.on_journaled()
         return report
 
+    @staticmethod
+    def _conflict_rejection(conflict: Conflict, origin: Origin | None) -> Rejection:
+        e = conflict.envelope
+        fields = ", ".join(conflict.fields)
+        error = ConflictingResend(
+            f"{e.sourcemessageid or e.id} was already journaled (event {conflict.journaled_id}) with different "
+            f"content ({fields}); a journaled fact is never overwritten: send the correction under a new id",
+            fields=conflict.fields, journaled_id=conflict.journaled_id,
+            location=ErrorLocation(file=origin.origin if origin else None,
+                                   line=origin.line if origin else None, field=conflict.fields[0]))
+        payload = origin.payload if origin is not None else e.model_dump_json().encode()
+        return Rejection(e.source, origin.origin if origin else f"event:{e.id}", error, payload,
+                         origin.line if origin else None, e.type)
+
     def ingest(self, connector: Connector, messages: Iterable[RawMessage],
                timeout: float | None = None) -> IngestReport:
         """Decode and journal several messages as one batch (group commit)."""
         events: list[Envelope[Any]] = []
         rejections: list[Rejection] = []
+        origins: dict[str, Origin] = {}
         for raw in messages:
             accepted, rejected = self.decode(connector, raw, timeout)
             events += accepted
             rejections += rejected
-        return self.commit(events, rejections)
+            origins.update((e.id, Origin(raw.origin, raw.body)) for e in accepted)
+        return self.commit(events, rejections, origins=origins)

@@ -25,12 +25,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from contracts import Envelope
+from hub.core.changes import changed_paths
 from hub.core.journal_schema import DeliveryStatus as S
 from hub.core.journal_schema import dead_letters, deliveries, events, metadata, outbox, snapshots
 
 __all__ = [
-    "Journal", "AppendResult", "Route", "ClaimedDelivery", "DeliveryOutcome", "LeaseExpiry", "WORKER_LOST", "utcnow",
-    "as_utc",
+    "Journal", "AppendResult", "Conflict", "Route", "ClaimedDelivery", "DeliveryOutcome", "LeaseExpiry",
+    "WORKER_LOST", "utcnow", "as_utc",
 ]
 
 log = structlog.get_logger(__name__)
@@ -58,10 +59,22 @@ class Route:
     allowed: bool
 
 
+@dataclass(frozen=True)
+class Conflict:
+    """An event sent again under an id already journaled (same event id, or same source and source message id)
+    whose content differs: a change that would otherwise be dropped as a duplicate. ``fields`` are the paths that
+    differ (never their values); ``journaled_id`` is the id of the event the journal holds."""
+
+    envelope: Envelope[Any]
+    journaled_id: str
+    fields: tuple[str, ...]
+
+
 @dataclass
 class AppendResult:
     inserted: list[tuple[int, Envelope[Any]]] = field(default_factory=list)
-    duplicates: list[Envelope[Any]] = field(default_factory=list)
+    duplicates: list[Envelope[Any]] = field(default_factory=list)   # same id, same content: harmless
+    conflicts: list[Conflict] = field(default_factory=list)         # same id, different content: refused
 
 
 @dataclass(frozen=True)
@@ -145,6 +158,8 @@ class Journal:
                         "subscriber": route.subscriber, "seq": seq, "subject": envelope.subject,
                         "status": S.PENDING if route.allowed else S.DENIED, "attempts": 0, "updated_at": now,
                     })
+            if result.duplicates:
+                result.duplicates, result.conflicts = self._split_conflicts(conn, result.duplicates)
             if result.inserted:
                 conn.execute(outbox.insert(), [{"seq": seq} for seq, _ in result.inserted])
             if delivery_rows:
@@ -152,6 +167,40 @@ class Journal:
             if snapshots_seen:
                 self._upsert_snapshots(conn, snapshots_seen, now)
         return result
+
+    def _split_conflicts(self, conn: Connection, duplicates: list[Envelope[Any]]
+                         ) -> tuple[list[Envelope[Any]], list[Conflict]]:
+        """Of the events the journal already had, tell the true resends from the changed ones.
+
+        Why compare: a partner resending decision ``C-77`` with a different decision would otherwise get
+        "duplicate" and its change would vanish. Compared: type, subject, legal entity (its SIREN), time (as an
+        instant) and payload; the envelope's own id and the source message id are what made them duplicates."""
+        ids = [e.id for e in duplicates]
+        smids = [e.sourcemessageid for e in duplicates if e.sourcemessageid]
+        clauses = [events.c.id.in_(ids)]
+        if smids:
+            clauses.append(events.c.source_message_id.in_(smids))
+        stored_by_id: dict[str, tuple[str, str]] = {}
+        stored_by_smid: dict[tuple[str, str], tuple[str, str]] = {}
+        for event_id, source, smid, body in conn.execute(
+                select(events.c.id, events.c.source, events.c.source_message_id, events.c.body).where(or_(*clauses))):
+            stored_by_id[event_id] = (event_id, body)
+            if smid:
+                stored_by_smid[(source, smid)] = (event_id, body)
+        same: list[Envelope[Any]] = []
+        conflicts: list[Conflict] = []
+        for envelope in duplicates:
+            stored = stored_by_id.get(envelope.id) or stored_by_smid.get((envelope.source, envelope.sourcemessageid))
+            if stored is None:   # cannot happen inside the transaction that found it duplicate; keep it harmless
+                same.append(envelope)
+                continue
+            fields = changed_paths(_comparable(json.loads(stored[1])),
+                                   _comparable(json.loads(envelope.model_dump_json())))
+            if fields:
+                conflicts.append(Conflict(envelope, stored[0], tuple(fields)))
+            else:
+                same.append(envelope)
+        return same, conflicts
 
     def _serialise_appends(self, conn: Connection) -> None:
         """PostgreSQL: one append transaction at a time, across every hub process, until commit.
@@ -600,6 +649,20 @@ def _event_row(e: Envelope[Any], now: datetime) -> dict[str, Any]:
         "subject": e.subject, "entity_siren": e.entity.siren, "entity_nom": e.entity.nom, "time": e.time,
         "recorded_at": now, "body": e.model_dump_json(),
     }
+
+
+def _comparable(envelope: dict[str, Any]) -> dict[str, Any]:
+    """What makes two journaled events the same fact (see ``Journal._split_conflicts``)."""
+    when = envelope.get("time")
+    try:
+        when = datetime.fromisoformat(when).astimezone(timezone.utc).isoformat() if isinstance(when, str) else when
+    except ValueError:
+        pass
+    entity = envelope.get("entity")
+    # the entity is its SIREN: a resend spelling the raison sociale differently is the same legal entity
+    siren = entity.get("siren") if isinstance(entity, dict) else entity
+    return {"type": envelope.get("type"), "subject": envelope.get("subject"), "entity": {"siren": siren},
+            "time": when, "data": envelope.get("data")}
 
 
 def _attempt_list(text: str | None) -> tuple[dict[str, Any], ...]:

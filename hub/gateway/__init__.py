@@ -8,6 +8,8 @@
              the dead-letter store (``relais dead list``); events of the message not listed there were journaled
         401  no API key, or not one of ``connectors.<name>.api_keys``
         404  no such connector, or it takes no inbound messages
+        409  an id of the message (a decision id…) was already journaled with different content: the answer names
+             the differing fields, the message is kept in the dead-letter store; a correction takes a new id
         413  over ``connectors.<name>.max_message_bytes``; nothing is kept (the partner still has the message)
         503  the journal is unreachable: nothing was acknowledged, send it again later (``Retry-After``)
     GET  /healthz                  200 when the journal answers, 503 otherwise

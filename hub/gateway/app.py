@@ -100,6 +100,15 @@ def _inbound_router(gateway: Gateway) -> APIRouter:
                                  "error_type": type(exc).__name__}, status_code=503, headers={"Retry-After": "5"})
         answer = {"message_id": message_id, "journaled": len(outcome.journaled), "duplicates": outcome.duplicates,
                   "event_ids": outcome.journaled}
+        if outcome.conflicts:
+            log.warning("inbound_conflict", connector=connector, conflicts=len(outcome.conflicts))
+            fields = sorted({f for c in outcome.conflicts for f in c["fields"]})
+            return JSONResponse({"error": "conflict", **answer,
+                                 "detail": "these ids were already journaled with different content ("
+                                           + ", ".join(fields) + "); a journaled fact is never overwritten: "
+                                           "send the correction under a new id",
+                                 "conflicts": outcome.conflicts,
+                                 "rejected": outcome.rejected}, status_code=409)
         if outcome.rejected:
             log.info("inbound_rejected_over_http", connector=connector, rejected=len(outcome.rejected),
                      journaled=len(outcome.journaled))

@@ -17,7 +17,7 @@ import structlog
 
 from contracts import Envelope
 from hub.core.connector import RawMessage
-from hub.core.ingest import Rejection
+from hub.core.ingest import Origin, Rejection
 
 __all__ = ["DecodedMessage", "InboundOutcome", "InboundCommitter"]
 
@@ -39,6 +39,7 @@ class InboundOutcome:
     journaled: list[str]
     duplicates: int
     rejected: list[dict[str, Any]]
+    conflicts: list[dict[str, Any]] = field(default_factory=list)   # changed resends: answered 409
 
 
 class InboundCommitter:
@@ -78,16 +79,20 @@ class InboundCommitter:
 
     def _commit(self, batch: list[DecodedMessage]) -> None:
         try:
+            origins = {e.id: Origin(m.raw.origin, m.raw.body) for m in batch for e in m.events}
             report = self.ingestor.commit([e for m in batch for e in m.events],
-                                          [r for m in batch for r in m.rejections])
+                                          [r for m in batch for r in m.rejections], origins=origins)
             inserted = set(report.event_ids)
+            conflicts = {c["event_id"]: c for c in report.conflicts}
             dead_letter_ids = iter(report.dead_letter_ids)
             outcomes = []
             for m in batch:
                 journaled = [e.id for e in m.events if e.id in inserted]
+                changed = [conflicts[e.id] for e in m.events if e.id in conflicts]
                 rejected = [{"reason": r.error.reason, "problems": r.error.problems,
                              "dead_letter_id": next(dead_letter_ids, None)} for r in m.rejections]
-                outcomes.append(InboundOutcome(journaled, len(m.events) - len(journaled), rejected))
+                outcomes.append(InboundOutcome(journaled, len(m.events) - len(journaled) - len(changed), rejected,
+                                               changed))
         except Exception as exc:  # journal unreachable: nothing is acknowledged, every request of the batch hears it
             log.error("inbound_commit_failed", messages=len(batch), error_type=type(exc).__name__)
             for m in batch:

@@ -197,7 +197,7 @@ class BlockingIngestor:
         self.first_started = threading.Event()
         self.release_first = threading.Event()
 
-    def commit(self, events, rejections):
+    def commit(self, events, rejections, **_options):
         self.batches.append(len(events))
         if len(self.batches) == 1:
             self.first_started.set()

@@ -3,6 +3,8 @@ record among good ones is rejected alone, and hostile XML never gets parsed into
 
 from __future__ import annotations
 
+import re
+
 from pathlib import Path
 
 import pytest
@@ -134,7 +136,10 @@ def test_contract_violation_names_the_field(connector) -> None:
 
 
 def test_check_digit_violation_is_a_contract_error(connector) -> None:
-    body = (FIXTURES / "attribution_reportee.xml").read_bytes().replace(b"340916865", b"340916866")
+    golden = (FIXTURES / "attribution_reportee.xml").read_bytes()
+    siren = re.search(rb"<ns1:reservataire>\s*<ns1:siren>(\d{9})<", golden).group(1)
+    wrong = siren[:8] + str((int(siren[8:]) + 1) % 10).encode()       # same number, another check digit
+    body = golden.replace(b"<ns1:siren>" + siren, b"<ns1:siren>" + wrong)
     [reject] = decode(connector, body)
     assert isinstance(reject.error, ContractError)
     assert reject.error.location.field == "data.reservataire.siren"
