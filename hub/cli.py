@@ -91,6 +91,10 @@ def run(ctx: Context, once: bool, http: tuple[str, int] | None = None) -> None:
         if once:
             summary = hub.run_once()
             _print_summary(summary)
+            if summary.unfinished:
+                click.echo(f"relais: {summary.unfinished} delivery(ies) due were not made; run again, or see "
+                           "`relais deliveries`", err=True)
+                sys.exit(4)
             return
         if s.metrics_port:
             from prometheus_client import start_http_server
@@ -127,7 +131,11 @@ def _print_summary(summary) -> None:
                    f"{rep.rejected} rejected")
     for name in sorted(summary.delivered):
         click.echo(f"  out {name}: {summary.delivered[name]} delivered, {summary.failed.get(name, 0)} failed")
-    if not summary.ingested and not any(summary.delivered.values()) and \
+    for name, left in sorted(summary.left.items()):
+        if left.total:
+            click.echo(f"  left {name}: {left.due} due, {left.held} held behind a dead letter "
+                       f"(`relais dead list -c {name}`), {left.later} retrying later")
+    if not summary.ingested and not any(summary.delivered.values()) and not summary.unfinished and \
             all(r.outcome == "not_due" for r in summary.polled):
         click.echo("  nothing was waiting")
 

@@ -49,13 +49,17 @@ from hub.core.journal_schema import DeliveryStatus as S
 from hub.core.routing import AccessPolicy
 from hub.settings import RetrySettings
 
-__all__ = ["DeliveryWorker", "backoff_delay", "StepResult", "BREAKER", "STOP_GRACE"]
+__all__ = ["DeliveryWorker", "backoff_delay", "StepResult", "BREAKER", "STOP_GRACE", "CHAIN_ROUNDS"]
 
 log = structlog.get_logger(__name__)
 
 #: Consecutive transient failures in one batch, taking together at least a delivery timeout, after which the
 #: partner is taken as down for the rest of the batch.
 BREAKER = 3
+
+#: Rounds of "deliver, then the next event of each demand just settled" one batch may follow before it hands the
+#: rest of its chains to the sweep (a demand with thousands of queued events must not hold the worker forever).
+CHAIN_ROUNDS = 1_000
 
 #: Seconds a partner call in progress may still take once the hub is stopping, before it is abandoned (and retried
 #: after the restart; the partner recognises a copy it already had by the event id).
@@ -250,9 +254,9 @@ class DeliveryWorker:
     def _deliver_seqs(self, seqs: Sequence[int], result: StepResult) -> None:
         """Deliver, then follow the chain: settling an event may free the next event of the same demand."""
         todo = list(seqs)
-        rounds = 0
-        while todo and rounds < 10_000:
-            rounds += 1
+        for _round in range(CHAIN_ROUNDS):
+            if not todo:
+                return
             claimed = self.journal.claim(self.name, todo)
             if not claimed:
                 return
@@ -275,6 +279,10 @@ class DeliveryWorker:
                 return   # stopping, out of lease budget, or partner down: the rest waits for a later round
             subjects = {c.subject for c in claimed if c.seq in settled and c.subject}
             todo = [s for s in self.journal.successors(self.name, subjects) if s not in settled]
+        if todo:
+            # a long chain of one demand's events: hand the rest to the next sweep rather than hold this worker
+            # (their bus messages were consumed; without the flag they would wait for the stale sweep)
+            self.journal.flag_for_dispatch(self.name, todo)
 
     def _record(self, claimed_at: Any, outcomes: list[DeliveryOutcome]) -> None:
         """Record outcomes (kept in hand if the journal is unreachable, to be recorded at the next step), then

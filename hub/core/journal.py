@@ -19,7 +19,7 @@ from typing import Any
 
 import structlog
 from sqlalchemy import (
-    Engine, and_, bindparam, create_engine, delete, event, exists, func, or_, select, text, update,
+    Engine, and_, bindparam, case, create_engine, delete, event, exists, func, or_, select, text, update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
@@ -30,7 +30,7 @@ from hub.core.journal_schema import DeliveryStatus as S
 from hub.core.journal_schema import dead_letters, deliveries, events, metadata, outbox, snapshots
 
 __all__ = [
-    "Journal", "AppendResult", "Conflict", "Route", "ClaimedDelivery", "DeliveryOutcome", "LeaseExpiry",
+    "Journal", "AppendResult", "Backlog", "Conflict", "Route", "ClaimedDelivery", "DeliveryOutcome", "LeaseExpiry",
     "WORKER_LOST", "utcnow", "as_utc",
 ]
 
@@ -102,6 +102,21 @@ class DeliveryOutcome:
     next_attempt_at: datetime | None = None
     event_type: str | None = None
     attempted: bool = True
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """What a subscriber still has to receive: ``due`` could be delivered now (pending, due retries, claims in
+    hand), ``held`` waits behind a dead delivery of the same demand (an operator must retry or discard it), ``later``
+    are retries whose time has not come."""
+
+    due: int = 0
+    held: int = 0
+    later: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.due + self.held + self.later
 
 
 @dataclass
@@ -473,6 +488,23 @@ class Journal:
             return [tuple(r) for r in rows]
 
     # --- where events are ---------------------------------------------------------------------------------------
+    def backlog(self, subscriber: str) -> Backlog:
+        """What is left for ``subscriber`` (see :class:`Backlog`), e.g. to tell whether ``relais run --once``
+        finished its work."""
+        now = utcnow()
+        earlier = deliveries.alias("earlier")
+        held = exists().where(and_(earlier.c.subscriber == deliveries.c.subscriber,
+                                   earlier.c.subject == deliveries.c.subject, earlier.c.seq < deliveries.c.seq,
+                                   earlier.c.status == S.DEAD))
+        later = and_(deliveries.c.status == S.RETRYING, deliveries.c.next_attempt_at > now)
+        stmt = (select(func.coalesce(func.sum(case((held, 1), else_=0)), 0),
+                       func.coalesce(func.sum(case((and_(~held, later), 1), else_=0)), 0), func.count())
+                .where(deliveries.c.subscriber == subscriber,
+                       deliveries.c.status.in_((S.PENDING, S.RETRYING, S.DELIVERING))))
+        with self.engine.connect() as conn:
+            n_held, n_later, n_open = conn.execute(stmt).one()
+        return Backlog(due=int(n_open) - int(n_held) - int(n_later), held=int(n_held), later=int(n_later))
+
     def delivery_counts(self, subscriber: str | None = None,
                         statuses: Sequence[str] | None = None) -> dict[tuple[str, str], int]:
         """(subscriber, status) → count: where every event is, for operators and metrics."""

@@ -18,6 +18,7 @@ import os
 import shutil
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,7 @@ from hub.core.delivery import DeliveryWorker
 from hub.core.errors import ConfigurationError
 from hub.core.inbox import InboxScanner
 from hub.core.ingest import IngestReport, Ingestor
-from hub.core.journal import Journal
+from hub.core.journal import Backlog, Journal
 from hub.core.journal_schema import DeliveryStatus
 from hub.core.outbox import OutboxRelay
 from hub.core.plugins import PluginFailure, PluginHost
@@ -54,6 +55,13 @@ class RunSummary:
     delivered: dict[str, int] = field(default_factory=dict)
     failed: dict[str, int] = field(default_factory=dict)
     polled: list[PollResult] = field(default_factory=list)
+    left: dict[str, Backlog] = field(default_factory=dict)     # per subscriber, what is still to deliver
+
+    @property
+    def unfinished(self) -> int:
+        """Deliveries that could have gone and did not (time limit, a claim held by another process): a script
+        running ``relais run --once`` must hear about them."""
+        return sum(b.due for b in self.left.values())
 
 
 class Hub:
@@ -192,25 +200,31 @@ class Hub:
         return sum(len(v) for v in by_subscriber.values())
 
     # --- running ----------------------------------------------------------------------------------------------
-    def run_once(self, max_seconds: float = 600.0) -> RunSummary:
-        """Process everything that is waiting now, then return."""
+    def run_once(self, max_seconds: float | None = None,
+                 progress: Callable[[int], None] | None = None) -> RunSummary:
+        """Process everything that is due now, then return; ``summary.left`` says what remains per subscriber.
+
+        ``max_seconds`` bounds the run (None: until nothing due is left); ``progress`` is called after each round
+        with the number of deliveries made so far (for a progress display)."""
         self.start()
         summary = RunSummary()
         summary.polled = self.poller.run_due()   # what a pull fetched lands in the inbox, scanned next
         summary.ingested = self.inbox.scan()
         self.recover()
-        deadline = time.monotonic() + max_seconds
+        deadline = None if max_seconds is None else time.monotonic() + max_seconds
         wait = self.settings.batch_wait if self.bus.is_amqp else 0.0
         swept = False
-        while time.monotonic() < deadline:
-            progress = self.relay.publish_pending()
-            summary.published += progress
+        while deadline is None or time.monotonic() < deadline:
+            progress_made = self.relay.publish_pending()
+            summary.published += progress_made
             for name, worker in self.workers.items():
                 step = worker.step(wait=wait)
                 summary.delivered[name] = summary.delivered.get(name, 0) + step.delivered
                 summary.failed[name] = summary.failed.get(name, 0) + step.failed
-                progress += step.delivered + step.failed
-            if progress:
+                progress_made += step.delivered + step.failed
+            if progress is not None:
+                progress(sum(summary.delivered.values()))
+            if progress_made:
                 swept = False
                 continue
             if swept:
@@ -219,6 +233,7 @@ class Hub:
             swept = True
             for worker in self.workers.values():
                 worker.sweep()
+        summary.left = {name: self.journal.backlog(name) for name in self.workers}
         return summary
 
     def run(self, stop: threading.Event) -> None:
