@@ -1,6 +1,11 @@
 """The plugin host: builds a pluggy manager, loads every plugin from the ``relais`` entry-point group, and is the
 only place that calls hooks (a typed facade, one method per hook).
 
+Hooks are called through pluggy's own machinery, so wrapper implementations (``wrapper=True``,
+``hookwrapper=True``) and ordering (``tryfirst``, ``trylast``) behave as pluggy documents. Failures are still
+isolated per plugin: an implementation that raises is recorded against its plugin and the hook is called again
+without that plugin, so the others contribute and the failing one contributes nothing.
+
 Bundled plugins are loaded through the same entry points a third-party package uses, so they prove the
 integrator's path. ``RELAIS_PLUGINS`` (comma-separated allow-list) and ``RELAIS_PLUGINS_BLOCK`` (block-list) select
 which entry points load. ``RELAIS_EXTRA_PLUGINS`` (comma-separated module paths) also registers plugin modules that
@@ -13,10 +18,11 @@ from __future__ import annotations
 
 import importlib
 import os
+import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from importlib import metadata
-from typing import Any
+from typing import Any, TypeVar
 
 import pluggy
 import structlog
@@ -30,6 +36,13 @@ __all__ = ["PluginHost", "PluginFailure", "get_plugin_manager", "ENTRY_POINT_GRO
 ENTRY_POINT_GROUP = "relais"
 EXTRA_PLUGINS_ENV = "RELAIS_EXTRA_PLUGINS"
 log = structlog.get_logger(__name__)
+T = TypeVar("T")
+
+
+def _blame(exc: Exception, plugin: str) -> Exception:
+    """Mark an error raised on a plugin's behalf (by a ``register`` callback) as that plugin's."""
+    exc.relais_plugin = plugin  # type: ignore[attr-defined]
+    return exc
 
 
 @dataclass(frozen=True)
@@ -114,69 +127,125 @@ class PluginHost:
         self.failures.append(PluginFailure(plugin, stage, f"{type(exc).__name__}: {exc}"))
         log.error("plugin_failed", plugin=plugin, stage=stage, error_type=type(exc).__name__, error=str(exc))
 
-    def _call_each(self, hook_name: str, **kwargs: Any) -> None:
-        """Call every implementation of a hook separately so that one plugin's exception is attributed to it and
-        does not prevent the others from running."""
-        hook = getattr(self.pm.hook, hook_name)
-        for impl in reversed(hook.get_hookimpls()):
-            args = {a: kwargs[a] for a in impl.argnames}
+    # --- calling hooks: through pluggy, one plugin's failure isolated ---------------------------------------------
+    def _impl_plugins(self, hook_name: str) -> dict[Any, str]:
+        """Code object of each implementation of a hook → its plugin's name (wrappers included)."""
+        return {impl.function.__code__: impl.plugin_name
+                for impl in getattr(self.pm.hook, hook_name).get_hookimpls()}
+
+    def _plugin_on_stack(self, hook_name: str) -> str:
+        """The plugin whose implementation is calling us right now (a ``register`` callback wants to know who is
+        registering, to name it in an error). The nearest implementation frame wins: a wrapper around it does not."""
+        codes = self._impl_plugins(hook_name)
+        frame = sys._getframe(1)
+        while frame is not None:
+            if frame.f_code in codes:
+                return codes[frame.f_code]
+            frame = frame.f_back
+        return "?"
+
+    def _culprit(self, hook_name: str, exc: BaseException) -> str | None:
+        """The plugin an exception raised in a hook call comes from: the innermost implementation frame of its
+        traceback (so a wrapper that merely re-raises what it wrapped is not blamed)."""
+        named = getattr(exc, "relais_plugin", None)
+        if named:
+            return named
+        codes = self._impl_plugins(hook_name)
+        found = None
+        tb = exc.__traceback__
+        while tb is not None:
+            if tb.tb_frame.f_code in codes:
+                found = codes[tb.tb_frame.f_code]
+            tb = tb.tb_next
+        return found
+
+    def _call_isolated(self, hook_name: str, run: Callable[[Callable[..., Any]], T]) -> T:
+        """Call a hook through pluggy's own machinery (wrappers, ordering) and isolate a failing plugin.
+
+        ``run(caller)`` calls ``caller(**kwargs)`` and returns what it collected; it must collect into fresh
+        containers on each call. If an implementation raises, its failure is recorded against its plugin and the
+        hook is called again without it, so the other plugins still contribute, and the failing one contributes
+        nothing (all or nothing per plugin)."""
+        excluded: list[str] = []
+        while True:
+            if excluded:
+                plugins = [self.pm.get_plugin(name) for name in excluded]
+                caller = self.pm.subset_hook_caller(hook_name, remove_plugins=[p for p in plugins if p is not None])
+            else:
+                caller = getattr(self.pm.hook, hook_name)
             try:
-                impl.function(**args)
+                return run(caller)
             except DuplicateRegistration:
                 raise
-            except Exception as exc:
-                self._fail(impl.plugin_name, hook_name, exc)
+            except Exception as exc:  # one plugin's bug must not take the others (or the hub) down
+                culprit = self._culprit(hook_name, exc)
+                if culprit is None or culprit in excluded:
+                    raise
+                self._fail(culprit, hook_name, exc)
+                excluded.append(culprit)
 
     # --- facade: one method per hook ---------------------------------------------------------------------------
     def connector_classes(self) -> dict[str, tuple[str, type[Connector]]]:
         """name → (plugin that registered it, class)."""
-        found: dict[str, tuple[str, type[Connector]]] = {}
-        current: list[str] = [""]
+        hook = "relais_register_connectors"
 
-        def register(cls: type[Connector]) -> None:
-            if not (isinstance(cls, type) and issubclass(cls, Connector)):
-                raise ConfigurationError(f"plugin {current[0]!r} registered {cls!r}, which is not a hub.Connector subclass")
-            name = getattr(cls, "name", None)
-            if not isinstance(name, str) or not name.isidentifier() or name != name.lower():
-                raise ConfigurationError(f"plugin {current[0]!r}: connector {cls.__qualname__} needs a lowercase identifier as `name`")
-            if name in found and found[name][1] is not cls:
-                raise DuplicateRegistration(
-                    f"connector name {name!r} registered by plugin {found[name][0]!r} ({found[name][1].__qualname__}) "
-                    f"and by plugin {current[0]!r} ({cls.__qualname__}); rename one or block a plugin with RELAIS_PLUGINS_BLOCK")
-            found[name] = (current[0], cls)
+        def run(caller: Callable[..., Any]) -> dict[str, tuple[str, type[Connector]]]:
+            found: dict[str, tuple[str, type[Connector]]] = {}
 
-        for impl in reversed(self.pm.hook.relais_register_connectors.get_hookimpls()):
-            current[0] = impl.plugin_name
-            try:
-                impl.function(register=register)
-            except DuplicateRegistration:
-                raise
-            except Exception as exc:
-                self._fail(impl.plugin_name, "relais_register_connectors", exc)
-        return found
+            def register(cls: type[Connector]) -> None:
+                plugin = self._plugin_on_stack(hook)
+                if not (isinstance(cls, type) and issubclass(cls, Connector)):
+                    raise _blame(ConfigurationError(
+                        f"plugin {plugin!r} registered {cls!r}, which is not a hub.Connector subclass"), plugin)
+                name = getattr(cls, "name", None)
+                if not isinstance(name, str) or not name.isidentifier() or name != name.lower():
+                    raise _blame(ConfigurationError(
+                        f"plugin {plugin!r}: connector {cls.__qualname__} needs a lowercase identifier as `name`"),
+                        plugin)
+                if name in found and found[name][1] is not cls:
+                    raise DuplicateRegistration(
+                        f"connector name {name!r} registered by plugin {found[name][0]!r} "
+                        f"({found[name][1].__qualname__}) and by plugin {plugin!r} ({cls.__qualname__}); rename one "
+                        "or block a plugin with RELAIS_PLUGINS_BLOCK")
+                found[name] = (plugin, cls)
+
+            caller(register=register)
+            return found
+
+        return self._call_isolated(hook, run)
 
     def register_commands(self, register: Callable[[Any], None]) -> None:
-        self._call_each("relais_register_commands", register=register)
+        """Collect every plugin's commands through the hook, then hand each to ``register``; a command ``register``
+        refuses (a name already taken) is recorded against its plugin, the others are still added."""
+        hook = "relais_register_commands"
+
+        def run(caller: Callable[..., Any]) -> list[tuple[str, Any]]:
+            collected: list[tuple[str, Any]] = []
+            caller(register=lambda command: collected.append((self._plugin_on_stack(hook), command)))
+            return collected
+
+        for plugin, command in self._call_isolated(hook, run):
+            try:
+                register(command)
+            except Exception as exc:  # a clash names the command; the plugin's other commands still count
+                self._fail(plugin, hook, exc)
 
     def routers(self) -> dict[str, list[Any]]:
         """plugin name → the HTTP routers it registered through ``relais_register_routes``.
 
         All or nothing per plugin: a plugin whose implementation raises contributes no router (and is recorded in
         ``failures``), so that the gateway never serves half of a plugin's API."""
-        found: dict[str, list[Any]] = {}
-        for impl in reversed(self.pm.hook.relais_register_routes.get_hookimpls()):
-            collected: list[Any] = []
-            try:
-                impl.function(register=collected.append)
-            except Exception as exc:  # one plugin's broken routes must not take the gateway down
-                self._fail(impl.plugin_name, "relais_register_routes", exc)
-                continue
-            if collected:
-                found[impl.plugin_name] = collected
-        return found
+        hook = "relais_register_routes"
+
+        def run(caller: Callable[..., Any]) -> dict[str, list[Any]]:
+            found: dict[str, list[Any]] = {}
+            caller(register=lambda router: found.setdefault(self._plugin_on_stack(hook), []).append(router))
+            return found
+
+        return self._call_isolated(hook, run)
 
     def startup(self, hub: Any) -> None:
-        self._call_each("relais_startup", hub=hub)
+        self._call_isolated("relais_startup", lambda caller: caller(hub=hub))
 
     def shutdown(self, hub: Any) -> None:
-        self._call_each("relais_shutdown", hub=hub)
+        self._call_isolated("relais_shutdown", lambda caller: caller(hub=hub))
