@@ -13,6 +13,8 @@ from typing import Any
 
 import click
 
+from hub.core.private import write_private
+
 __all__ = ["register_operation_commands"]
 
 
@@ -82,7 +84,7 @@ def register_operation_commands(cli: click.Group) -> None:
         r = rows[0]
         click.echo(json.dumps(_public(r), default=str, indent=2, ensure_ascii=False))
         if payload_out and r["payload"] is not None:
-            payload_out.write_bytes(r["payload"])
+            write_private(payload_out, r["payload"])   # a household's data: owner-only
             click.echo(f"payload ({len(r['payload'])} bytes) written to {payload_out}")
 
     @dead.command("retry")

@@ -31,6 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from contracts import Envelope, LegalEntity
 from hub.core.bulk import BulkRecord, RecordReject
+from hub.core.private import private_dir
 from hub.core.roles import PartnerRole
 
 __all__ = ["Connector", "ConnectorSettings", "ConnectorContext", "RawMessage", "OutboundMessage", "Polled",
@@ -98,7 +99,7 @@ def write_atomically(directory: Path, filename: str, body: bytes) -> Path:
     """Write ``body`` so that a reader never sees a partial file and a crash leaves either nothing or everything.
 
     Rewriting the same name with the same content is harmless, which makes file delivery idempotent."""
-    directory.mkdir(parents=True, exist_ok=True)
+    private_dir(directory)
     target = directory / filename
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".part")
     try:

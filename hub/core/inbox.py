@@ -17,6 +17,7 @@ import structlog
 
 from hub.core.connector import Connector, RawMessage
 from hub.core.ingest import IngestReport, Ingestor
+from hub.core.private import private_dir
 
 __all__ = ["InboxScanner"]
 
@@ -79,7 +80,7 @@ class InboxScanner:
     def _acknowledge(connector: Connector, files: list[Path]) -> None:
         day = datetime.now(timezone.utc).strftime("%Y-%m-%d")
         done = connector.context.inbox / "done" / day
-        done.mkdir(parents=True, exist_ok=True)
+        private_dir(done)
         for path in files:
             target = done / path.name
             if target.exists():

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import structlog
@@ -22,10 +23,11 @@ from sqlalchemy import (
     Engine, and_, bindparam, case, create_engine, delete, event, exists, func, or_, select, text, update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, make_url
 
 from contracts import Envelope
 from hub.core.changes import changed_paths
+from hub.core.private import private_dir, private_file
 from hub.core.journal_schema import DeliveryStatus as S
 from hub.core.journal_schema import dead_letters, deliveries, events, metadata, outbox, snapshots
 
@@ -713,8 +715,24 @@ def _last_reason(error: str | None) -> str:
     return str(attempts[-1].get("error", "?")) if attempts else "?"
 
 
+def _private_sqlite_files(url: str) -> None:
+    """The embedded journal holds nominative data: create it (and its WAL and shared-memory files, which SQLite
+    creates with the database file's mode) owner-only, and tighten a journal an older release created 0644."""
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    private_dir(path.parent)
+    private_file(path)
+    for suffix in ("-wal", "-shm", "-journal"):
+        companion = path.with_name(path.name + suffix)
+        if companion.exists():
+            private_file(companion)
+
+
 def _make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
+        _private_sqlite_files(url)
         engine = create_engine(url, connect_args={"timeout": 60, "check_same_thread": False})
 
         @event.listens_for(engine, "connect")

@@ -38,6 +38,7 @@ from hub.core.journal_schema import DeliveryStatus
 from hub.core.outbox import OutboxRelay
 from hub.core.plugins import PluginFailure, PluginHost
 from hub.core.polling import Poller, PollResult, PollStore
+from hub.core.private import PRIVATE_FILE, private_dir
 from hub.core.routing import AccessPolicy, Router
 from hub.settings import HubSettings
 
@@ -71,7 +72,7 @@ class Hub:
         self.failures: list[PluginFailure] = self.host.failures
         self.home = settings.home
         fresh = not self.home.exists()
-        self.home.mkdir(parents=True, exist_ok=True)
+        private_dir(self.home)
         self.connectors: dict[str, Connector] = self._configure_connectors()
         if fresh and settings.seed_examples:
             self._seed_examples()
@@ -125,7 +126,7 @@ class Hub:
             connector = self.connectors.get(source_dir.name)
             if connector is None:
                 continue
-            connector.context.inbox.mkdir(parents=True, exist_ok=True)
+            private_dir(connector.context.inbox)
             for f in sorted(source_dir.iterdir()):
                 if f.is_file():
                     shutil.copy2(f, connector.context.inbox / f.name)
@@ -145,7 +146,7 @@ class Hub:
     def _lock_home(self) -> None:
         """Embedded: refuse to run two delivering hubs on one journal (both would take back each other's claims)."""
         path = self.home / "relais.lock"
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, PRIVATE_FILE)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -165,9 +166,9 @@ class Hub:
         if not self.bus.is_amqp:
             self._lock_home()
         for d in (self.home / "inbox", self.home / "outbox"):
-            d.mkdir(parents=True, exist_ok=True)
+            private_dir(d)
         for c in self.connectors.values():
-            c.context.inbox.mkdir(parents=True, exist_ok=True)
+            private_dir(c.context.inbox)
         self.bus.declare(self.subscriptions)
         s = self.settings
         for name in self.subscriptions:
