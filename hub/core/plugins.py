@@ -39,6 +39,17 @@ log = structlog.get_logger(__name__)
 T = TypeVar("T")
 
 
+def _runs(function: Any, frame: Any) -> bool:
+    """Whether ``frame`` is a call of this very ``function`` object (not another one sharing its code)."""
+    bound = getattr(function, "__self__", None)
+    if bound is not None:
+        first = frame.f_code.co_varnames[0] if frame.f_code.co_argcount else None
+        return first is not None and frame.f_locals.get(first) is bound
+    cells = getattr(function, "__closure__", None) or ()
+    names = frame.f_code.co_freevars
+    return all(frame.f_locals.get(name) is cell.cell_contents for name, cell in zip(names, cells))
+
+
 def _blame(exc: Exception, plugin: str) -> Exception:
     """Mark an error raised on a plugin's behalf (by a ``register`` callback) as that plugin's."""
     exc.relais_plugin = plugin  # type: ignore[attr-defined]
@@ -128,19 +139,25 @@ class PluginHost:
         log.error("plugin_failed", plugin=plugin, stage=stage, error_type=type(exc).__name__, error=str(exc))
 
     # --- calling hooks: through pluggy, one plugin's failure isolated ---------------------------------------------
-    def _impl_plugins(self, hook_name: str) -> dict[Any, str]:
-        """Code object of each implementation of a hook → its plugin's name (wrappers included)."""
-        return {impl.function.__code__: impl.plugin_name
-                for impl in getattr(self.pm.hook, hook_name).get_hookimpls()}
+    def _plugin_of_frame(self, hook_name: str, frame: Any) -> str | None:
+        """The plugin whose implementation of ``hook_name`` this frame is running, if any.
+
+        Two plugins may share an implementation's code (built by one factory, or instances of one class): the
+        frame's bound instance or closure values then tell them apart."""
+        impls = [impl for impl in getattr(self.pm.hook, hook_name).get_hookimpls()
+                 if impl.function.__code__ is frame.f_code]
+        if len(impls) > 1:
+            impls = [impl for impl in impls if _runs(impl.function, frame)] or impls[:1]
+        return impls[0].plugin_name if impls else None
 
     def _plugin_on_stack(self, hook_name: str) -> str:
         """The plugin whose implementation is calling us right now (a ``register`` callback wants to know who is
         registering, to name it in an error). The nearest implementation frame wins: a wrapper around it does not."""
-        codes = self._impl_plugins(hook_name)
         frame = sys._getframe(1)
         while frame is not None:
-            if frame.f_code in codes:
-                return codes[frame.f_code]
+            plugin = self._plugin_of_frame(hook_name, frame)
+            if plugin is not None:
+                return plugin
             frame = frame.f_back
         return "?"
 
@@ -150,12 +167,10 @@ class PluginHost:
         named = getattr(exc, "relais_plugin", None)
         if named:
             return named
-        codes = self._impl_plugins(hook_name)
         found = None
         tb = exc.__traceback__
         while tb is not None:
-            if tb.tb_frame.f_code in codes:
-                found = codes[tb.tb_frame.f_code]
+            found = self._plugin_of_frame(hook_name, tb.tb_frame) or found
             tb = tb.tb_next
         return found
 
@@ -168,11 +183,7 @@ class PluginHost:
         nothing (all or nothing per plugin)."""
         excluded: list[str] = []
         while True:
-            if excluded:
-                plugins = [self.pm.get_plugin(name) for name in excluded]
-                caller = self.pm.subset_hook_caller(hook_name, remove_plugins=[p for p in plugins if p is not None])
-            else:
-                caller = getattr(self.pm.hook, hook_name)
+            caller = getattr(self.pm.hook, hook_name) if not excluded else self._without(hook_name, excluded)
             try:
                 return run(caller)
             except DuplicateRegistration:
@@ -183,6 +194,13 @@ class PluginHost:
                     raise
                 self._fail(culprit, hook_name, exc)
                 excluded.append(culprit)
+
+    def _without(self, hook_name: str, excluded: list[str]) -> Callable[..., Any]:
+        """The hook's caller minus some plugins: pluggy's own execution (``_hookexec``, what ``subset_hook_caller``
+        uses) over the remaining implementations, by plugin name — ``subset_hook_caller`` needs hashable plugin
+        objects, which pluggy does not otherwise require."""
+        impls = [impl for impl in getattr(self.pm.hook, hook_name).get_hookimpls() if impl.plugin_name not in excluded]
+        return lambda **kwargs: self.pm._hookexec(hook_name, impls, kwargs, False)
 
     # --- facade: one method per hook ---------------------------------------------------------------------------
     def connector_classes(self) -> dict[str, tuple[str, type[Connector]]]:
