@@ -20,7 +20,7 @@ from hub.core.connector import (
 )
 from hub.core.errors import (
     AccessDenied, ConfigurationError, ConflictingResend, ContractError, DecodeError, DuplicateRegistration,
-    ErrorLocation, InputTooLarge, RejectError, RelaisError, RetryableError,
+    EncodeError, ErrorLocation, InputTooLarge, RejectError, RelaisError, RetryableError,
 )
 from hub.core.hookspecs import hookimpl
 from hub.core.http_target import HttpTarget
@@ -30,7 +30,7 @@ __all__ = [
     "hookimpl", "Connector", "ConnectorContext", "ConnectorSettings", "RawMessage", "OutboundMessage",
     "write_atomically", "Polled", "PartnerRole", "BulkRecord", "RecordReject", "RelaisError", "ConfigurationError",
     "DuplicateRegistration", "RetryableError", "RejectError", "DecodeError", "ContractError", "AccessDenied",
-    "InputTooLarge", "ConflictingResend", "ErrorLocation", "HttpTarget", "require_api_key",
+    "InputTooLarge", "ConflictingResend", "EncodeError", "ErrorLocation", "HttpTarget", "require_api_key",
 ]
 __version__ = "0.1.0"
 

@@ -41,8 +41,15 @@ class RecordReject:
     """One record of a message that cannot be accepted, while the message's other records can.
 
     ``Connector.decode`` and ``Connector.iter_bulk`` yield it instead of raising, so that one bad decision in a file
-    of fifty is dead-lettered alone (with its location and bytes) and the other forty-nine flow."""
+    of fifty is dead-lettered alone (with its location and bytes) and the other forty-nine flow.
+
+    ``raw`` is the record's own bytes (shown to the operator). ``replay``, when the connector can build it, is a
+    complete message holding only this record, which ``decode`` accepts again: the dead letter keeps it, so that
+    5,000 bad records of one message are 5,000 small dead letters, not 5,000 copies of the whole message. Without
+    it the dead letter keeps the whole message (retrying it re-journals only this record; the others are
+    duplicates)."""
 
     error: RejectError
     line: int | None = None
     raw: bytes = b""
+    replay: bytes | None = None

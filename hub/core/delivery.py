@@ -42,7 +42,7 @@ from contracts import REGISTRY, Envelope
 from hub.core import metrics
 from hub.core.bus import REFERENCE_BODY, RETRY_TIERS_MS, Bus, OutgoingMessage, Publisher, QueueReader
 from hub.core.connector import Connector, OutboundMessage
-from hub.core.errors import RejectError, RetryableError
+from hub.core.errors import EncodeError, RejectError, RetryableError
 from hub.core.faults import failpoint
 from hub.core.journal import WORKER_LOST, ClaimedDelivery, DeliveryOutcome, Journal, utcnow
 from hub.core.journal_schema import DeliveryStatus as S
@@ -274,7 +274,7 @@ class DeliveryWorker:
             self._record(claimed[0].claimed_at, outcomes)
             settled = {o.seq for o in outcomes if o.status in S.SETTLED}
             result.delivered += sum(o.status == S.DELIVERED for o in outcomes)
-            result.failed += sum(o.status in (S.RETRYING, S.DEAD) and o.attempted for o in outcomes)
+            result.failed += sum(o.status in (S.RETRYING, S.DEAD, S.UNRENDERABLE) and o.attempted for o in outcomes)
             if not all(o.attempted or o.status == S.DENIED for o in outcomes):
                 return   # stopping, out of lease budget, or partner down: the rest waits for a later round
             subjects = {c.subject for c in claimed if c.seq in settled and c.subject}
@@ -401,12 +401,18 @@ class DeliveryWorker:
         return DeliveryOutcome(claimed.seq, S.DELIVERED, event_type=event.type)
 
     def _encode_and_deliver(self, event: Envelope[Any]) -> None:
-        message = self.connector.encode(event)
+        try:
+            message = self.connector.encode(event)
+        except (RetryableError, EncodeError):
+            raise
+        except Exception as exc:  # rendering is deterministic: what fails now fails on every retry
+            raise EncodeError(f"connector {self.name!r} cannot render this event: {type(exc).__name__}: "
+                              f"{str(exc)[:300]}") from exc
         if not isinstance(message, OutboundMessage):
-            raise RejectError(f"connector {self.name!r} encode() returned {type(message).__name__}, "
+            raise EncodeError(f"connector {self.name!r} encode() returned {type(message).__name__}, "
                               "not an OutboundMessage")
         if not isinstance(message.body, (bytes, bytearray)):   # retrying cannot fix a connector's rendering bug
-            raise RejectError(f"connector {self.name!r} encode() returned a body of type "
+            raise EncodeError(f"connector {self.name!r} encode() returned a body of type "
                               f"{type(message.body).__name__}, not bytes")
         self.connector.deliver(event, message)
 
@@ -425,7 +431,8 @@ class DeliveryWorker:
                                    utcnow() + timedelta(seconds=delay), event_type)
         metrics.DEAD_LETTERS.labels(direction="outbound", connector=self.name).inc()
         self.log.error("delivery_dead_lettered", **fields)
-        return DeliveryOutcome(claimed.seq, S.DEAD, json.dumps(attempts), None, event_type)
+        status = S.UNRENDERABLE if isinstance(exc, EncodeError) else S.DEAD
+        return DeliveryOutcome(claimed.seq, status, json.dumps(attempts), None, event_type)
 
     def close(self) -> None:
         self.reader.close()

@@ -12,7 +12,8 @@ message (acknowledge, retry later, dead-letter); everything else raises one of t
         ├── ContractError            the decoded event breaks a contract (wraps pydantic, keeps field paths)
         ├── AccessDenied             a source emitting what it may not, or a partner not allowed to receive it
         ├── InputTooLarge            an inbound message over the configured size limit
-        └── ConflictingResend        a message id already journaled, sent again with different content
+        ├── ConflictingResend        a message id already journaled, sent again with different content
+        └── EncodeError              a partner's encoder cannot render an event (its format cannot carry it)
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import Any
 
 __all__ = [
     "RelaisError", "ConfigurationError", "DuplicateRegistration", "RetryableError", "RejectError", "DecodeError",
-    "ContractError", "AccessDenied", "InputTooLarge", "ConflictingResend", "ErrorLocation",
+    "ContractError", "AccessDenied", "InputTooLarge", "ConflictingResend", "EncodeError", "ErrorLocation",
 ]
 
 
@@ -151,3 +152,9 @@ class ConflictingResend(RejectError):
         super().__init__(reason, location=location,
                          problems=[{"reason": reason, "fields": list(fields), "journaled_id": journaled_id,
                                     **(location or ErrorLocation()).as_dict()}])
+
+
+class EncodeError(RejectError):
+    """A connector's ``encode`` could not render an event in its partner's format (text the format cannot carry, a
+    value it has no code for). Rendering is deterministic, so retrying is pointless: the delivery is dead-lettered at
+    once, and — since the partner could never receive this event anyway — the demand's later events still go."""

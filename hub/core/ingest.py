@@ -1,9 +1,11 @@
 """The ingest pipeline: raw partner input → decoded events → checks → journal, in batches.
 
 Order of the checks: size limit, decode (the connector's job), contract (the envelope must be a registered, valid
-event), provenance (its ``source`` must be the connector that decoded it), authorisation (a connector may only emit
-the types it declares), then the journal, which absorbs duplicates and refuses a changed resend. Whatever fails is kept in the dead-letter store with its location and raw bytes: nothing that came in
-disappears. Only when the journal and the dead-letter store have committed may the caller acknowledge upstream.
+event, its text storable), provenance (its ``source`` must be the connector that decoded it), authorisation (a
+connector may only emit the types it declares), then the journal, which absorbs duplicates, refuses a changed resend
+and isolates an event it cannot store from the rest of its batch. Whatever fails is kept in the dead-letter store
+with its location and raw bytes: nothing that came in disappears. Only when the journal and the dead-letter store
+have committed may the caller acknowledge upstream.
 """
 
 from __future__ import annotations
@@ -25,8 +27,10 @@ from hub.core.bulk import RecordReject
 from hub.core.connector import Connector, RawMessage
 from hub.core.faults import failpoint
 from hub.core.errors import AccessDenied, ConflictingResend, ContractError, ErrorLocation, InputTooLarge, RejectError
-from hub.core.journal import AppendResult, Conflict, Journal
+from hub.core.isolation import append_isolating
+from hub.core.journal import Journal
 from hub.core.routing import AccessPolicy
+from hub.core.storable import unstorable_text
 
 __all__ = ["Ingestor", "IngestReport", "Rejection", "Origin"]
 
@@ -74,6 +78,8 @@ class IngestReport:
     event_ids: list[str] = field(default_factory=list)
     #: changed resends: {"event_id", "sourcemessageid", "journaled_id", "fields", "dead_letter_id"}
     conflicts: list[dict[str, Any]] = field(default_factory=list)
+    #: accepted events the journal could not store: {"event_id", "reason", "problems", "dead_letter_id"}
+    refused: list[dict[str, Any]] = field(default_factory=list)
 
     def add(self, other: "IngestReport") -> None:
         self.journaled += other.journaled
@@ -82,6 +88,7 @@ class IngestReport:
         self.dead_letter_ids += other.dead_letter_ids
         self.event_ids += other.event_ids
         self.conflicts += other.conflicts
+        self.refused += other.refused
 
 
 class Ingestor:
@@ -135,8 +142,8 @@ class Ingestor:
             return accepted, rejections
         for index, item in enumerate(items):
             if isinstance(item, RecordReject):
-                # keep the whole message: retrying it re-journals only this record, the others being duplicates
-                reject(item.error, raw.body, item.line)
+                # the record alone when the connector can replay it so, else the whole message (see RecordReject)
+                reject(item.error, item.replay if item.replay is not None else raw.body, item.line)
                 continue
             checked = self._check(connector, item, ErrorLocation(file=raw.origin, record=index))
             if isinstance(checked, RejectError):
@@ -188,6 +195,9 @@ class Ingestor:
                 item = REGISTRY.parse(item.model_dump(mode="json"))
             except ValidationError as exc:
                 return ContractError.from_validation(exc, location=loc)
+        bad_text = unstorable_text(item, loc)
+        if bad_text is not None:
+            return bad_text
         if item.source != connector.name:
             # Why not stamp it: a connector that names another system is a bug or a forgery, and the router would
             # take the event for that system's own echo and never deliver it there.
@@ -206,29 +216,40 @@ class Ingestor:
                origins: Mapping[str, Origin] | None = None, keep_conflicts: bool = True) -> IngestReport:
         """Journal accepted events and keep rejections; after this returns, the input may be acknowledged.
 
-        An event the journal refuses as a changed resend (:class:`~hub.core.journal.Conflict`) becomes a rejection
-        too, kept with the bytes of its message (``origins``: event id → where it came from) unless
-        ``keep_conflicts`` is False (an operator's retry, which reports it instead of filing it again)."""
+        Events the journal refuses become rejections too, kept with the bytes of their message (``origins``: event
+        id → where it came from): a changed resend (:class:`~hub.core.journal.Conflict`, unless ``keep_conflicts``
+        is False — an operator's retry reports it instead of filing it again), and an event the database cannot
+        store, isolated from its batch (:mod:`hub.core.isolation`) so that the others commit."""
         report = IngestReport()
-        result: AppendResult = self.journal.append(events, snapshots_seen)
+        result, poisoned = append_isolating(self.journal, events, snapshots_seen)
         failpoint("after_journal")
         report.journaled = len(result.inserted)
         report.duplicates = len(result.duplicates)
         report.event_ids = [e.id for _, e in result.inserted]
-        refused = [self._conflict_rejection(c, (origins or {}).get(c.envelope.id)) for c in result.conflicts]
-        kept = list(rejections) + (refused if keep_conflicts else [])
-        if kept:
-            report.dead_letter_ids = self.journal.add_inbound_dead_letters([r.as_row() for r in kept])
-            for r in kept:
-                metrics.DEAD_LETTERS.labels(direction="inbound", connector=r.connector).inc()
-                log.warning("inbound_rejected", connector=r.connector, origin=r.origin, reason=r.error.reason,
-                            line=r.line or r.error.location.line, field=r.error.location.field)
-        report.rejected = len(rejections) + len(refused)
-        conflict_ids = report.dead_letter_ids[len(rejections):] if keep_conflicts else []
-        for index, c in enumerate(result.conflicts):
+        origins = origins or {}
+        conflicts = [(c, self._refusal(c.envelope, origins.get(c.envelope.id), ConflictingResend(
+            f"{c.envelope.sourcemessageid or c.envelope.id} was already journaled (event {c.journaled_id}) with "
+            f"different content ({', '.join(c.fields)}); a journaled fact is never overwritten: send the correction "
+            "under a new id", fields=c.fields, journaled_id=c.journaled_id), field=c.fields[0]))
+            for c in result.conflicts]
+        refused = [(p, self._refusal(p.envelope, origins.get(p.envelope.id), RejectError(p.reason)))
+                   for p in poisoned]
+        kept = list(rejections) + [r for _, r in refused] + ([r for _, r in conflicts] if keep_conflicts else [])
+        ids = iter(self._keep(kept))
+        report.dead_letter_ids = [next(ids) for _ in rejections]
+        for p, rejection in refused:
+            dead_letter_id = next(ids)
+            report.dead_letter_ids.append(dead_letter_id)
+            report.refused.append({"event_id": p.envelope.id, "reason": rejection.error.reason,
+                                   "problems": rejection.error.problems, "dead_letter_id": dead_letter_id})
+        for c, _rejection in conflicts:
+            dead_letter_id = next(ids) if keep_conflicts else None
+            if dead_letter_id is not None:
+                report.dead_letter_ids.append(dead_letter_id)
             report.conflicts.append({"event_id": c.envelope.id, "sourcemessageid": c.envelope.sourcemessageid,
                                      "journaled_id": c.journaled_id, "fields": list(c.fields),
-                                     "dead_letter_id": conflict_ids[index] if index < len(conflict_ids) else None})
+                                     "dead_letter_id": dead_letter_id})
+        report.rejected = len(rejections) + len(refused) + len(conflicts)
         for _, e in result.inserted:
             metrics.EVENTS_IN.labels(connector=e.source, type=e.type).inc()
             log.info("event_journaled", event_id=e.id, type=e.type, connector=e.source)
@@ -236,16 +257,25 @@ class Ingestor:
             self.on_journaled()
         return report
 
+    def _keep(self, rejections: Sequence[Rejection]) -> list[int]:
+        """File rejections in the dead-letter store (one transaction); their ids, in order."""
+        if not rejections:
+            return []
+        ids = self.journal.add_inbound_dead_letters([r.as_row() for r in rejections])
+        for r in rejections:
+            metrics.DEAD_LETTERS.labels(direction="inbound", connector=r.connector).inc()
+            log.warning("inbound_rejected", connector=r.connector, origin=r.origin, reason=r.error.reason,
+                        line=r.line or r.error.location.line, field=r.error.location.field)
+        return ids
+
     @staticmethod
-    def _conflict_rejection(conflict: Conflict, origin: Origin | None) -> Rejection:
-        e = conflict.envelope
-        fields = ", ".join(conflict.fields)
-        error = ConflictingResend(
-            f"{e.sourcemessageid or e.id} was already journaled (event {conflict.journaled_id}) with different "
-            f"content ({fields}); a journaled fact is never overwritten: send the correction under a new id",
-            fields=conflict.fields, journaled_id=conflict.journaled_id,
-            location=ErrorLocation(file=origin.origin if origin else None,
-                                   line=origin.line if origin else None, field=conflict.fields[0]))
+    def _refusal(e: Envelope[Any], origin: Origin | None, error: RejectError, field: str | None = None) -> Rejection:
+        """A journaled-time refusal of an accepted event, kept with its message's bytes (or, without them, the
+        event itself) so that it can be fixed and replayed."""
+        error.location = ErrorLocation(file=origin.origin if origin else None, line=origin.line if origin else None,
+                                       field=field or error.location.field)
+        for problem in error.problems:
+            problem.update(error.location.as_dict())
         payload = origin.payload if origin is not None else e.model_dump_json().encode()
         return Rejection(e.source, origin.origin if origin else f"event:{e.id}", error, payload,
                          origin.line if origin else None, e.type)

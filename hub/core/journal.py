@@ -349,7 +349,7 @@ class Journal:
         with self.engine.begin() as conn:
             for (status, attempted), group in groups.items():
                 attempts = deliveries.c.attempts if attempted else deliveries.c.attempts - 1
-                if status in S.SETTLED:
+                if status in S.SETTLED and status != S.UNRENDERABLE:
                     res = conn.execute(update(deliveries)
                                        .where(deliveries.c.subscriber == subscriber,
                                               deliveries.c.seq.in_([o.seq for o in group]), *held)
@@ -369,7 +369,7 @@ class Journal:
                     if not res.rowcount:
                         continue
                     recorded.add(o.seq)
-                    if status == S.DEAD:
+                    if status in (S.DEAD, S.UNRENDERABLE):
                         self._add_outbound_dead_letter(conn, subscriber, o.seq, o.event_type, o.error, now)
         return [o.seq for o in outcomes if o.seq not in recorded]
 

@@ -6,7 +6,7 @@
   event, deleted once the broker confirmed. A crash between journal and publish leaves the row, and the relay
   republishes it on restart.
 * ``deliveries`` — one row per (subscriber, event): the durable state of each partner's delivery (pending,
-  delivering, retrying, delivered, dead, discarded, denied). It is what makes a redelivered bus message harmless
+  delivering, retrying, delivered, dead, discarded, denied, unrenderable). It is what makes a redelivered bus message harmless
   and what an operator reads to know where an event is. ``attempts`` counts claims (a worker that dies while
   delivering has used an attempt: that is how a message that kills its consumer ends in the dead letters).
   ``next_attempt_at`` of a pending or retrying row says when it needs a bus message again (re-dispatch after a
@@ -76,12 +76,14 @@ class DeliveryStatus:
     DEAD = "dead"                # retries exhausted or permanent failure; in dead_letters
     DISCARDED = "discarded"      # an operator gave up on it
     DENIED = "denied"            # the access policy forbids this partner to see it
+    UNRENDERABLE = "unrenderable"   # the partner's format cannot carry it (encoder refused): in dead_letters,
+    #                                 and — unlike DEAD — the demand's later events go on
 
     #: States after which later events of the same demand may go.
-    SETTLED = (DELIVERED, DISCARDED, DENIED)
+    SETTLED = (DELIVERED, DISCARDED, DENIED, UNRENDERABLE)
     #: States an operator watches (queue depth, stuck work); the settled ones only grow.
     OPEN = (PENDING, DELIVERING, RETRYING, DEAD)
-    ALL = (PENDING, DELIVERING, RETRYING, DELIVERED, DEAD, DISCARDED, DENIED)
+    ALL = (PENDING, DELIVERING, RETRYING, DELIVERED, DEAD, DISCARDED, DENIED, UNRENDERABLE)
 
 
 events = Table(

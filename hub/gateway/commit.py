@@ -84,6 +84,7 @@ class InboundCommitter:
                                           [r for m in batch for r in m.rejections], origins=origins)
             inserted = set(report.event_ids)
             conflicts = {c["event_id"]: c for c in report.conflicts}
+            refused = {r["event_id"]: r for r in report.refused}
             dead_letter_ids = iter(report.dead_letter_ids)
             outcomes = []
             for m in batch:
@@ -91,8 +92,10 @@ class InboundCommitter:
                 changed = [conflicts[e.id] for e in m.events if e.id in conflicts]
                 rejected = [{"reason": r.error.reason, "problems": r.error.problems,
                              "dead_letter_id": next(dead_letter_ids, None)} for r in m.rejections]
-                outcomes.append(InboundOutcome(journaled, len(m.events) - len(journaled) - len(changed), rejected,
-                                               changed))
+                unstorable = [{k: v for k, v in refused[e.id].items() if k != "event_id"}
+                              for e in m.events if e.id in refused]
+                duplicates = len(m.events) - len(journaled) - len(changed) - len(unstorable)
+                outcomes.append(InboundOutcome(journaled, duplicates, rejected + unstorable, changed))
         except Exception as exc:  # journal unreachable: nothing is acknowledged, every request of the batch hears it
             log.error("inbound_commit_failed", messages=len(batch), error_type=type(exc).__name__)
             for m in batch:

@@ -46,6 +46,11 @@ def decode_decisions(raw: RawMessage, source: str) -> Iterator[Envelope[Any] | R
     if not isinstance(decisions, list) or not decisions:
         raise DecodeError("decisions: expected a non-empty list of decisions",
                           location=ErrorLocation(file=raw.origin, field="decisions"))
+    def alone(item: Any) -> bytes:
+        """This decision as a document of its own: what its dead letter keeps, to be fixed and replayed."""
+        return _json_bytes({"format": FORMAT, "bailleur": doc.get("bailleur"),
+                            "correlation_id": doc.get("correlation_id"), "decisions": [item]})
+
     for index, item in enumerate(decisions):
         path = f"decisions[{index}]"
         try:
@@ -65,6 +70,15 @@ def decode_decisions(raw: RawMessage, source: str) -> Iterator[Envelope[Any] | R
         except ValidationError as exc:
             yield RecordReject(ContractError.from_validation(
                 exc, location=ErrorLocation(file=raw.origin, record=index), prefix=path),
-                raw=json.dumps(item, ensure_ascii=False).encode())
+                raw=_json_bytes(item), replay=alone(item))
         except DecodeError as exc:
-            yield RecordReject(exc, raw=json.dumps(item, ensure_ascii=False).encode())
+            yield RecordReject(exc, raw=_json_bytes(item), replay=alone(item))
+
+
+def _json_bytes(value: Any) -> bytes:
+    """JSON of a value as received; text that is not valid Unicode (a lone surrogate sent as ``\\ud800``) is kept
+    escaped rather than making the whole file fail."""
+    try:
+        return json.dumps(value, ensure_ascii=False).encode()
+    except UnicodeEncodeError:
+        return json.dumps(value).encode()
