@@ -62,6 +62,7 @@ __all__ = ["CodeTable", "UnknownCode", "TABLES", "FOLDS"] + [
     "NATURE_HANDICAP_SENSORIEL", "AIDE_TECHNIQUE", "EQUIPEMENT_HANDICAP", "PERSONNE_CONCERNEE",
     "CRITERE_PRIORITE", "MOTIF_RADIATION", "SOUS_MOTIF_IRRECEVABILITE", "TYPE_RESERVATAIRE", "ACCORD_COLLECTIF",
     "DECISION_DALO", "SITUATION_DALO", "AUTEUR_MODIFICATION", "MODE_ATTESTATION", "TYPE_MOUVEMENT", "TypeMouvement",
+    "TYPE_FICHIER", "TypeFichier",
 ]
 
 E = TypeVar("E", bound=Enum)
@@ -221,6 +222,23 @@ class TypeMouvement(str, Enum):
 TYPE_MOUVEMENT = CodeTable("ListeTypeMouvement", TypeMouvement, {
     "C": TypeMouvement.CREATION, "M": TypeMouvement.MODIFICATION, "R": TypeMouvement.RENOUVELLEMENT}, kind="sne")
 
+class TypeFichier(str, Enum):
+    """What an official ``interfaceNuu`` document is (``entete/typeFichier``, ListeTypeFichier of the SNE's
+    interface v02.01): it, not a per-record code, says whether a ``demande`` is a creation, a modification…"""
+
+    CREATION = "CRE"
+    CREATION_SEPARATION = "CRS"      # creation after a couple's separation
+    MODIFICATION = "MOD"
+    RADIATION = "RAD"
+    RENOUVELLEMENT = "REN"
+    SUPPRESSION = "SUP"
+    DISPATCHING = "DIS"
+    RETOUR = "RET"
+    COPIE_NUMERIQUE = "COP"
+
+
+TYPE_FICHIER = CodeTable("ListeTypeFichier", TypeFichier, _same(TypeFichier), kind="sne")
+
 # --- Relais lists (no public SNE code: the contract's code is written as is) -------------------------------------
 
 PERSONNE_CONCERNEE = CodeTable("ListePersonneConcernee", PersonneConcernee, _same(PersonneConcernee),
@@ -239,7 +257,7 @@ TABLES: dict[str, CodeTable] = {table.name: table for table in (
     TYPE_CONTRAT_TRAVAIL, RESSOURCE, MODELE_LOGEMENT, TYPE_LOGEMENT, CATEGORIE_LOGEMENT,
     CATEGORIE_LOGEMENT_RECHERCHE, MOTIF_DEMANDE, ETAT_HANDICAP, CAPACITE_MARCHE, NATURE_HANDICAP_MOTEUR,
     NATURE_HANDICAP_SENSORIEL, AIDE_TECHNIQUE, EQUIPEMENT_HANDICAP, TYPE_RESERVATAIRE, ACCORD_COLLECTIF,
-    MOTIF_RADIATION, SOUS_MOTIF_IRRECEVABILITE, TYPE_MOUVEMENT, PERSONNE_CONCERNEE, CRITERE_PRIORITE,
+    MOTIF_RADIATION, SOUS_MOTIF_IRRECEVABILITE, TYPE_FICHIER, TYPE_MOUVEMENT, PERSONNE_CONCERNEE, CRITERE_PRIORITE,
     DECISION_DALO, SITUATION_DALO, AUTEUR_MODIFICATION, MODE_ATTESTATION)}
 
 #: Every lossy encoding (contract member → the SNE code it is written as), for the README and the tests.

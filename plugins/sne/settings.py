@@ -11,9 +11,17 @@ from typing import Literal
 
 from pydantic import AnyHttpUrl, Field, SecretStr, model_validator
 
+from contracts import LegalEntity
 from hub import ConnectorSettings
 
-__all__ = ["SneSettings"]
+__all__ = ["SneSettings", "SNE_ENTITY"]
+
+#: The legal entity answerable for the SNE's records that name no desk with a SIREN, no landlord and no sender:
+#: the system of record itself (managed by the GIP SNE, CCH L441-2-1). Why a default: the SNE's own documents (the
+#: public sample included) name no emetteur, and a fresh install must import them as delivered.
+#: The SIREN is a placeholder with a valid check digit, pending the GIP SNE's own: a territory that knows it sets
+#: ``entity`` in ``[connectors.sne]``, which takes precedence.
+SNE_ENTITY = LegalEntity(siren="130000003", nom="Système national d'enregistrement (GIP SNE)")
 
 
 class SneSettings(ConnectorSettings):
