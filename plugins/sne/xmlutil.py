@@ -79,7 +79,8 @@ class Reader:
         container = self.find(liste)
         if container is None:
             return []
-        return [decode_code(found, table) for found in container.iterfind(q(name))]
+        decoded = (decode_code(found, table) for found in container.iterfind(q(name)))
+        return [member for member in decoded if member is not None]     # an alias for "not given" adds nothing
 
     def date(self, name: str) -> date | None:
         """An ``xs:date``; the XSD allows years Python cannot hold (``12024-01-01``) and time zones, which the
@@ -122,7 +123,7 @@ class Reader:
         return found.get("code") if found is not None else None
 
 
-def decode_code(element: etree._Element, table: CodeTable[E]) -> E:
+def decode_code(element: etree._Element, table: CodeTable[E]) -> E | None:
     try:
         return table.decode(element.get("code", ""))
     except UnknownCode as exc:
