@@ -3,7 +3,8 @@ one outbound document.
 
 Decoding, in order: hardened parse (:mod:`hub.xml_safe`: no DTD, no entity, size limit) with the root checked
 (name, namespace) → the tolerant pass (:mod:`plugins.sne.tolerance`: order, spaces, empty elements, unknown elements
-kept aside) on the header and each record → XSD validation of the whole document → each record decoded and validated against its contract.
+kept aside) on the header and each record → XSD validation of the whole document → each record decoded and
+validated against its contract.
 A problem inside one record rejects that record only (:class:`~hub.RecordReject`, with its line and bytes); a
 problem outside any record (header, root, unknown top-level element) rejects the whole document
 (:class:`~hub.DecodeError`). Every error carries the file, the line and a field path.

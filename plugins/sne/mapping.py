@@ -148,7 +148,8 @@ def _logement_actuel(reader: Reader | None) -> dict[str, Any] | None:
     return {"situation": situations[0] if situations else None, "commune": reader.commune(),
             "typologie": reader.code("typeLogementActuel", codes.TYPE_LOGEMENT),
             "categorie": reader.code("categorieLogement", codes.CATEGORIE_LOGEMENT),
-            "surface_m2": reader.rounded("surface", "a surface in m²"), "nombre_occupants": reader.integer("nombreHabitant"),
+            "surface_m2": reader.rounded("surface", "a surface in m²"),
+            "nombre_occupants": reader.integer("nombreHabitant"),
             "loyer_mensuel": reader.montant("montantMensuelLoyer"),
             "aide_logement_mensuelle": reader.montant("montantAideLogement")}
 
