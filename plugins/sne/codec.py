@@ -126,7 +126,15 @@ def decode_document(raw: RawMessage, *, default_entity: LegalEntity | None,
     origin = raw.origin
     root = parse(raw.body, origin=origin, limits=limits, expected_root=q("interfaceNuu"))
     kept: dict[int, list[KeptElement]] = {}
+    refusals: dict[int, etree._Element] = {}
+    as_received: dict[int, bytes] = {}     # each record as it came, for its dead letter if it is rejected
     for position, child in enumerate(root):
+        if child.tag in RECORD_TAGS:
+            as_received[position] = etree.tostring(child)
+        refusal = child.find(f"{q('demandeLogement')}/{q('listeAnomalie')}") if child.tag == q("demande") else None
+        if refusal is not None:
+            # the SNE's answer refusing a demand: the demand comes back with its anomalies; it is no event
+            refusals[position] = refusal
         if child.tag == q("entete"):
             # the header is no demand's: what it holds beyond the known elements is logged (path only), not kept
             canonicalize(child, shape="Entete")
@@ -154,11 +162,24 @@ def decode_document(raw: RawMessage, *, default_entity: LegalEntity | None,
         index += 1
         location = ErrorLocation(file=origin, line=child.sourceline, record=index)
         try:
+            _refused_by_the_sne(refusals.get(position), location)
             if position in inside:
                 raise schema_error(inside[position], origin=origin, schema=SCHEMA_NAME, record=index)
             yield _decode_one(child, location, default, received, context, kept.get(position, []))
         except RejectError as exc:
-            yield RecordReject(error=exc, line=child.sourceline, raw=etree.tostring(child))
+            yield RecordReject(error=exc, line=child.sourceline, raw=as_received[position])
+
+
+def _refused_by_the_sne(refusal: etree._Element | None, location: ErrorLocation) -> None:
+    """A demand the SNE answered with ``listeAnomalie`` is rejected with the SNE's codes, one problem each."""
+    if refusal is None:
+        return
+    anomalies = anomalies_of(refusal)
+    raise RejectError(f"the SNE refused this demand ({len(anomalies)} anomalies): "
+                      + "; ".join(f"{a.code}: {a.libelle}" for a in anomalies[:5]),
+                      location=ErrorLocation(file=location.file, line=location.line, record=location.record,
+                                             field="demande/demandeLogement/listeAnomalie"),
+                      problems=[a.as_problem(location.file or "") for a in anomalies])
 
 
 def _decode_one(child: etree._Element, location: ErrorLocation, default: LegalEntity | None,

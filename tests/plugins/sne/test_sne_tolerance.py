@@ -159,3 +159,33 @@ def test_canonical_order_is_the_xsd_s() -> None:
     assert interface_schema().problems(root), "a shuffled record is not valid as it stands"
     assert canonicalize(demande) == []
     assert interface_schema().problems(root) == []
+
+
+def test_a_demand_the_sne_refused_is_rejected_with_its_codes(connector) -> None:
+    body = OFFICIAL.replace(b"</ns1:personnePhysique>", b"</ns1:personnePhysique><ns1:listeAnomalie>"
+                            b"<ns1:anomalie code=\"DEM_0012\"><ns1:libelle>Commune inconnue</ns1:libelle>"
+                            b"</ns1:anomalie></ns1:listeAnomalie>")
+    [reject] = decode(connector, body)
+    assert isinstance(reject, RecordReject)
+    assert "the SNE refused this demand" in reject.error.reason
+    assert [p["rule"] for p in reject.error.problems] == ["DEM_0012"]
+    assert b"listeAnomalie" in reject.raw                      # the dead letter keeps the record as it came
+
+
+def test_a_rejected_record_is_kept_as_it_came_not_as_the_tolerant_pass_left_it(connector) -> None:
+    body = PUBLIC_SHAPE.replace(b"<ns1:nom>Lef\xc3\xa8vre</ns1:nom>", b"<ns1:inconnu>x</ns1:inconnu>", 1)
+    [reject] = decode(connector, body)
+    assert isinstance(reject, RecordReject) and b"<ns1:inconnu>x</ns1:inconnu>" in reject.raw
+
+
+def test_an_extraction_is_read_as_tolerantly(connector, tmp_path) -> None:
+    body = _shuffled(PUBLIC_SHAPE, 3).replace(b"<ns1:telPortable>", b"<ns1:numeroAllocataire>1</ns1:numeroAllocataire>"
+                                                                    b"<ns1:telPortable>")
+    path = tmp_path / "extraction.xml"
+    path.write_bytes(body)
+    [record] = list(connector.iter_bulk(path))
+    assert not isinstance(record, RecordReject), record.error
+    [event] = record.build(None)
+    assert event.data.demande == one_event(connector, PUBLIC_SHAPE).data.demande.model_copy(
+        update={"extensions": event.data.demande.extensions})
+    assert [k.path.rpartition("/")[2] for k in event.data.demande.extensions] == ["numeroAllocataire"]
