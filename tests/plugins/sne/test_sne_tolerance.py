@@ -8,6 +8,8 @@ from __future__ import annotations
 import random
 import re
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from lxml import etree
 from sne_support import FIXTURES
 from structlog.testing import capture_logs
@@ -32,13 +34,13 @@ def one_event(connector, body: bytes):
 
 
 def _shuffled(body: bytes, seed: int) -> bytes:
-    """The same document with the children of every element of the demand in a random order."""
+    """The same document with the children of every element of the demand in a random order of their names;
+    repeated elements keep their order among themselves (the order of a list is data: resources, dependants)."""
     root = etree.fromstring(body)
     rng = random.Random(seed)
     for element in root.find(f"{{{NS}}}demande").iter(etree.Element):
-        children = list(element)
-        rng.shuffle(children)
-        for child in children:
+        rank = {tag: rng.random() for tag in {child.tag for child in element}}
+        for child in sorted(element, key=lambda c: rank[c.tag]):     # sorted() is stable
             element.append(child)
     return etree.tostring(root)
 
@@ -189,3 +191,31 @@ def test_an_extraction_is_read_as_tolerantly(connector, tmp_path) -> None:
     assert event.data.demande == one_event(connector, PUBLIC_SHAPE).data.demande.model_copy(
         update={"extensions": event.data.demande.extensions})
     assert [k.path.rpartition("/")[2] for k in event.data.demande.extensions] == ["numeroAllocataire"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(min_value=0, max_value=2**32 - 1), pad=st.sampled_from([" ", "\n", "\t ", "  \n  "]))
+def test_order_and_padding_never_change_the_demand(seed: int, pad: str) -> None:
+    """Property: whatever the order of the children and the spaces around the values, the same demand is read."""
+    from pathlib import Path
+
+    from sne_support import make_connector
+
+    connector = make_connector(Path("/nonexistent"))
+    root = etree.fromstring(_shuffled(PUBLIC_SHAPE, seed))
+    rng = random.Random(seed)
+    for element in root.find(f"{{{NS}}}demande").iter(etree.Element):
+        if len(element) == 0 and element.text and rng.random() < 0.5:
+            element.text = pad + element.text + pad
+        if element.get("code") is not None and rng.random() < 0.5:
+            element.set("code", pad + element.get("code") + pad)
+    assert one_event(connector, etree.tostring(root)).data == _reference(connector)
+
+
+_REFERENCE: list = []
+
+
+def _reference(connector):
+    if not _REFERENCE:
+        _REFERENCE.append(one_event(connector, PUBLIC_SHAPE).data)
+    return _REFERENCE[0]
