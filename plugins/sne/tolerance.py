@@ -21,7 +21,7 @@ disagree with the schema the records are then validated against.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -64,12 +64,15 @@ class Child:
 
 @dataclass(frozen=True)
 class Shape:
-    """The children a structure allows, in the XSD's order."""
+    """The children a structure allows, in the XSD's order; ``by_tag`` finds one by its Clark name (the pass runs
+    on every record of a bulk import: one dict lookup per element)."""
 
     children: tuple[Child, ...]
+    by_tag: dict[str, tuple[int, Child]] = field(init=False, repr=False, compare=False)
 
-    def index(self) -> dict[str, tuple[int, Child]]:
-        return {child.name: (position, child) for position, child in enumerate(self.children)}
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "by_tag", {f"{{{NS}}}{child.name}": (position, child)
+                                            for position, child in enumerate(self.children)})
 
 
 def _max(element: etree._Element) -> int:
@@ -154,23 +157,24 @@ def canonicalize(record: etree._Element, *, keep_unknown: bool = True, shape: st
 
 def _walk(element: etree._Element, shape: Shape | None, shapes: dict[str, Shape], kept: list[KeptElement],
           keep_unknown: bool) -> None:
-    for name, value in element.attrib.items():
-        if value != value.strip():
+    for name, value in element.items():
+        if value[:1].isspace() or value[-1:].isspace():
             element.set(name, value.strip())
-    if shape is None or not shape.children:
-        if len(element) == 0:
-            if element.text is not None and element.text != element.text.strip():
-                element.text = element.text.strip()
-            return
-    index = shape.index() if shape is not None else {}
+    if len(element) == 0:
+        text = element.text
+        if text and (text[0].isspace() or text[-1].isspace()):
+            element.text = text.strip()
+        return
+    by_tag = shape.by_tag if shape is not None else {}
     seen: dict[str, int] = {}
     placed: list[tuple[int, int, etree._Element]] = []
+    in_order = True
     for order, child in enumerate(list(element)):
-        if not isinstance(child.tag, str):          # comments and processing instructions carry nothing
+        tag = child.tag
+        if not isinstance(tag, str):                # comments and processing instructions carry nothing
             element.remove(child)
             continue
-        qname = etree.QName(child)
-        spec = index.get(qname.localname) if qname.namespace == NS else None
+        spec = by_tag.get(tag)
         if spec is None:
             if keep_unknown:
                 kept.append(_kept(child, "unknown element"))
@@ -182,14 +186,17 @@ def _walk(element: etree._Element, shape: Shape | None, shapes: dict[str, Shape]
         if description.optional and _is_empty(child):
             element.remove(child)
             continue
-        count = seen[qname.localname] = seen.get(qname.localname, 0) + 1
-        limit = min(description.max_occurs, CONTRACT_LIMITS.get(qname.localname, _UNBOUNDED))
+        count = seen[tag] = seen.get(tag, 0) + 1
+        limit = min(description.max_occurs, CONTRACT_LIMITS.get(description.name, _UNBOUNDED))
         if count > limit and keep_unknown:
-            kept.append(_kept(child, f"{qname.localname}: at most {limit} carried"))
+            kept.append(_kept(child, f"{description.name}: at most {limit} carried"))
             element.remove(child)
             continue
         _walk(child, shapes.get(description.shape) if description.shape else None, shapes, kept, keep_unknown)
+        if placed and position < placed[-1][0]:
+            in_order = False
         placed.append((position, order, child))
-    placed.sort(key=lambda item: (item[0], item[1]))
-    for _, _, child in placed:
-        element.append(child)                        # append moves: the children end in the XSD's order
+    if not in_order:
+        placed.sort(key=lambda item: (item[0], item[1]))
+        for _, _, child in placed:
+            element.append(child)                    # append moves: the children end in the XSD's order
