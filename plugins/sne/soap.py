@@ -301,10 +301,14 @@ class SneSoapClient:
         raise per the module docstring."""
         if operation not in OPERATIONS:
             raise ValueError(f"unknown SNE operation {operation!r}; known: {', '.join(OPERATIONS)}")
-        request = build_request(
-            operation, document=etree.tostring(document, xml_declaration=True, encoding="UTF-8")
-            if document is not None else None, certificate=self.certificate, numero_unique=numero_unique,
-            depuis=depuis, desk=self.desk, when=self._now())
+        try:
+            request = build_request(
+                operation, document=etree.tostring(document, xml_declaration=True, encoding="UTF-8")
+                if document is not None else None, certificate=self.certificate, numero_unique=numero_unique,
+                depuis=depuis, desk=self.desk, when=self._now())
+        except ValueError as exc:
+            # a setting is missing (the desk's certificate): no retry can help until an operator sets it
+            raise RejectError(str(exc), location=ErrorLocation(file=f"{self.endpoint}#{operation}")) from None
         for attempt in range(1, self.generic_failure_retries + 2):
             try:
                 return self._exchange(operation, request)

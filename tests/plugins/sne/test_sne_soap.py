@@ -268,6 +268,19 @@ def test_connection_refused_is_retryable(sne_pki) -> None:
         client.close()
 
 
+def test_a_missing_certificate_is_a_rejection_naming_the_setting(fake_server, sne_pki) -> None:
+    fake, url = fake_server
+    fake.reset()
+    client = SneSoapClient(url, timeout=1, connect_timeout=2, verify=str(sne_pki.ca_file),
+                           cert=(str(sne_pki.client_cert), str(sne_pki.client_key)), now=lambda: NOW)
+    try:
+        with pytest.raises(RejectError, match=r"certificate; set \[connectors.sne\] client_certificate"):
+            client.demandes_radiees_depuis(date(2024, 1, 1))
+        assert fake.received == []
+    finally:
+        client.close()
+
+
 def test_unknown_operation(sne_pki) -> None:
     client = _client("https://127.0.0.1:9/", sne_pki)
     try:
