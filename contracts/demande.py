@@ -27,7 +27,7 @@ from contracts.logement import LogementActuel, Mutation, Souhaits
 from contracts.menage import Cotitulaire, Demandeur, EnfantEnGarde, EnfantsAttendus, PersonneACharge
 from contracts.scalars import NumeroRecours, Texte
 
-__all__ = ["Demande", "Handicap", "SituationPrioritaire", "ChampDemande", "check_champ_demande", "champs_demande",
+__all__ = ["Demande", "Handicap", "SituationPrioritaire", "SourceElement", "ChampDemande", "check_champ_demande", "champs_demande",
            "champs_modifies"]
 
 
@@ -60,6 +60,20 @@ class SituationPrioritaire(Contract):
     labellise_siao: bool | None = None
 
 
+class SourceElement(Contract):
+    """An element of a partner's document that no field of the contracts holds, kept as received.
+
+    Why: nothing a partner sent may be lost on the way in (an element a newer version of its format added, a second
+    co-applicant…). Its content is whatever the partner wrote: personal as a whole."""
+
+    model_config = ConfigDict(**PERSONAL_MODEL)
+
+    path: str = Field(min_length=1, max_length=500,
+                      description="Where it was in the partner's document (slash-separated element names).")
+    xml: str = Field(min_length=1, max_length=200_000, description="The element as received, serialised as XML.")
+    reason: str = Field(min_length=1, max_length=200, description="Why no field holds it.")
+
+
 class Demande(Contract):
     """A demand's full content at one point in time (CERFA 14069)."""
 
@@ -78,6 +92,8 @@ class Demande(Contract):
     date_depot: date | None = Field(default=None, description="When the applicant filed the demand.")
     date_enregistrement: date | None = Field(default=None, description="When a desk registered it (numéro unique).")
     date_dernier_renouvellement: date | None = None
+    extensions: tuple[SourceElement, ...] = Field(
+        default=(), description="What the partner's document held that no field above carries, kept as received.")
 
     @model_validator(mode="after")
     def _coherent(self) -> "Demande":

@@ -52,6 +52,7 @@ ITEM_NAMES: dict[str, str] = {
     "mensuelles": "ressource", "communes": "commune", "typologies": "typologie", "champs_modifies": "champ",
     "champs_rectifies": "champ", "situations": "situation", "typologies_preconisees": "typologie",
     "contingents": "contingent", "doublons": "numeroUnique", "numeros_fusionnes": "numeroUnique",
+    "extensions": "extension",
 }
 #: Field names whose mechanical camelCase would read badly.
 FIELD_NAMES: dict[str, str] = {"criteres_l441_1": "criteresL441"}

@@ -5,7 +5,9 @@ Each record becomes a :class:`~hub.BulkRecord` keyed by its numéro unique, fing
 decoded demand (the contract's canonical JSON: formatting, element order of optional parts and the file's date do
 not count as changes). The hub looks up the fingerprint it last imported for the key and calls ``build``:
 ``build(None)`` gives ``demande_enregistree.v1``, ``build(other)`` gives ``demande_modifiee.v1``; an unchanged
-record is not built at all. An extraction is a snapshot: ``typeMouvement`` is not used to choose the event.
+record is not built at all. An extraction is a snapshot: neither ``typeFichier`` nor ``typeMouvement`` chooses the
+event. Records go through the same tolerant pass as unit documents (:mod:`plugins.sne.tolerance`), so an unknown
+element is kept in ``Demande.extensions`` rather than rejecting the demand.
 
 A bad record is yielded as a :class:`~hub.RecordReject` (its line, the reason, its bytes) and the import goes on;
 damage to the document itself (malformed or truncated XML, wrong root or namespace, DOCTYPE) raises a
@@ -31,6 +33,7 @@ from plugins.sne.codec import envelope_for, fact_time, resolve_entity
 from plugins.sne.mapping import demande_to_dict, entite_from
 from plugins.sne.messages import RECORD_TAGS
 from plugins.sne.schema import VERSIONS, interface_schema, q
+from plugins.sne.tolerance import KeptElement, canonicalize
 from plugins.sne.xmlutil import MappingError, Reader
 
 __all__ = ["iter_bulk", "fingerprint"]
@@ -67,6 +70,7 @@ def iter_bulk(path: Path, *, default_entity: LegalEntity | None,
             _check_root(element.getparent(), origin)
             header.checked_root = True
         if element.tag == _ENTETE:
+            canonicalize(element, shape="Entete")
             _read_header(element, header, origin)
             continue
         index += 1
@@ -80,8 +84,9 @@ def iter_bulk(path: Path, *, default_entity: LegalEntity | None,
                 raise DecodeError(f"a bulk extraction holds demande records only; send {element.tag.split('}')[1]} "
                                   "as a unit message", location=ErrorLocation(file=origin, line=line, record=index,
                                                                               field=element_path(element, element)))
+            kept = canonicalize(element)
             schema.assert_valid(element, origin=origin, record=index)
-            yield _record(element, index, origin, header, default_entity, raw)
+            yield _record(element, index, origin, header, default_entity, raw, kept)
         except RejectError as exc:
             yield RecordReject(error=exc, line=line, raw=raw)
 
@@ -113,7 +118,7 @@ def _read_header(element: etree._Element, header: _Header, origin: str) -> None:
 
 
 def _record(element: etree._Element, index: int, origin: str, header: _Header,
-            default_entity: LegalEntity | None, raw: bytes) -> BulkRecord:
+            default_entity: LegalEntity | None, raw: bytes, kept: list[KeptElement]) -> BulkRecord:
     location = ErrorLocation(file=origin, line=element.sourceline, record=index)
     reader = Reader(element)
     logement = reader.child("demandeLogement")
@@ -122,8 +127,9 @@ def _record(element: etree._Element, index: int, origin: str, header: _Header,
         if numero is None:
             raise MappingError("numUnique is missing", logement.element)
         payload = demande_to_dict(logement.element)
+        payload["extensions"] = [{"path": k.path, "xml": k.xml, "reason": k.reason} for k in kept]
         guichet_reader = logement.child("guichetEnregistrement")
-        guichet: Any = None
+        guichet: Any = logement.text("numGuichet")
         named: dict[str, Any] | None = None
         if guichet_reader is not None:
             guichet = guichet_reader.text("code") or entite_from(guichet_reader)

@@ -62,6 +62,7 @@ __all__ = ["CodeTable", "UnknownCode", "TABLES", "FOLDS"] + [
     "NATURE_HANDICAP_SENSORIEL", "AIDE_TECHNIQUE", "EQUIPEMENT_HANDICAP", "PERSONNE_CONCERNEE",
     "CRITERE_PRIORITE", "MOTIF_RADIATION", "SOUS_MOTIF_IRRECEVABILITE", "TYPE_RESERVATAIRE", "ACCORD_COLLECTIF",
     "DECISION_DALO", "SITUATION_DALO", "AUTEUR_MODIFICATION", "MODE_ATTESTATION", "TYPE_MOUVEMENT", "TypeMouvement",
+    "TYPE_FICHIER", "TypeFichier",
 ]
 
 E = TypeVar("E", bound=Enum)
@@ -74,13 +75,16 @@ class UnknownCode(ValueError):
 @dataclass(frozen=True)
 class CodeTable(Generic[E]):
     """One SNE code list: ``codes`` maps each SNE code to a member; ``folds`` maps members with no SNE code of
-    their own to the SNE code they are written as (encoding only: decoding gives the national member back)."""
+    their own to the SNE code they are written as (encoding only: decoding gives the national member back);
+    ``aliases`` are official codes the contracts have no member of their own for, read as the member (or absence,
+    ``None``) that means the same and never written (decoding only)."""
 
     name: str                       # the SNE list, as the XSD's simple type is named
     enum: type[E]
     codes: Mapping[str, E]
     kind: str = "national"          # national | sne | relais (see the module docstring)
     folds: Mapping[E, str] = field(default_factory=dict)
+    aliases: Mapping[str, E | None] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         by_member = {member: code for code, member in self.codes.items()}
@@ -88,11 +92,19 @@ class CodeTable(Generic[E]):
             raise ValueError(f"{self.name}: two codes for one member")
         object.__setattr__(self, "_by_member", by_member)
 
-    def decode(self, code: str) -> E:
+    def decode(self, code: str) -> E | None:
+        """The member of ``code``; None for an alias meaning "not given" (``NONDOC``)."""
         try:
             return self.codes[code]
         except KeyError:
-            raise UnknownCode(f"unknown {self.name} code {code!r}; known: {', '.join(self.codes)}") from None
+            if code in self.aliases:
+                return self.aliases[code]
+            known = ", ".join([*self.codes, *self.aliases])
+            raise UnknownCode(f"unknown {self.name} code {code!r}; known: {known}") from None
+
+    def readable(self) -> list[str]:
+        """Every code this table reads: its own, then its aliases (the XSD's enumeration, in this order)."""
+        return [*self.codes, *self.aliases]
 
     def encode(self, member: E) -> str:
         by_member: dict[E, str] = self._by_member  # type: ignore[attr-defined]
@@ -115,7 +127,10 @@ def _same(enum: type[E], members: Iterable[E] | None = None) -> dict[str, E]:
 
 # --- national lists (contract values are the SNE codes; written out to be reviewable) ---------------------------
 
-CIVILITE = CodeTable("ListeCivilite", Civilite, {"1": Civilite.MONSIEUR, "2": Civilite.MADAME})
+#: "3" (Mademoiselle) is still in the SNE's list; the title is no longer used by the administration (circulaire du
+#: 21 février 2012) and the contracts do not have it: it is read as Madame.
+CIVILITE = CodeTable("ListeCivilite", Civilite, {"1": Civilite.MONSIEUR, "2": Civilite.MADAME},
+                     aliases={"3": Civilite.MADAME})
 NATIONALITE = CodeTable("ListeNationalite", Nationalite, {
     "1": Nationalite.FRANCAISE, "2": Nationalite.UNION_EUROPEENNE, "3": Nationalite.HORS_UNION_EUROPEENNE})
 SITUATION_FAMILIALE = CodeTable("ListeSituationFamiliale", SituationFamiliale, {
@@ -194,8 +209,10 @@ TYPE_RESERVATAIRE = CodeTable("ListeTypeReservataire", Contingent, {
     "COLTER": Contingent.COLLECTIVITES, "COLACT": Contingent.ACTION_LOGEMENT,
     "PPRIOR": Contingent.PREFET_PRIORITAIRES, "PFONCT": Contingent.PREFET_FONCTIONNAIRES,
     "AUTRES": Contingent.AUTRES, "AUCUN": Contingent.HORS_CONTINGENT})
+#: ``NONDOC`` ("non renseigné") is the SNE's way of saying nothing: read as absent.
 ACCORD_COLLECTIF = CodeTable("ListeAccordCollectif", AccordCollectif, {
-    "ACD": AccordCollectif.ACD, "ACI": AccordCollectif.ACI, "AUCUN": AccordCollectif.AUCUN})
+    "ACD": AccordCollectif.ACD, "ACI": AccordCollectif.ACI, "AUCUN": AccordCollectif.AUCUN},
+    aliases={"NONDOC": None})
 
 # --- SNE-specific codes -------------------------------------------------------------------------------------------
 
@@ -221,6 +238,23 @@ class TypeMouvement(str, Enum):
 TYPE_MOUVEMENT = CodeTable("ListeTypeMouvement", TypeMouvement, {
     "C": TypeMouvement.CREATION, "M": TypeMouvement.MODIFICATION, "R": TypeMouvement.RENOUVELLEMENT}, kind="sne")
 
+class TypeFichier(str, Enum):
+    """What an official ``interfaceNuu`` document is (``entete/typeFichier``, ListeTypeFichier of the SNE's
+    interface v02.01): it, not a per-record code, says whether a ``demande`` is a creation, a modification…"""
+
+    CREATION = "CRE"
+    CREATION_SEPARATION = "CRS"      # creation after a couple's separation
+    MODIFICATION = "MOD"
+    RADIATION = "RAD"
+    RENOUVELLEMENT = "REN"
+    SUPPRESSION = "SUP"
+    DISPATCHING = "DIS"
+    RETOUR = "RET"
+    COPIE_NUMERIQUE = "COP"
+
+
+TYPE_FICHIER = CodeTable("ListeTypeFichier", TypeFichier, _same(TypeFichier), kind="sne")
+
 # --- Relais lists (no public SNE code: the contract's code is written as is) -------------------------------------
 
 PERSONNE_CONCERNEE = CodeTable("ListePersonneConcernee", PersonneConcernee, _same(PersonneConcernee),
@@ -239,7 +273,7 @@ TABLES: dict[str, CodeTable] = {table.name: table for table in (
     TYPE_CONTRAT_TRAVAIL, RESSOURCE, MODELE_LOGEMENT, TYPE_LOGEMENT, CATEGORIE_LOGEMENT,
     CATEGORIE_LOGEMENT_RECHERCHE, MOTIF_DEMANDE, ETAT_HANDICAP, CAPACITE_MARCHE, NATURE_HANDICAP_MOTEUR,
     NATURE_HANDICAP_SENSORIEL, AIDE_TECHNIQUE, EQUIPEMENT_HANDICAP, TYPE_RESERVATAIRE, ACCORD_COLLECTIF,
-    MOTIF_RADIATION, SOUS_MOTIF_IRRECEVABILITE, TYPE_MOUVEMENT, PERSONNE_CONCERNEE, CRITERE_PRIORITE,
+    MOTIF_RADIATION, SOUS_MOTIF_IRRECEVABILITE, TYPE_FICHIER, TYPE_MOUVEMENT, PERSONNE_CONCERNEE, CRITERE_PRIORITE,
     DECISION_DALO, SITUATION_DALO, AUTEUR_MODIFICATION, MODE_ATTESTATION)}
 
 #: Every lossy encoding (contract member → the SNE code it is written as), for the README and the tests.

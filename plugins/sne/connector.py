@@ -49,6 +49,22 @@ log = structlog.get_logger(__name__)
 _PATTERNS = tuple(t.rsplit(".", 1)[0] + ".*" for t in ENCODABLE_TYPES)
 
 
+def _certificate_pem(path: Path) -> bytes:
+    """The certificate blocks of a PEM file (the services want the desk's certificate, never its private key, which
+    may share the file)."""
+    text = Path(path).read_bytes()
+    blocks = []
+    marker = b"-----BEGIN CERTIFICATE-----"
+    start = text.find(marker)
+    while start != -1:
+        end = text.index(b"-----END CERTIFICATE-----", start) + len(b"-----END CERTIFICATE-----")
+        blocks.append(text[start:end])
+        start = text.find(marker, end)
+    if not blocks:
+        raise ValueError(f"connector sne: {path} holds no PEM certificate; client_certificate must be one")
+    return b"\n".join(blocks) + b"\n"
+
+
 class SneConnector(Connector):
     name = "sne"
     version = "1.0.0"
@@ -104,9 +120,11 @@ class SneConnector(Connector):
             cert: Any = None
             if s.client_certificate is not None:
                 cert = (str(s.client_certificate), str(s.client_key)) if s.client_key else str(s.client_certificate)
+            certificate = _certificate_pem(s.client_certificate) if s.client_certificate is not None else None
             self._client = SneSoapClient(
                 str(s.endpoint), timeout=s.timeout_seconds, connect_timeout=s.connect_timeout_seconds, auth=auth,
-                verify=str(s.ca_bundle) if s.ca_bundle else True, cert=cert)
+                verify=str(s.ca_bundle) if s.ca_bundle else True, cert=cert, certificate=certificate,
+                desk=s.numero_guichet or "RELAIS", generic_failure_retries=s.generic_failure_retries)
         return self._client
 
     def poll_interval(self) -> float | None:

@@ -148,7 +148,8 @@ def _logement_actuel(reader: Reader | None) -> dict[str, Any] | None:
     return {"situation": situations[0] if situations else None, "commune": reader.commune(),
             "typologie": reader.code("typeLogementActuel", codes.TYPE_LOGEMENT),
             "categorie": reader.code("categorieLogement", codes.CATEGORIE_LOGEMENT),
-            "surface_m2": reader.integer("surface"), "nombre_occupants": reader.integer("nombreHabitant"),
+            "surface_m2": reader.rounded("surface", "a surface in m²"),
+            "nombre_occupants": reader.integer("nombreHabitant"),
             "loyer_mensuel": reader.montant("montantMensuelLoyer"),
             "aide_logement_mensuelle": reader.montant("montantAideLogement")}
 
@@ -157,11 +158,14 @@ def _souhaits(reader: Reader | None) -> dict[str, Any]:
     if reader is None:
         return {}
     localisations = reader.child("listeLocalisationSouhaite")
-    communes = [] if localisations is None else [c.element.get("code") for c in localisations.children("commune")]
+    communes = [] if localisations is None else [
+        # official: localisationSouhaite/commune; Relais wrote a bare commune before 2026-12
+        (child.find(q("commune")) if child.tag == q("localisationSouhaite") else child).get("code")
+        for child in localisations.element if child.tag in (q("localisationSouhaite"), q("commune"))]
     return {"communes": communes, "demande_elargie": reader.boolean("demandeElargie"),
             "typologies": reader.codes("listeTypeLogement", "typeLogement", codes.TYPE_LOGEMENT),
             "type_habitat": reader.code("categorieLogementRecherche", codes.CATEGORIE_LOGEMENT_RECHERCHE),
-            "surface_min_m2": reader.integer("surfaceMinimum"),
+            "surface_min_m2": reader.rounded("surfaceMinimum", "a surface in m²"),
             "loyer_max_mensuel": reader.montant("montantMaximumLoyer"),
             "ascenseur_requis": reader.boolean("besoinAscenseur"),
             "rez_de_chaussee_requis": reader.boolean("besoinRezDeChaussee"),
@@ -373,7 +377,7 @@ def _write_souhaits(parent: etree._Element, demande: Demande) -> None:
     if souhaits.communes:
         liste = etree.SubElement(element, q("listeLocalisationSouhaite"))
         for commune in souhaits.communes:
-            add_commune(liste, "commune", commune)
+            add_commune(etree.SubElement(liste, q("localisationSouhaite")), "commune", commune)
     add(element, "surfaceMinimum", souhaits.surface_min_m2)
     add(element, "montantMaximumLoyer", souhaits.loyer_max_mensuel)
     add_bool(element, "besoinAscenseur", souhaits.ascenseur_requis)
@@ -420,13 +424,13 @@ def write_demande(parent: etree._Element, demande: Demande, *, numero_unique: st
     ``dateCreationDemande``); ``guichet`` the registering desk, a legal entity or a desk code."""
     element = etree.SubElement(parent, q("demandeLogement"))
     add(element, "numUnique", numero_unique)
+    if isinstance(guichet, str):
+        add(element, "numGuichet", guichet)      # the official element for a desk known by its number
     add_date(element, "dateCreationDemande", date_creation)
     add_date(element, "dateDepot", demande.date_depot)
     add_date(element, "dateDernierRenouvellement", demande.date_dernier_renouvellement)
     if isinstance(guichet, LegalEntity):
         write_entite(element, "guichetEnregistrement", guichet)
-    elif guichet is not None:
-        add(etree.SubElement(element, q("guichetEnregistrement")), "code", guichet)
     _write_personne_physique(element, demande)
     _write_souhaits(element, demande)
     add_list(element, "listeMotifDemande", "motifDemande", demande.motifs, codes.MOTIF_DEMANDE)

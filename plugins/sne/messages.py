@@ -1,14 +1,18 @@
 """The SNE's message kinds, both ways: each record element of an ``interfaceNuu`` document ↔ one event payload.
 
-| element                       | event                         |
-|-------------------------------|-------------------------------|
-| ``demande`` typeMouvement C   | ``demande_enregistree.v1``    |
-| ``demande`` typeMouvement M   | ``demande_modifiee.v1``       |
-| ``demande`` typeMouvement R   | ``demande_renouvelee.v1``     |
+| element                                   | event                         |
+|-------------------------------------------|-------------------------------|
+| ``demande`` in a CRE/CRS/DIS/RET/COP file | ``demande_enregistree.v1``    |
+| ``demande`` in a MOD file                 | ``demande_modifiee.v1``       |
+| ``demande`` in a REN file                 | ``demande_renouvelee.v1``     |
 | ``renouvellement``            | ``demande_renouvelee.v1`` (without the demand's content) |
 | ``radiation``                 | ``demande_radiee.v1``         |
 | ``attribution``               | ``attribution_reportee.v1``   |
 | ``decisionDalo``              | ``decision_dalo.v1``          |
+
+What a ``demande`` is comes from the document's ``entete/typeFichier`` (the official interface; CRE when absent, as
+in the public sample). ``typeMouvement`` C/M/R, which Relais wrote before it knew ``typeFichier``, is still read and
+wins when present; it is no longer written.
 
 Decoding returns a :class:`DecodedMessage` (the payload as a dict, its model, the date of the fact, and the legal
 entity the element names, if any); the codec validates it and wraps it in an envelope. Encoding appends the element
@@ -17,7 +21,7 @@ for an event to a document.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -35,15 +39,17 @@ from contracts import (
     EventData,
     LegalEntity,
 )
-from contracts.enums import MotifRadiation
+from contracts.enums import AuteurModification, MotifRadiation
 from hub import RejectError
 from plugins.sne import codes
-from plugins.sne.codes import TypeMouvement
+from plugins.sne.codes import TypeFichier, TypeMouvement
 from plugins.sne.mapping import demande_to_dict, entite_from, write_demande, write_entite
 from plugins.sne.schema import q
+from plugins.sne.tolerance import KeptElement
 from plugins.sne.xmlutil import MappingError, Reader, add, add_bool, add_code, add_commune, add_date, add_list
 
-__all__ = ["DecodedMessage", "decode_record", "write_record", "RECORD_TAGS", "ENCODABLE_TYPES"]
+__all__ = ["DecodedMessage", "DocumentContext", "decode_record", "write_record", "type_fichier_of", "RECORD_TAGS",
+           "ENCODABLE_TYPES"]
 
 
 @dataclass(frozen=True)
@@ -54,11 +60,30 @@ class DecodedMessage:
     entity: dict[str, Any] | None   # a legal entity named by the element itself (desk, landlord)
 
 
+@dataclass(frozen=True)
+class DocumentContext:
+    """What the document's header says that its records need: its kind, and its day (the date of a modification
+    or renewal whose record carries none)."""
+
+    type_fichier: TypeFichier = TypeFichier.CREATION
+    date_fichier: date | None = None
+
+
+#: The event a ``demande`` record becomes, by the kind of document it came in.
+_MOUVEMENT_BY_TYPE_FICHIER = {
+    TypeFichier.CREATION: TypeMouvement.CREATION, TypeFichier.CREATION_SEPARATION: TypeMouvement.CREATION,
+    TypeFichier.DISPATCHING: TypeMouvement.CREATION, TypeFichier.RETOUR: TypeMouvement.CREATION,
+    TypeFichier.COPIE_NUMERIQUE: TypeMouvement.CREATION, TypeFichier.MODIFICATION: TypeMouvement.MODIFICATION,
+    TypeFichier.RENOUVELLEMENT: TypeMouvement.RENOUVELLEMENT,
+}
+
+
 def _guichet(reader: Reader) -> tuple[Any, dict[str, Any] | None]:
-    """The desk as the event's ``guichet`` (entity or desk code) and, when it is an entity, as envelope entity."""
+    """The desk as the event's ``guichet`` (entity or desk code) and, when it is an entity, as envelope entity.
+    ``guichetEnregistrement`` (a SIREN) is preferred; else the official ``numGuichet``, a desk's number."""
     guichet = reader.child("guichetEnregistrement")
     if guichet is None:
-        return None, None
+        return reader.text("numGuichet"), None
     code = guichet.text("code")
     if code is not None:
         return code, None
@@ -66,9 +91,22 @@ def _guichet(reader: Reader) -> tuple[Any, dict[str, Any] | None]:
     return entity, entity
 
 
-def _decode_demande(element: etree._Element) -> DecodedMessage:
+def _mouvement(reader: Reader, context: DocumentContext) -> TypeMouvement:
+    explicit = reader.code("typeMouvement", codes.TYPE_MOUVEMENT)
+    if explicit is not None:
+        return explicit
+    mouvement = _MOUVEMENT_BY_TYPE_FICHIER.get(context.type_fichier)
+    if mouvement is None:
+        raise MappingError(f"a demande record in a typeFichier {context.type_fichier.value} document: the SNE's "
+                           "radiations and deletions are read from radiation records; send this demand in a CRE, "
+                           "MOD or REN document", reader.element)
+    return mouvement
+
+
+def _decode_demande(element: etree._Element, context: DocumentContext,
+                    kept: Sequence[KeptElement]) -> DecodedMessage:
     reader = Reader(element)
-    mouvement = reader.code("typeMouvement", codes.TYPE_MOUVEMENT) or TypeMouvement.CREATION
+    mouvement = _mouvement(reader, context)
     logement = reader.child("demandeLogement")
     if logement is None:
         raise MappingError("demandeLogement is missing", element)
@@ -76,23 +114,27 @@ def _decode_demande(element: etree._Element) -> DecodedMessage:
     if numero is None:
         raise MappingError("numUnique is missing: only a numUnique request may omit it", logement.element)
     demande = demande_to_dict(logement.element)
+    demande["extensions"] = [{"path": k.path, "xml": k.xml, "reason": k.reason} for k in kept]
     guichet, entity = _guichet(logement)
     if mouvement is TypeMouvement.CREATION:
         payload = {"numero_unique": numero, "demande": demande, "guichet": guichet,
                    "date_enregistrement": demande["date_enregistrement"]}
         return DecodedMessage(DemandeEnregistree, payload, demande["date_enregistrement"], entity)
     if mouvement is TypeMouvement.MODIFICATION:
-        when = reader.date("dateModification")
+        # the official interface dates a modification by its file; dateModification is Relais's own
+        when = reader.date("dateModification") or context.date_fichier
         if when is None:
-            raise MappingError("dateModification is required for a modification (typeMouvement M)", element)
+            raise MappingError("dateModification is required for a modification when the header has no "
+                               "dateFichier", element)
+        auteur = reader.code("auteurModification", codes.AUTEUR_MODIFICATION) or (
+            AuteurModification.GUICHET if guichet is not None else AuteurModification.DEMANDEUR)
         payload = {"numero_unique": numero, "demande": demande, "champs_modifies": (), "guichet": guichet,
-                   "auteur": reader.code("auteurModification", codes.AUTEUR_MODIFICATION),
-                   "date_modification": when}
+                   "auteur": auteur, "date_modification": when}
         return DecodedMessage(DemandeModifiee, payload, when, entity)
-    when = demande["date_dernier_renouvellement"]
+    when = demande["date_dernier_renouvellement"] or context.date_fichier
     if when is None:
-        raise MappingError("dateDernierRenouvellement is required for a renewal (typeMouvement R)",
-                           logement.element)
+        raise MappingError("dateDernierRenouvellement is required for a renewal when the header has no "
+                           "dateFichier", logement.element)
     payload = {"numero_unique": numero, "demande": demande, "guichet": guichet, "date_renouvellement": when,
                "mode_attestation": reader.code("modeAttestation", codes.MODE_ATTESTATION)}
     return DecodedMessage(DemandeRenouvelee, payload, when, entity)
@@ -156,16 +198,34 @@ def _decode_decision_dalo(element: etree._Element) -> DecodedMessage:
 
 
 _DECODERS: dict[str, Callable[[etree._Element], DecodedMessage]] = {
-    q("demande"): _decode_demande, q("renouvellement"): _decode_renouvellement, q("radiation"): _decode_radiation,
+    q("renouvellement"): _decode_renouvellement, q("radiation"): _decode_radiation,
     q("attribution"): _decode_attribution, q("decisionDalo"): _decode_decision_dalo,
 }
+_DEMANDE = q("demande")
 #: Clark names of the elements that are messages (records) of a document.
-RECORD_TAGS = frozenset(_DECODERS)
+RECORD_TAGS = frozenset({_DEMANDE, *_DECODERS})
 
 
-def decode_record(element: etree._Element) -> DecodedMessage:
-    """Decode one record element (raises :class:`MappingError` for what the contracts cannot carry)."""
+def decode_record(element: etree._Element, context: DocumentContext = DocumentContext(),
+                  kept: Sequence[KeptElement] = ()) -> DecodedMessage:
+    """Decode one record element (raises :class:`MappingError` for what the contracts cannot carry). ``kept`` are
+    the elements the tolerant pass set aside (:mod:`plugins.sne.tolerance`); a demand carries them as
+    ``extensions``."""
+    if element.tag == _DEMANDE:
+        return _decode_demande(element, context, kept)
     return _DECODERS[element.tag](element)
+
+
+def type_fichier_of(event_type: str) -> TypeFichier:
+    """The ``typeFichier`` of the document written for an event. Attribution reports and DALO decisions, records
+    of Relais's reconstruction, change a demand's state: MOD."""
+    return _TYPE_FICHIER_BY_EVENT.get(event_type, TypeFichier.MODIFICATION)
+
+
+_TYPE_FICHIER_BY_EVENT = {
+    "demande_enregistree.v1": TypeFichier.CREATION, "demande_modifiee.v1": TypeFichier.MODIFICATION,
+    "demande_renouvelee.v1": TypeFichier.RENOUVELLEMENT, "demande_radiee.v1": TypeFichier.RADIATION,
+}
 
 
 # --- encoding ---------------------------------------------------------------------------------------------------
@@ -176,7 +236,6 @@ def _guichet_of(data: Any) -> LegalEntity | str | None:
 
 def _write_enregistree(parent: etree._Element, data: DemandeEnregistree) -> None:
     element = etree.SubElement(parent, q("demande"))
-    add_code(element, "typeMouvement", TypeMouvement.CREATION, codes.TYPE_MOUVEMENT)
     write_demande(element, data.demande, numero_unique=data.numero_unique,
                   date_creation=data.date_enregistrement, guichet=data.guichet)
 
@@ -190,7 +249,6 @@ def _date_creation(data: Any) -> date:
 
 def _write_modifiee(parent: etree._Element, data: DemandeModifiee) -> None:
     element = etree.SubElement(parent, q("demande"))
-    add_code(element, "typeMouvement", TypeMouvement.MODIFICATION, codes.TYPE_MOUVEMENT)
     add_date(element, "dateModification", data.date_modification)
     add_code(element, "auteurModification", data.auteur, codes.AUTEUR_MODIFICATION)
     write_demande(element, data.demande, numero_unique=data.numero_unique, date_creation=_date_creation(data),
@@ -206,7 +264,6 @@ def _write_renouvelee(parent: etree._Element, data: DemandeRenouvelee) -> None:
         add_code(element, "modeAttestation", data.mode_attestation, codes.MODE_ATTESTATION)
         return
     element = etree.SubElement(parent, q("demande"))
-    add_code(element, "typeMouvement", TypeMouvement.RENOUVELLEMENT, codes.TYPE_MOUVEMENT)
     add_code(element, "modeAttestation", data.mode_attestation, codes.MODE_ATTESTATION)
     # the renewal date is the demand's last renewal: one value in the SNE format
     demande = data.demande.model_copy(update={"date_dernier_renouvellement": data.date_renouvellement})
@@ -215,6 +272,7 @@ def _write_renouvelee(parent: etree._Element, data: DemandeRenouvelee) -> None:
 
 
 def _write_guichet(parent: etree._Element, guichet: LegalEntity | str | None) -> None:
+    # a renewal record is Relais's reconstruction: its desk keeps the guichetEnregistrement shape
     if isinstance(guichet, LegalEntity):
         write_entite(parent, "guichetEnregistrement", guichet)
     elif guichet is not None:

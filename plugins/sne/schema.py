@@ -1,7 +1,7 @@
 """The SNE format's names and schemas: namespace, qualified-name helper, and the XSDs loaded once.
 
-Kept apart so that the codec, the bulk reader and the SOAP client share one definition of the namespace and
-validate against the same files of ``schemas/``."""
+Kept apart so that the codec, the bulk reader, the tolerant pass and the SOAP client share one definition of the
+namespace and validate against the same file of ``schemas/``."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 from hub.xml_safe import XmlSchema
 
-__all__ = ["NS", "PREFIX", "SCHEMA_DIR", "q", "interface_schema", "services_schema", "VERSIONS", "DEFAULT_VERSION",
+__all__ = ["NS", "PREFIX", "SCHEMA_DIR", "q", "interface_schema", "VERSIONS", "DEFAULT_VERSION",
            "PUBLIC_VALUES"]
 
 #: Namespace of the national interface ``interfaceNuu`` (numéro unique), as in the SNE's published samples.
@@ -51,9 +51,3 @@ PUBLIC_VALUES = frozenset({
 def interface_schema() -> XmlSchema:
     """The XSD of ``interfaceNuu`` documents (files, bulk extractions, SOAP payloads)."""
     return XmlSchema(SCHEMA_DIR / "interfaceNuu.xsd", public=PUBLIC_VALUES)
-
-
-@lru_cache(maxsize=1)
-def services_schema() -> XmlSchema:
-    """The XSD of the SOAP operations' request and response elements (it includes ``interfaceNuu.xsd``)."""
-    return XmlSchema(SCHEMA_DIR / "sneServices.xsd", public=PUBLIC_VALUES)

@@ -79,7 +79,8 @@ class Reader:
         container = self.find(liste)
         if container is None:
             return []
-        return [decode_code(found, table) for found in container.iterfind(q(name))]
+        decoded = (decode_code(found, table) for found in container.iterfind(q(name)))
+        return [member for member in decoded if member is not None]     # an alias for "not given" adds nothing
 
     def date(self, name: str) -> date | None:
         """An ``xs:date``; the XSD allows years Python cannot hold (``12024-01-01``) and time zones, which the
@@ -103,20 +104,26 @@ class Reader:
 
     def montant(self, name: str) -> int | None:
         """Whole euros: the contracts count euros without cents, so a decimal amount is rounded half up."""
+        return self.rounded(name, "an amount")
+
+    def rounded(self, name: str, what: str) -> int | None:
+        """A decimal rounded half up to a whole number: amounts and surfaces are whole in the contracts, and the
+        SNE's documents sometimes carry decimals (``<surface>50.5</surface>``)."""
         value = self.text(name)
         if value is None:
             return None
         try:
             return int(Decimal(value).quantize(Decimal(1), rounding=ROUND_HALF_UP))
         except InvalidOperation:
-            raise MappingError(f"{name}: not an amount", self.find(name)) from None
+            raise MappingError(f"{name}: not {what}; write a decimal number such as 50 or 50.5",
+                               self.find(name)) from None
 
     def commune(self, name: str = "commune") -> str | None:
         found = self.find(name)
         return found.get("code") if found is not None else None
 
 
-def decode_code(element: etree._Element, table: CodeTable[E]) -> E:
+def decode_code(element: etree._Element, table: CodeTable[E]) -> E | None:
     try:
         return table.decode(element.get("code", ""))
     except UnknownCode as exc:

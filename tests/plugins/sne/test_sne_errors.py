@@ -4,7 +4,6 @@ record among good ones is rejected alone, and hostile XML never gets parsed into
 from __future__ import annotations
 
 import re
-
 from pathlib import Path
 
 import pytest
@@ -156,15 +155,6 @@ def test_personal_values_never_appear_in_reasons(connector) -> None:
     assert "maxLength" in text and "dateNaissance" in text and "<masked>" in text
 
 
-def test_two_cotitulaires_are_refused_with_the_second_ones_path(connector) -> None:
-    start = TWO.index(b"<ns1:cotitulaire>")
-    end = TWO.index(b"</ns1:cotitulaire>") + len(b"</ns1:cotitulaire>")
-    body = TWO[:end] + TWO[start:end] + TWO[end:]
-    [reject] = decode(connector, body)
-    assert "more than one cotitulaire" in reject.error.reason
-    assert reject.error.location.field.endswith("listeCotitulaire/cotitulaire[2]")
-
-
 def test_resources_of_missing_dependants_are_refused(connector) -> None:
     body = TWO.replace(b"<ns1:listeRessourceRecuePersACharge/>",
                        b"<ns1:listeRessourceRecuePersACharge><ns1:detailRessource><ns1:ressource code=\"AF\"/>"
@@ -202,11 +192,12 @@ def test_anomaly_report_is_not_events(connector) -> None:
     assert info.value.problems[0]["field"] == "radiation/sousMotifRadiation"
 
 
-def test_record_without_any_legal_entity(tmp_path: Path) -> None:
+def test_a_record_naming_no_entity_is_the_sne_s(tmp_path: Path) -> None:
+    """Nothing configured, no emetteur, no desk with a SIREN: the system of record answers for its record."""
     from hub import ConnectorContext
     from plugins.sne.connector import SneConnector
-    from plugins.sne.settings import SneSettings
+    from plugins.sne.settings import SNE_ENTITY, SneSettings
 
     connector = SneConnector(SneSettings(), ConnectorContext("sne", tmp_path, tmp_path, tmp_path))
-    [reject] = decode(connector, (FIXTURES / "demande_forme_publique.xml").read_bytes())
-    assert "no legal entity" in reject.error.reason
+    [event] = decode(connector, (FIXTURES / "demande_forme_publique.xml").read_bytes())
+    assert event.entity == SNE_ENTITY

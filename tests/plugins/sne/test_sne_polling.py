@@ -30,13 +30,11 @@ def _radiations(*numeros: str, day: str = "2024-11-13") -> bytes:
 
 
 @pytest.fixture
-def hub(hub_settings, fake_server) -> Iterator[tuple[Hub, FakeSne]]:
-    fake, url = fake_server
-    fake.received.clear()
-    fake.failures.clear()
+def hub(hub_settings, fake_server, sne_section) -> Iterator[tuple[Hub, FakeSne]]:
+    fake, _url = fake_server
     fake.radiees = _radiations(NUMERO)
     fake.dalo = (FIXTURES / "decision_dalo.xml").read_bytes()
-    section = {"endpoint": url, "entity": SNE_ENTITY.model_dump(), "timeout_seconds": 2, "poll_first_days": 7}
+    section = {**sne_section, "entity": SNE_ENTITY.model_dump(), "poll_first_days": 7}
     settings = hub_settings.model_copy(update={"connectors": {"sne": section}})
     with Hub(settings, PluginHost.load(allow=["sne"])) as hub:
         yield hub, fake
@@ -45,6 +43,12 @@ def hub(hub_settings, fake_server) -> Iterator[tuple[Hub, FakeSne]]:
 def _today() -> date:
     """The SNE's services count in days, in Paris."""
     return datetime.now(PARIS).date()
+
+
+def _since(received) -> str:
+    """The day a "since" request asked for (its date parameter is midnight in France)."""
+    parameter = received.parameters.get("dateRadiationDepuisLe") or received.parameters["dateNouveauDaloDepuisLe"]
+    return parameter[:10]
 
 
 def _types(hub: Hub) -> list[str]:
@@ -59,7 +63,9 @@ def test_radiations_and_dalo_are_pulled_once_each_however_often_they_are_fetched
     assert (pulled.outcome, pulled.fetched) == ("fetched", 2)
     assert fake.operations() == ["demandesRadieesDepuisLe", "nouveauxDaloDepuisLe"]
     since = (_today() - timedelta(days=7)).isoformat()
-    assert all(since.encode() in body for _op, body in fake.received), "the first pull goes back poll_first_days"
+    assert [_since(r) for r in fake.received] == [since] * 2, "the first pull goes back poll_first_days"
+    assert [sorted(r.parameters) for r in fake.received] == [["dateRadiationDepuisLe", "nomCertificat"],
+                                                             ["dateNouveauDaloDepuisLe", "nomCertificat"]]
     assert first.ingested["sne"].journaled == 2
     assert _types(hub) == ["demande_radiee.v1"]
     assert hub.journal.count_events() == 2
@@ -69,7 +75,7 @@ def test_radiations_and_dalo_are_pulled_once_each_however_often_they_are_fetched
     fake.radiees = _radiations(NUMERO, NUMERO_2, day="2024-11-14")
     again = hub.poller.poll("sne", force=True)
     assert again.cursor == _today().isoformat()
-    assert all(again.cursor.encode() in body for _op, body in fake.received), "later pulls resume from the cursor"
+    assert [_since(r) for r in fake.received] == [again.cursor] * 2, "later pulls resume from the cursor"
     report = hub.run_once().ingested["sne"]
     assert (report.journaled, report.duplicates) == (1, 2)
     assert _types(hub) == ["demande_radiee.v1", "demande_radiee.v1"]

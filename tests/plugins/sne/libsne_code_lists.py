@@ -1,0 +1,43 @@
+"""The SNE's official code lists as the public client ``libsne`` (cooperative Cliss XXI, module ``Constantes``,
+written against the official ``InterfaceNuu_v0201.xsd``) publishes them: codes only — the facts our tables are
+checked against by ``test_sne_libsne_codes.py``. Labels are left out; they are libsne's wording, not ours to copy."""
+
+from __future__ import annotations
+
+LIBSNE_LISTS: dict[str, tuple[str, ...]] = {
+    "ListeCivilite": ("1", "2", "3"),
+    "ListeNationalite": ("1", "2", "3"),
+    "ListeSituationFamiliale": ("C", "M", "D", "S", "P", "U", "V"),
+    "ListeLienDemandeur": ("M", "P", "C", "L"),
+    "ListeCategorieLogementRecherche": ("A", "M", "I"),
+    "ListeCategorieLogement": ("A", "M"),
+    "ListeTypeLogement": ("C", "T1", "T2", "T3", "T4", "T5", "T6P"),
+    "ListeSexe": ("M", "F"),
+    "ListeLienParente": ("P", "E", "A"),
+    "ListeCoparentalite": ("G", "D"),
+    "ListeTypeContratTravail": ("CDI", "CDD", "ART", "CHO", "APP", "ETU", "RET", "AUT"),
+    "ListeRessourceRecue": ("SAL", "RET", "CHO", "PAR", "PINV", "AF", "AAH", "AEEH", "AJPP", "RSA", "AMV", "PAJE",
+                            "BE", "AUT"),
+    "ListeRessourceVersee": ("PAV",),
+    "ListeModeleLogement": ("HLM", "LP", "RS", "RHVS", "RE", "SLHT", "SH", "CDEFCM", "CPE", "CP", "LTG", "FONC",
+                            "POCC", "CAMCAR", "HOT", "SD", "SQUAT"),
+    "ListeMotifDemande": tuple(f"{n:02d}" for n in range(1, 24)),
+    "ListeEtatHandicap": ("STA", "EVO"),
+    "ListeCapaciteMarcheHandicap": ("1", "2", "3", "4"),
+    "ListeNatureHandicapMoteur": ("MS", "MI"),
+    "ListeNatureHandicapSensoriel": ("DA", "DV"),
+    "ListeAideTechniqueHandicap": ("1", "2", "3", "4", "5", "6", "7"),
+    "ListeEquipementHandicap": ("1", "2", "3", "4", "5", "6"),
+    "ListeMotifsRadiation": ("RADABA", "RADATT", "RADIRR", "RADCON", "RADREN", ""),
+    "ListeSousMotifRadiationIrrecevabilite": ("IRRSEJ", "IRRRES"),
+    "ListeTypeReservataire": ("COLTER", "COLACT", "PPRIOR", "PFONCT", "AUTRES", "AUCUN"),
+    "ListeZUS": ("ZUSOUI", "ZUSNON", "ZUSNSP"),
+    "ListeTypeFichier": ("CRE", "CRS", "MOD", "RAD", "REN", "SUP", "DIS", "RET", "COP"),
+    "ListeStatutDalo": ("NON", "ACTIF", "CADUC", "ACTREL"),
+    "ListeTypologieLogementDalo": ("01", "02", "03", "04", "05", "06", "08", "09", "21", "22", "23", "24", "25",
+                                   "26", "28", "30", "31", "99", "40", "41", "42", "43", "44", "45", "46", "47",
+                                   "48", "49", "50"),
+    "ListeTypeLogementRPLS": ("T1", "T2", "T3", "T4", "T5", "T6", "T7", "T8", "T9P"),
+    "ListeBooleen": ("OUI", "NON", "NONDOC"),
+    "ListeAccordCollectif": ("ACD", "ACI", "AUCUN", "NONDOC"),
+}
