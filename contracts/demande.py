@@ -27,7 +27,8 @@ from contracts.logement import LogementActuel, Mutation, Souhaits
 from contracts.menage import Cotitulaire, Demandeur, EnfantEnGarde, EnfantsAttendus, PersonneACharge
 from contracts.scalars import NumeroRecours, Texte
 
-__all__ = ["Demande", "Handicap", "SituationPrioritaire", "SourceElement", "ChampDemande", "check_champ_demande", "champs_demande",
+__all__ = ["Demande", "Handicap", "SituationPrioritaire", "SourceElement", "ChampDemande", "check_champ_demande",
+           "champs_demande",
            "champs_modifies"]
 
 
