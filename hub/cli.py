@@ -1,6 +1,11 @@
 """The ``relais`` command line: run the hub, feed it, and operate it (history, dead letters, replay, plugins).
 
 Commands print facts for an operator on standard output; logs (JSON or readable) go to standard error.
+
+Exit codes (a script or systemd can rely on them; the README has the table): 0 done; 1 the thing named does not
+exist or the work failed at run time (a pull, the gateway's port); 2 a usage or configuration error — one line
+``Error: …`` naming the option or setting and the fix; 3 some input was rejected or is still failing (see
+``relais dead list``).
 """
 
 from __future__ import annotations
@@ -18,9 +23,34 @@ import click
 from hub.core.errors import ConfigurationError, RelaisError
 from hub.core.logging import configure_logging
 from hub.core.plugins import PluginHost
-from hub.settings import HubSettings, load_settings
+from hub.settings import HubSettings, config_file, load_settings
 
-__all__ = ["main", "cli"]
+__all__ = ["main", "cli", "EXIT_FAILED", "EXIT_USAGE", "EXIT_REJECTED"]
+
+EXIT_FAILED = 1     # the named thing does not exist, or the work failed at run time
+EXIT_USAGE = 2      # usage or configuration error (click's own usage errors use 2 as well)
+EXIT_REJECTED = 3   # some input was rejected, or dead letters are still failing
+
+
+class OperatorError(click.ClickException):
+    """One line ``Error: …`` on standard error and a documented exit code, instead of a traceback."""
+
+    def __init__(self, message: str, exit_code: int = EXIT_FAILED):
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+class RelaisGroup(click.Group):
+    """The ``relais`` group: a configuration error raised anywhere below is one line and exit 2, another
+    deliberate Relais error one line and exit 1 — never a traceback for an operator's mistake."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ConfigurationError as exc:
+            raise OperatorError(str(exc), EXIT_USAGE) from None
+        except RelaisError as exc:
+            raise OperatorError(str(exc), EXIT_FAILED) from None
 
 
 class Context:
@@ -54,14 +84,62 @@ def _parse_when(value: str | None) -> datetime | None:
     return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
 
 
-@click.group()
+@click.group(cls=RelaisGroup)
 @click.option("--config", "config", type=click.Path(dir_okay=False), envvar="RELAIS_CONFIG",
               help="TOML settings file (default: ./relais.toml if present).")
 @click.version_option(package_name="relais")
 @click.pass_context
 def cli(ctx: click.Context, config: str | None) -> None:
     """Relais: the hub of the dispositif de gestion partagée de la demande de logement social."""
+    config_file(config)   # a named file that does not exist fails every command, before any work
     ctx.obj = Context(config, _HOST[0])
+
+
+# --- configuration ----------------------------------------------------------------------------------------------
+@cli.group()
+def config() -> None:
+    """The configuration: check it before a deployment or a restart."""
+
+
+@config.command("check")
+@pass_ctx
+def config_check(ctx: Context) -> None:
+    """Validate the configuration (file, RELAIS_* variables, every connector's section) and print the effective
+    settings, secrets masked. Exit 2 with the first problem's setting and fix if it is not valid."""
+    from hub.core.runtime import validate_connector_sections
+    settings = ctx.settings
+    host = ctx.host or PluginHost.load()
+    sections = validate_connector_sections(host.connector_classes(), settings.connectors)
+    path = config_file(ctx.config)
+    click.echo(f"# configuration: {path or 'no file'}"
+               f"{' + RELAIS_* variables' if any(k.startswith('RELAIS_') for k in _environ()) else ''}: valid")
+    effective = settings.model_dump(mode="json", exclude={"connectors"})
+    effective["journal_url"] = _redact_url(settings.journal)
+    effective["broker_url"] = _redact_url(settings.broker_url)
+    _echo_toml(effective)
+    for name, (plugin, _cls, conn_settings) in sorted(sections.items()):
+        click.echo(f"\n[connectors.{name}]   # plugin {plugin}")
+        _echo_toml(conn_settings.model_dump(mode="json"), prefix=f"connectors.{name}.")
+
+
+def _environ() -> dict[str, str]:
+    import os
+    return dict(os.environ)
+
+
+def _echo_toml(values: dict[str, Any], prefix: str = "") -> None:
+    """Print settings as TOML lines; tables after the plain keys, unset values as comments."""
+    tables = {k: v for k, v in values.items() if isinstance(v, dict)}
+    for key, value in values.items():
+        if key in tables:
+            continue
+        if value is None:
+            click.echo(f"# {key} is not set")
+        else:
+            click.echo(f"{key} = {json.dumps(value, ensure_ascii=False)}")
+    for key, table in tables.items():
+        click.echo(f"\n[{prefix}{key}]")
+        _echo_toml(table, prefix=f"{prefix}{key}.")
 
 
 # --- running ----------------------------------------------------------------------------------------------------
@@ -313,16 +391,32 @@ def _register_plugin_commands() -> None:
     host.register_commands(register)
 
 
-def main() -> None:
+def _early_logging() -> None:
+    """Logging for plugin loading, before the settings are validated: the environment's level and format if they
+    are valid values (an invalid one is reported by the settings, as one line, once a command reads them)."""
     import os
-    configure_logging(os.environ.get("RELAIS_LOG_FORMAT", "auto"), os.environ.get("RELAIS_LOG_LEVEL", "info"))
-    from hub.operations import register_operation_commands
-    register_operation_commands(cli)
-    from hub.scaffold.commands import register_sdk_commands
-    register_sdk_commands(cli)
-    _register_plugin_commands()
+    fmt = os.environ.get("RELAIS_LOG_FORMAT", "auto")
+    level = os.environ.get("RELAIS_LOG_LEVEL", "info")
+    configure_logging(fmt if fmt in ("auto", "json", "console") else "auto",
+                      level if level in ("debug", "info", "warning", "error") else "info")
+
+
+def prepare() -> click.Group:
+    """Add the operation, SDK and plugin commands to the group (once): ``main`` and in-process tests use it."""
+    if _HOST[0] is None:
+        from hub.operations import register_operation_commands
+        register_operation_commands(cli)
+        from hub.scaffold.commands import register_sdk_commands
+        register_sdk_commands(cli)
+        _register_plugin_commands()
+    return cli
+
+
+def main() -> None:
+    _early_logging()
     try:
-        cli(standalone_mode=True)
-    except (ConfigurationError, RelaisError) as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(2)
+        prepare()
+    except ConfigurationError as exc:   # a plugin's commands clash: nothing can run
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+    cli(standalone_mode=True)

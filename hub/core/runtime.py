@@ -13,12 +13,14 @@ their lease (``lease`` seconds) runs out.
 
 from __future__ import annotations
 
+import difflib
 import fcntl
 import os
 import shutil
 import threading
 import time
 from dataclasses import dataclass, field
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -35,12 +37,12 @@ from hub.core.ingest import IngestReport, Ingestor
 from hub.core.journal import Journal
 from hub.core.journal_schema import DeliveryStatus
 from hub.core.outbox import OutboxRelay
-from hub.core.plugins import PluginFailure, PluginHost
+from hub.core.plugins import ENTRY_POINT_GROUP, PluginFailure, PluginHost
 from hub.core.polling import Poller, PollResult, PollStore
 from hub.core.routing import AccessPolicy, Router
 from hub.settings import HubSettings
 
-__all__ = ["Hub", "RunSummary", "EXAMPLES_INBOX"]
+__all__ = ["Hub", "RunSummary", "EXAMPLES_INBOX", "validate_connector_sections"]
 
 log = structlog.get_logger(__name__)
 
@@ -54,6 +56,36 @@ class RunSummary:
     delivered: dict[str, int] = field(default_factory=dict)
     failed: dict[str, int] = field(default_factory=dict)
     polled: list[PollResult] = field(default_factory=list)
+
+
+def validate_connector_sections(classes: dict[str, tuple[str, type[Connector]]], sections: dict[str, Any]
+                                ) -> dict[str, tuple[str, type[Connector], Any]]:
+    """Validate each ``[connectors.NAME]`` section with its connector's own settings model: name → (plugin, class,
+    settings). Every problem is gathered into one :class:`ConfigurationError` — the hub refuses to start rather
+    than run without a partner because of a misspelt key.
+
+    A section naming no loaded connector is an error too (with the closest name), unless an installed plugin of
+    that name is merely not loaded (``RELAIS_PLUGINS`` / ``RELAIS_PLUGINS_BLOCK``): then it is only logged."""
+    validated: dict[str, tuple[str, type[Connector], Any]] = {}
+    problems: list[str] = []
+    for name, (plugin, cls) in sorted(classes.items()):
+        try:
+            validated[name] = (plugin, cls, cls.settings_model.model_validate(sections.get(name, {})))
+        except ValidationError as exc:
+            problems.append(str(ConfigurationError.from_validation(exc, cls.settings_model,
+                                                                    section=("connectors", name))))
+    installed = {ep.name for ep in metadata.entry_points(group=ENTRY_POINT_GROUP)}
+    for name in sorted(set(sections) - set(classes)):
+        if name in installed:
+            log.warning("connector_section_unused", connector=name, reason="plugin not loaded")
+            continue
+        close = difflib.get_close_matches(name, list(classes), n=1, cutoff=0.6)
+        hint = f"did you mean [connectors.{close[0]}]?" if close else \
+            f"loaded connectors: {', '.join(sorted(classes)) or 'none'} (see `relais plugins`)"
+        problems.append(f"[connectors.{name}]: no connector named {name!r}; {hint}")
+    if problems:
+        raise ConfigurationError("; ".join(problems))
+    return validated
 
 
 class Hub:
@@ -87,16 +119,8 @@ class Hub:
     # --- setup ------------------------------------------------------------------------------------------------
     def _configure_connectors(self) -> dict[str, Connector]:
         configured: dict[str, Connector] = {}
-        for name, (plugin, cls) in sorted(self.host.connector_classes().items()):
-            section = self.settings.connectors.get(name, {})
-            try:
-                conn_settings = cls.settings_model.model_validate(section)
-            except ValidationError as exc:
-                problems = "; ".join(f"connectors.{name}.{'.'.join(map(str, e['loc']))}: {e['msg']}"
-                                     for e in exc.errors(include_input=False))
-                self.failures.append(PluginFailure(plugin, "settings", problems))
-                log.error("connector_misconfigured", connector=name, plugin=plugin, error=problems)
-                continue
+        for name, (plugin, cls, conn_settings) in sorted(
+                validate_connector_sections(self.host.connector_classes(), self.settings.connectors).items()):
             if not conn_settings.enabled:
                 continue
             context = ConnectorContext(name=name, home=self.home,
