@@ -68,7 +68,12 @@ class Context:
 
     def hub(self):
         from hub.core.runtime import Hub
-        return Hub(self.settings, self.host or PluginHost.load())
+        hub = Hub(self.settings, self.host or PluginHost.load())
+        for name, count in sorted(hub.seeded.items()):
+            click.echo(f"relais: no configuration given, so this first start copied {count} example file(s) into "
+                       f"{hub.connectors[name].context.inbox} (a demo: any relais.toml, --config or RELAIS_* "
+                       "variable turns it off; seed_examples = false too)", err=True)
+        return hub
 
 
 pass_ctx = click.make_pass_decorator(Context)

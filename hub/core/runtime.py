@@ -97,6 +97,8 @@ class Hub:
         fresh = not self.home.exists()
         self.home.mkdir(parents=True, exist_ok=True)
         self.connectors: dict[str, Connector] = self._configure_connectors()
+        #: connector → example files copied into its inbox by this start (the faces say so to the operator)
+        self.seeded: dict[str, int] = {}
         if fresh and settings.seed_examples:
             self._seed_examples()
         self.policy = AccessPolicy()
@@ -134,7 +136,9 @@ class Hub:
         return configured
 
     def _seed_examples(self) -> None:
-        """A first start with no configuration processes the examples shipped with the repository."""
+        """A first start with no configuration processes the examples shipped with the repository (a demo: the
+        settings turn ``seed_examples`` on only when no configuration at all was given, so that a deployment never
+        delivers example decisions to a real partner)."""
         if not EXAMPLES_INBOX.is_dir():
             return
         for source_dir in sorted(p for p in EXAMPLES_INBOX.iterdir() if p.is_dir()):
@@ -145,6 +149,7 @@ class Hub:
             for f in sorted(source_dir.iterdir()):
                 if f.is_file():
                     shutil.copy2(f, connector.context.inbox / f.name)
+                    self.seeded[source_dir.name] = self.seeded.get(source_dir.name, 0) + 1
             log.info("examples_seeded", connector=source_dir.name, inbox=str(connector.context.inbox))
 
     @property

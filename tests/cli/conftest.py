@@ -42,8 +42,10 @@ def relais(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator:
     monkeypatch.chdir(tmp_path)
     group = prepare()
 
-    def run(*args: str, env: dict[str, str] | None = None, input: str | None = None) -> Outcome:
-        base = {"RELAIS_HOME": str(tmp_path / "home"), "RELAIS_LOG_FORMAT": "json", "RELAIS_SEED_EXAMPLES": "false"}
+    def run(*args: str, env: dict[str, str] | None = None, input: str | None = None, bare: bool = False) -> Outcome:
+        """``bare``: no ``RELAIS_*`` variable at all (the hub's home is then ``./var/relais``)."""
+        base = {} if bare else {"RELAIS_HOME": str(tmp_path / "home"), "RELAIS_LOG_FORMAT": "json",
+                                "RELAIS_SEED_EXAMPLES": "false"}
         result = CliRunner().invoke(group, list(args), env={**base, **(env or {})}, input=input,
                                     catch_exceptions=False)
         return Outcome(result.exit_code, result.stdout, result.stderr)
