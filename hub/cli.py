@@ -196,7 +196,7 @@ def _start_gateway(hub, address: tuple[str, int]):
     from hub.gateway import GatewayServer
     host, port = address
     server = GatewayServer(hub, host, port)
-    server.start()
+    server.start()   # raises StartupError (exit 1) if it cannot listen: a hub without its gateway is not running
     click.echo(f"relais: gateway on http://{host}:{port}")
     return server
 
@@ -241,9 +241,16 @@ def ingest(ctx: Context, connector: str, files: tuple[Path, ...]) -> None:
 @pass_ctx
 def import_(ctx: Context, connector: str, file: Path, progress: bool | None) -> None:
     """Stream a bulk extraction (constant memory); prints imported / updated / unchanged / rejected."""
+    from hub.core.connector import Connector
     from hub.core.importer import BulkImporter
     with ctx.hub() as hub:
-        importer = BulkImporter(hub.ingestor, hub.connector(connector), batch_size=hub.settings.batch_size)
+        conn = hub.connector(connector)
+        if type(conn).iter_bulk is Connector.iter_bulk:
+            able = sorted(n for n, c in hub.connectors.items() if type(c).iter_bulk is not Connector.iter_bulk)
+            raise OperatorError(f"connector {connector!r} has no bulk import (it reads messages: use `relais "
+                                f"ingest -c {connector} FILE`); connectors with one: {', '.join(able) or 'none'}",
+                                EXIT_USAGE)
+        importer = BulkImporter(hub.ingestor, conn, batch_size=hub.settings.batch_size)
         show = sys.stderr.isatty() if progress is None else progress
         result = importer.run(file, progress=show)
         click.echo(f"{file.name}: {result.imported} imported, {result.updated} updated, "
@@ -251,6 +258,7 @@ def import_(ctx: Context, connector: str, file: Path, progress: bool | None) -> 
                    f"({result.records} records in {result.seconds:.1f}s, {result.rate:.0f} records/s)")
         if result.rejected:
             click.echo(f"  rejected records: `relais dead list --connector {connector}`")
+            sys.exit(EXIT_REJECTED)
 
 
 # --- inspecting -------------------------------------------------------------------------------------------------
@@ -289,8 +297,7 @@ def history(ctx: Context, numero_unique: str, as_json: bool) -> None:
         click.echo(json.dumps(rows, default=str, indent=2))
         return
     if not rows:
-        click.echo(f"no event journaled for {numero_unique}")
-        sys.exit(1)
+        raise OperatorError(f"no event journaled for {numero_unique}", EXIT_FAILED)
     for r in rows:
         click.echo(f"{r['time']:%Y-%m-%d %H:%M}  {r['type']:<28} {r['entity_nom']} (SIREN {r['entity_siren']}) "
                    f"via {r['source']}  [{r['id']}]")
@@ -304,6 +311,8 @@ def deliveries(ctx: Context, connector: str | None) -> None:
     with ctx.hub() as hub:
         counts = hub.journal.delivery_counts(connector)
         outbox = hub.journal.outbox_size()
+        if connector is not None and not counts and connector not in hub.connectors:
+            hub.connector(connector)   # raises: no connector of that name, with those that exist
     click.echo(f"outbox (journaled, not yet on the bus): {outbox}")
     for (sub, status), n in sorted(counts.items()):
         click.echo(f"{sub:<16} {status:<11} {n}")

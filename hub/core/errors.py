@@ -6,6 +6,7 @@ message (acknowledge, retry later, dead-letter); everything else raises one of t
     RelaisError                      root; never raised itself
     ├── ConfigurationError           bad settings or plugin wiring: the hub refuses to start
     │   └── DuplicateRegistration    two plugins registered the same connector name
+    ├── StartupError                 a service of the hub could not start (the gateway's port is taken)
     ├── RetryableError               transient: partner down, 5xx, timeout → retried with backoff, then dead-letter
     └── RejectError                  permanent for this message: dead-lettered at once with the reason
         ├── DecodeError              the raw input cannot be read as the partner's format (file, line, field path)
@@ -23,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = [
-    "RelaisError", "ConfigurationError", "DuplicateRegistration", "RetryableError", "RejectError", "DecodeError",
+    "RelaisError", "ConfigurationError", "DuplicateRegistration", "StartupError", "RetryableError", "RejectError", "DecodeError",
     "ContractError", "AccessDenied", "InputTooLarge", "ErrorLocation",
 ]
 
@@ -77,6 +78,11 @@ class ConfigurationError(RelaisError):
 
 class DuplicateRegistration(ConfigurationError):
     """Two plugins claim the same connector name."""
+
+
+class StartupError(RelaisError):
+    """A service the operator asked for could not start (e.g. the gateway's port is in use): the command fails
+    instead of running without it."""
 
 
 class RetryableError(RelaisError):
