@@ -365,12 +365,22 @@ def contracts() -> None:
 
 
 @contracts.command("export")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("contracts/schemas"),
-              show_default=True)
-def contracts_export(out: Path) -> None:
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("relais-contracts"),
+              show_default=True, help="Directory to write into.")
+@click.option("--update-snapshots", is_flag=True,
+              help="Maintainers: allow writing into the package's committed snapshots (contracts/schemas/).")
+def contracts_export(out: Path, update_snapshots: bool) -> None:
     """Write a JSON Schema per event type and the AsyncAPI 3 document of the hub's channels."""
-    from contracts.export import export_all
-    written = export_all(out)
+    from contracts.compat import IncompatibleSchemaChange
+    from contracts.export import SNAPSHOT_DIR, export_all
+    if out.resolve() == SNAPSHOT_DIR.resolve() and not update_snapshots:
+        raise OperatorError(f"{out} holds the committed snapshots that guard the published contracts; export "
+                            "elsewhere (--out DIR), or pass --update-snapshots to regenerate them on purpose",
+                            EXIT_USAGE)
+    try:
+        written = export_all(out)
+    except IncompatibleSchemaChange as exc:
+        raise OperatorError(f"{exc}; nothing was written", EXIT_FAILED) from None
     click.echo(f"{len(written)} file(s) written to {out}")
 
 

@@ -40,7 +40,7 @@ def key_is_valid(connector: Connector, presented: str | None) -> bool:
 
 
 def unauthorized(connector: str) -> HTTPException:
-    log.warning("inboundunauthorized", connector=connector)
+    log.warning("inbound_unauthorized", connector=connector)
     return HTTPException(401, detail=f"send a key of connectors.{connector}.api_keys in {API_KEY_HEADER} "
                                      "or Authorization: Bearer", headers={"WWW-Authenticate": "Bearer"})
 

@@ -129,3 +129,23 @@ def test_every_command_is_in_the_table():
                for p in paths(prepare())}
     missing = {p for p in paths(prepare()) if p not in covered and p[:1] not in {c[:1] for c in plugin_commands}}
     assert not missing, f"commands without a wrong-input row: {sorted(missing)}"
+
+
+def test_contracts_export_without_out_does_not_touch_a_contracts_schemas_directory(relais, tmp_path):
+    snapshots = tmp_path / "contracts" / "schemas"
+    snapshots.mkdir(parents=True)
+    (snapshots / "decision_cal.v1.json").write_text("{}")
+    out = relais("contracts", "export")
+    assert out.exit_code == 0, out.stderr
+    assert out.stdout.strip().endswith("file(s) written to relais-contracts")
+    assert (tmp_path / "relais-contracts" / "asyncapi.json").is_file()
+    assert [p.name for p in snapshots.iterdir()] == ["decision_cal.v1.json"]
+
+
+def test_contracts_export_refuses_the_committed_snapshots_without_update_snapshots(relais):
+    from contracts.export import SNAPSHOT_DIR
+    before = {p.name: p.stat().st_mtime_ns for p in SNAPSHOT_DIR.iterdir()}
+    out = relais("contracts", "export", "--out", str(SNAPSHOT_DIR))
+    assert out.exit_code == 2
+    assert out.error_line.startswith(f"Error: {SNAPSHOT_DIR} holds the committed snapshots")
+    assert {p.name: p.stat().st_mtime_ns for p in SNAPSHOT_DIR.iterdir()} == before
