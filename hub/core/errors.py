@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = [
-    "RelaisError", "ConfigurationError", "DuplicateRegistration", "StartupError", "RetryableError", "RejectError", "DecodeError",
-    "ContractError", "AccessDenied", "InputTooLarge", "ErrorLocation",
+    "RelaisError", "ConfigurationError", "DuplicateRegistration", "StartupError", "RetryableError", "RejectError",
+    "DecodeError", "ContractError", "AccessDenied", "InputTooLarge", "ErrorLocation",
 ]
 
 
@@ -193,7 +193,7 @@ class ContractError(RejectError):
 
 
 class AccessDenied(RejectError):
-    """The access rules forbid this flow (see DOMAIN.md, "Who may read")."""
+    """The access rules forbid this flow (see docs/domain.md, "Who may read nominative data")."""
 
 
 class InputTooLarge(RejectError):

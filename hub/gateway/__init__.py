@@ -14,7 +14,7 @@
     /v1/plugins/{plugin}/...       the routers plugins register (``relais_register_routes``)
 
 Why a 202 means something: it is sent only after the journal transaction holding the message's events (and the
-dead-letter rows of its rejected parts) has committed — ARCHITECTURE.md, invariant 1. Requests arriving together
+dead-letter rows of its rejected parts) has committed — docs/architecture.md, invariant 1. Requests arriving together
 share that transaction: one committer thread takes every decoded message waiting, commits them as one batch and then
 answers each request (group commit, invariant 7), without a timer, so a lone request waits for one commit and a
 burst for a handful. Decoding runs before, in a small thread pool per connector with a time limit: a connector that
