@@ -11,7 +11,7 @@ from fastapi import HTTPException, Request
 
 from hub.core.connector import Connector
 
-__all__ = ["API_KEY_HEADER", "key_is_valid", "presented_key", "unauthorized", "require_api_key"]
+__all__ = ["API_KEY_HEADER", "key_is_valid", "presented_key", "unauthorized", "forbidden", "require_api_key"]
 
 log = structlog.get_logger(__name__)
 
@@ -43,6 +43,13 @@ def unauthorized(connector: str) -> HTTPException:
     log.warning("inbound_unauthorized", connector=connector)
     return HTTPException(401, detail=f"send a key of connectors.{connector}.api_keys in {API_KEY_HEADER} "
                                      "or Authorization: Bearer", headers={"WWW-Authenticate": "Bearer"})
+
+
+def forbidden(connector: str) -> HTTPException:
+    """A key that authenticates another partner: the caller is known, but may not speak for this connector."""
+    log.warning("inbound_forbidden", connector=connector)
+    return HTTPException(403, detail=f"this key is not one of connectors.{connector}.api_keys (it belongs to "
+                                     "another connector): post to your own connector's route")
 
 
 def require_api_key(connector: str) -> Callable[[Request], Connector]:
