@@ -14,6 +14,7 @@ import json
 import signal
 import sys
 import threading
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -21,8 +22,10 @@ from typing import Any
 import click
 
 from hub.core.errors import ConfigurationError, RelaisError
+from hub.core.journal_schema import DeliveryStatus
 from hub.core.logging import configure_logging
 from hub.core.plugins import PluginHost
+from hub.progress import ProgressDisplay, count_lines
 from hub.settings import HubSettings, config_file, load_settings
 
 __all__ = ["main", "cli", "EXIT_FAILED", "EXIT_USAGE", "EXIT_REJECTED"]
@@ -162,8 +165,11 @@ def _host_port(_ctx: click.Context, _param: click.Parameter, value: str | None) 
               help="Process what is waiting (due pulls, inboxes, outbox, due deliveries) and exit.")
 @click.option("--http", "http", metavar="HOST:PORT", callback=_host_port,
               help="Also serve the partner HTTP gateway (see `relais serve`).")
+@click.option("--progress/--no-progress", default=None,
+              help="With --once: progress bar with count, rate and ETA (default: on a terminal; elsewhere a summary "
+                   "line every 10 s).")
 @pass_ctx
-def run(ctx: Context, once: bool, http: tuple[str, int] | None = None) -> None:
+def run(ctx: Context, once: bool, http: tuple[str, int] | None = None, progress: bool | None = None) -> None:
     """Run the hub: watch inboxes, journal, route and deliver. Stops cleanly on SIGTERM or Ctrl-C."""
     hub = ctx.hub()
     _report_failures(hub.failures)
@@ -172,7 +178,13 @@ def run(ctx: Context, once: bool, http: tuple[str, int] | None = None) -> None:
     click.echo(f"relais: connectors {', '.join(sorted(hub.connectors)) or 'none'}")
     with hub:
         if once:
-            summary = hub.run_once()
+            display = None if progress is False else ProgressDisplay("delivering", "events",
+                                                                     terminal=True if progress else None)
+            try:
+                summary = hub.run_once(on_progress=_delivery_progress(hub, display) if display else None)
+            finally:
+                if display is not None:
+                    display.close()
             _print_summary(summary)
             return
         if s.metrics_port:
@@ -190,6 +202,22 @@ def run(ctx: Context, once: bool, http: tuple[str, int] | None = None) -> None:
             if gateway is not None:
                 gateway.stop()
         click.echo("relais: stopped cleanly")
+
+
+def _delivery_progress(hub, display: ProgressDisplay) -> Any:
+    """``Hub.run_once``'s callback: delivered so far, over that plus what is still open in the journal (counted at
+    most once a second: a count query per batch would slow the run it reports on)."""
+    state = {"open": None, "at": float("-inf")}
+
+    def report(delivered: int) -> None:
+        now = time.monotonic()
+        if now - state["at"] >= 1.0:
+            state["at"] = now
+            state["open"] = sum(hub.journal.delivery_counts(statuses=DeliveryStatus.OPEN).values())
+        total = delivered + (state["open"] or 0)
+        display.update(delivered, delivered / total if total else None)
+
+    return report
 
 
 def _start_gateway(hub, address: tuple[str, int]):
@@ -237,7 +265,9 @@ def ingest(ctx: Context, connector: str, files: tuple[Path, ...]) -> None:
 @cli.command("import")
 @click.option("--connector", "-c", required=True)
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--progress/--no-progress", default=None, help="Progress bar (default: when on a terminal).")
+@click.option("--progress/--no-progress", default=None,
+              help="Progress bar with count, rate and ETA (default: on a terminal; elsewhere a summary line every "
+                   "10 s).")
 @pass_ctx
 def import_(ctx: Context, connector: str, file: Path, progress: bool | None) -> None:
     """Stream a bulk extraction (constant memory); prints imported / updated / unchanged / rejected."""
@@ -251,8 +281,20 @@ def import_(ctx: Context, connector: str, file: Path, progress: bool | None) -> 
                                 f"ingest -c {connector} FILE`); connectors with one: {', '.join(able) or 'none'}",
                                 EXIT_USAGE)
         importer = BulkImporter(hub.ingestor, conn, batch_size=hub.settings.batch_size)
-        show = sys.stderr.isatty() if progress is None else progress
-        result = importer.run(file, progress=show)
+        display = None if progress is False else ProgressDisplay(f"importing {file.name}", "records",
+                                                                 terminal=True if progress else None)
+        total_lines = count_lines(file) if display is not None else None
+
+        def report(records: int, line: int | None) -> None:
+            display.update(records, line / total_lines if line and total_lines else None)
+
+        try:
+            result = importer.run(file, progress=report if display is not None else None)
+            if display is not None:
+                display.update(result.records, 1.0)   # the last chunk, smaller than a batch, is reported here
+        finally:
+            if display is not None:
+                display.close()
         click.echo(f"{file.name}: {result.imported} imported, {result.updated} updated, "
                    f"{result.unchanged} unchanged, {result.rejected} rejected "
                    f"({result.records} records in {result.seconds:.1f}s, {result.rate:.0f} records/s)")

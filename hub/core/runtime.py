@@ -19,6 +19,7 @@ import os
 import shutil
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -221,8 +222,10 @@ class Hub:
         return sum(len(v) for v in by_subscriber.values())
 
     # --- running ----------------------------------------------------------------------------------------------
-    def run_once(self, max_seconds: float = 600.0) -> RunSummary:
-        """Process everything that is waiting now, then return."""
+    def run_once(self, max_seconds: float = 600.0,
+                 on_progress: Callable[[int], None] | None = None) -> RunSummary:
+        """Process everything that is waiting now, then return. ``on_progress(delivered)`` is called after each
+        round with the deliveries made so far (``relais run --once`` draws its progress from it)."""
         self.start()
         summary = RunSummary()
         summary.polled = self.poller.run_due()   # what a pull fetched lands in the inbox, scanned next
@@ -239,6 +242,8 @@ class Hub:
                 summary.delivered[name] = summary.delivered.get(name, 0) + step.delivered
                 summary.failed[name] = summary.failed.get(name, 0) + step.failed
                 progress += step.delivered + step.failed
+            if on_progress is not None:
+                on_progress(sum(summary.delivered.values()))
             if progress:
                 swept = False
                 continue
