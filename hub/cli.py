@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import Any
 
 import click
+import kombu.exceptions
+import sqlalchemy.exc
 
 from hub.core.errors import ConfigurationError, RelaisError
 from hub.core.journal_schema import DeliveryStatus
@@ -54,6 +56,28 @@ class RelaisGroup(click.Group):
             raise OperatorError(str(exc), EXIT_USAGE) from None
         except RelaisError as exc:
             raise OperatorError(str(exc), EXIT_FAILED) from None
+        except (sqlalchemy.exc.NoSuchModuleError, sqlalchemy.exc.ArgumentError) as exc:
+            raise OperatorError(f"journal_url: not a usable database URL ({_first_line(exc)}); e.g. "
+                                "postgresql+psycopg://relais@db/relais, or leave it unset for SQLite in home",
+                                EXIT_USAGE) from None
+        except sqlalchemy.exc.OperationalError as exc:
+            raise OperatorError(f"the journal {_redact_url(_setting(ctx, 'journal'))} is unreachable "
+                                f"({_first_line(exc.orig or exc)}); check journal_url and that the database runs",
+                                EXIT_FAILED) from None
+        except kombu.exceptions.OperationalError as exc:
+            raise OperatorError(f"the broker {_redact_url(_setting(ctx, 'broker'))} is unreachable "
+                                f"({_first_line(exc)}); check broker_url and that RabbitMQ runs", EXIT_FAILED) from None
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+def _setting(ctx: click.Context, name: str) -> str:
+    """A setting's value for an error message, if the settings were loaded (they were, for a command that
+    reached the journal or the broker)."""
+    settings = getattr(ctx.obj, "_settings", None)
+    return str(getattr(settings, name, "?")) if settings is not None else "?"
 
 
 class Context:
@@ -182,9 +206,12 @@ def run(ctx: Context, once: bool, http: tuple[str, int] | None = None, progress:
                                                                      terminal=True if progress else None)
             try:
                 summary = hub.run_once(on_progress=_delivery_progress(hub, display) if display else None)
-            finally:
+            except BaseException:
                 if display is not None:
-                    display.close()
+                    display.close(summary=False)
+                raise
+            if display is not None:
+                display.close()
             _print_summary(summary)
             return
         if s.metrics_port:
@@ -290,11 +317,13 @@ def import_(ctx: Context, connector: str, file: Path, progress: bool | None) -> 
 
         try:
             result = importer.run(file, progress=report if display is not None else None)
+        except BaseException:
             if display is not None:
-                display.update(result.records, 1.0)   # the last chunk, smaller than a batch, is reported here
-        finally:
-            if display is not None:
-                display.close()
+                display.close(summary=False)
+            raise
+        if display is not None:
+            display.update(result.records, 1.0)   # the last chunk, smaller than a batch, is reported here
+            display.close()
         click.echo(f"{file.name}: {result.imported} imported, {result.updated} updated, "
                    f"{result.unchanged} unchanged, {result.rejected} rejected "
                    f"({result.records} records in {result.seconds:.1f}s, {result.rate:.0f} records/s)")

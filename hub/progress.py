@@ -68,9 +68,15 @@ class ProgressDisplay:
             self.last_line = now
             self._line(now)
 
-    def close(self) -> None:
-        """The last word: the bar completed, or a final summary line."""
+    def close(self, summary: bool = True) -> None:
+        """The last word: the bar completed, or a final summary line — neither when the work failed
+        (``summary=False``): the error is then the last word."""
         now = self.clock()
+        if self._bar is not None and not summary:
+            self._bar.stop()
+            return
+        if not summary:
+            return
         if self._bar is not None:
             self._bar.update(self._task, completed=1.0 if self.fraction is not None else 0.0, eta="0:00:00",
                              rate=self._rate(now), count=self.count)

@@ -149,3 +149,18 @@ def test_contracts_export_refuses_the_committed_snapshots_without_update_snapsho
     assert out.exit_code == 2
     assert out.error_line.startswith(f"Error: {SNAPSHOT_DIR} holds the committed snapshots")
     assert {p.name: p.stat().st_mtime_ns for p in SNAPSHOT_DIR.iterdir()} == before
+
+
+@pytest.mark.parametrize(("env", "args", "status", "line"), [
+    ({"RELAIS_JOURNAL_URL": "nonsense://x"}, ["deliveries"], 2,
+     "Error: journal_url: not a usable database URL (Can't load plugin: sqlalchemy.dialects:nonsense)"),
+    ({"RELAIS_JOURNAL_URL": "postgresql+psycopg://relais:pw-db@127.0.0.1:1/relais"}, ["deliveries"], 1,
+     "Error: the journal postgresql+psycopg://relais:***@127.0.0.1:1/relais is unreachable ("),
+    ({"RELAIS_BROKER_URL": "amqp://guest:pw-mq@127.0.0.1:1//"}, ["run", "--once"], 1,
+     "Error: the broker amqp://guest:***@127.0.0.1:1// is unreachable ("),
+], ids=["bad-journal-url", "journal-down", "broker-down"])
+def test_an_unreachable_or_misspelt_journal_or_broker_is_one_line(relais, env, args, status, line):
+    out = relais(*args, env=env)
+    assert (out.exit_code, out.error_line[:len(line)]) == (status, line), out.stderr
+    assert "pw-" not in out.stderr and "Traceback" not in out.stderr
+    assert "events in" not in out.stderr, "no progress summary for work that failed"
