@@ -11,6 +11,7 @@ exist or the work failed at run time (a pull, the gateway's port); 2 a usage or 
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sys
 import threading
@@ -144,7 +145,7 @@ def config_check(ctx: Context) -> None:
     sections = validate_connector_sections(host.connector_classes(), settings.connectors)
     path = config_file(ctx.config)
     click.echo(f"# configuration: {path or 'no file'}"
-               f"{' + RELAIS_* variables' if any(k.startswith('RELAIS_') for k in _environ()) else ''}: valid")
+               f"{' + RELAIS_* variables' if any(k.startswith('RELAIS_') for k in os.environ) else ''}: valid")
     effective = settings.model_dump(mode="json", exclude={"connectors"})
     effective["journal_url"] = _redact_url(settings.journal)
     effective["broker_url"] = _redact_url(settings.broker_url)
@@ -152,11 +153,6 @@ def config_check(ctx: Context) -> None:
     for name, (plugin, _cls, conn_settings) in sorted(sections.items()):
         click.echo(f"\n[connectors.{name}]   # plugin {plugin}")
         _echo_toml(conn_settings.model_dump(mode="json"), prefix=f"connectors.{name}.")
-
-
-def _environ() -> dict[str, str]:
-    import os
-    return dict(os.environ)
 
 
 def _echo_toml(values: dict[str, Any], prefix: str = "") -> None:
@@ -469,6 +465,7 @@ def _report_failures(failures) -> None:
 
 
 _HOST: list[PluginHost | None] = [None]
+_PREPARED = [False]
 
 
 def _register_plugin_commands() -> None:
@@ -489,7 +486,6 @@ def _register_plugin_commands() -> None:
 def _early_logging() -> None:
     """Logging for plugin loading, before the settings are validated: the environment's level and format if they
     are valid values (an invalid one is reported by the settings, as one line, once a command reads them)."""
-    import os
     fmt = os.environ.get("RELAIS_LOG_FORMAT", "auto")
     level = os.environ.get("RELAIS_LOG_LEVEL", "info")
     configure_logging(fmt if fmt in ("auto", "json", "console") else "auto",
@@ -498,7 +494,8 @@ def _early_logging() -> None:
 
 def prepare() -> click.Group:
     """Add the operation, SDK and plugin commands to the group (once): ``main`` and in-process tests use it."""
-    if _HOST[0] is None:
+    if not _PREPARED[0]:
+        _PREPARED[0] = True
         from hub.operations import register_operation_commands
         register_operation_commands(cli)
         from hub.scaffold.commands import register_sdk_commands

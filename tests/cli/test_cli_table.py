@@ -19,7 +19,7 @@ TABLE = [
     (["config", "check", "extra"], 2, "Error: Got unexpected extra argument (extra)"),
     (["run", "--http", "8080"], 2, "Error: Invalid value for '--http': '8080': expected HOST:PORT"),
     (["serve", "--port", "99999"], 2, "Error: Invalid value for '--port': 99999 is not in the range"),
-    (["new-connector", "Not-A-Name"], 2, "Error: "),
+    (["new-connector", "Not-A-Name"], 2, "Error: connector name 'Not-A-Name': use 2 to 40 lowercase letters"),
     (["new-connector", "bailleurs"], 2, "Error: 'bailleurs' is the name of a connector bundled with Relais"),
     (["ingest", "-c", "nope", "{tmp}/cal.json"], 2, "Error: no connector named 'nope'; loaded: "),
     (["ingest", "-c", "bailleurs", "{tmp}/missing.json"], 2, "Error: Invalid value for 'FILES...': File "),
