@@ -452,10 +452,12 @@ def contracts_export(out: Path, update_snapshots: bool) -> None:
 
 
 def _redact_url(url: str) -> str:
+    """The URL with its password masked (a URL without one is shown as it is)."""
     if "@" in url and "://" in url:
         scheme, rest = url.split("://", 1)
         creds, host = rest.rsplit("@", 1)
-        return f"{scheme}://{creds.split(':', 1)[0]}:***@{host}"
+        if ":" in creds:
+            return f"{scheme}://{creds.split(':', 1)[0]}:***@{host}"
     return url
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+from pathlib import Path
 import sys
 import pytest
 
@@ -109,3 +110,13 @@ def test_load_settings_raises_one_configuration_error_listing_every_problem(tmp_
     assert message.startswith(f"invalid setting in {path}")
     assert "batch_size: Input should be greater than or equal to 1, got 0" in message
     assert "log_format: Input should be 'auto', 'json' or 'console', got 'pretty'" in message
+
+
+def test_the_readme_configuration_example_is_valid(relais, tmp_path):
+    """The example an operator copies first must pass the check it documents."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    example = readme.split("```toml\n", 1)[1].split("```", 1)[0]
+    (tmp_path / "relais.toml").write_text(example)
+    out = relais("config", "check")
+    assert out.exit_code == 0, out.stderr
+    assert 'broker_url = "amqp://relais@mq:5672//"' in out.stdout and "max_attempts = 8" in out.stdout
