@@ -23,15 +23,19 @@ from typing import Any
 import click
 import kombu.exceptions
 import sqlalchemy.exc
+import structlog
 
+from hub.core import metrics
 from hub.core.errors import ConfigurationError, RelaisError
 from hub.core.journal_schema import DeliveryStatus
 from hub.core.logging import configure_logging
 from hub.core.plugins import PluginHost
-from hub.progress import ProgressDisplay, count_lines
+from hub.progress import SUMMARY_INTERVAL, ProgressDisplay, count_lines
 from hub.settings import HubSettings, config_file, load_settings
 
 __all__ = ["main", "cli", "EXIT_FAILED", "EXIT_USAGE", "EXIT_REJECTED"]
+
+log = structlog.get_logger(__name__)
 
 EXIT_FAILED = 1     # the named thing does not exist, or the work failed at run time
 EXIT_USAGE = 2      # usage or configuration error (click's own usage errors use 2 as well)
@@ -188,8 +192,11 @@ def _host_port(_ctx: click.Context, _param: click.Parameter, value: str | None) 
 @click.option("--progress/--no-progress", default=None,
               help="With --once: progress bar with count, rate and ETA (default: on a terminal; elsewhere a summary "
                    "line every 10 s).")
+@click.option("--report-every", type=click.FloatRange(min=0), default=SUMMARY_INTERVAL, show_default=True,
+              metavar="SECONDS", help="Without --once: a line saying what was delivered, at most this often (0: none).")
 @pass_ctx
-def run(ctx: Context, once: bool, http: tuple[str, int] | None = None, progress: bool | None = None) -> None:
+def run(ctx: Context, once: bool, http: tuple[str, int] | None = None, progress: bool | None = None,
+        report_every: float = SUMMARY_INTERVAL) -> None:
     """Run the hub: watch inboxes, journal, route and deliver. Stops cleanly on SIGTERM or Ctrl-C."""
     hub = ctx.hub()
     _report_failures(hub.failures)
@@ -219,12 +226,43 @@ def run(ctx: Context, once: bool, http: tuple[str, int] | None = None, progress:
             signal.signal(sig, lambda *_: stop.set())
         gateway = _start_gateway(hub, http) if http else None
         click.echo("relais: running (Ctrl-C to stop)")
+        reporter = None
+        if report_every > 0:
+            reporter = threading.Thread(target=_report_activity, args=(hub, stop, report_every),
+                                        name="activity-report", daemon=True)
+            reporter.start()
         try:
             hub.run(stop)
         finally:
             if gateway is not None:
                 gateway.stop()
+            if reporter is not None:
+                reporter.join(timeout=5)
         click.echo("relais: stopped cleanly")
+
+
+def _delivered_so_far() -> float:
+    """Deliveries this process made (the ``relais_events_out_total`` counter): free to read, unlike a count query."""
+    return sum(sample.value for family in metrics.EVENTS_OUT.collect() for sample in family.samples
+               if sample.name.endswith("_total"))
+
+
+def _report_activity(hub, stop: threading.Event, every: float) -> None:
+    """A running hub's progress for whoever watches it: one line per interval in which something was delivered,
+    with the rate and what is still open — silence when idle, so that a quiet hub does not fill a log."""
+    last = _delivered_so_far()
+    while not stop.wait(every):
+        now = _delivered_so_far()
+        if now == last:
+            continue
+        try:
+            still_open = sum(hub.journal.delivery_counts(statuses=DeliveryStatus.OPEN).values())
+        except Exception as exc:  # the journal away: the hub's own loop says so; the report just skips a beat
+            log.warning("activity_report_failed", error_type=type(exc).__name__)
+            continue
+        click.echo(f"relais: {now - last:,.0f} event(s) delivered in the last {every:g}s "
+                   f"({(now - last) / every:,.0f}/s), {still_open:,} open")
+        last = now
 
 
 def _delivery_progress(hub, display: ProgressDisplay) -> Any:

@@ -4,6 +4,7 @@ the work being short), never a line per record; ``--progress`` forces the bar, `
 from __future__ import annotations
 
 import json
+import re
 
 from plugins.sne.synthetic import write_extraction
 from tests.factories import decision, decisions_document
@@ -45,3 +46,32 @@ def test_run_once_with_progress_draws_the_bar(relais, tmp_path):
     out = relais("run", "--once", "--progress")
     assert out.exit_code == 0, out.stderr
     assert "2 events" in out.stderr and "ETA" in out.stderr
+
+
+def test_a_running_hub_says_what_it_delivered_per_interval_and_nothing_when_idle(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.factories import write_decisions
+    from tests.sdk.conftest import plain_env
+    home = tmp_path / "home"
+    write_decisions(home / "inbox" / "bailleurs", "cal.json", [decision(), decision()])
+    env = plain_env(home, RELAIS_PLUGINS="bailleurs,habisoft")
+    process = subprocess.Popen([sys.executable, "-m", "hub", "run", "--report-every", "0.3"], env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        outbox = home / "outbox" / "habisoft"
+        while len(list(outbox.glob("*.xml")) if outbox.exists() else []) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(1.5)   # several idle intervals after the work
+    finally:
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=60)
+    assert process.returncode == 0, err
+    reports = [re.fullmatch(r"relais: (\d+) event\(s\) delivered in the last 0\.3s \(\d+/s\), \d+ open", line)
+               for line in out.splitlines() if "delivered in the last" in line]
+    assert reports and all(reports), out
+    assert sum(int(m.group(1)) for m in reports) == 2, "every delivery counted once; idle intervals say nothing"
