@@ -5,9 +5,14 @@ from __future__ import annotations
 
 import json
 import re
+import signal
+import subprocess
+import sys
+import time
 
 from plugins.sne.synthetic import write_extraction
-from tests.factories import decision, decisions_document
+from tests.factories import decision, decisions_document, write_decisions
+from tests.sdk.conftest import plain_env
 
 
 def test_import_off_a_terminal_ends_with_one_summary_line(relais, tmp_path):
@@ -49,13 +54,6 @@ def test_run_once_with_progress_draws_the_bar(relais, tmp_path):
 
 
 def test_a_running_hub_says_what_it_delivered_per_interval_and_nothing_when_idle(tmp_path):
-    import signal
-    import subprocess
-    import sys
-    import time
-
-    from tests.factories import write_decisions
-    from tests.sdk.conftest import plain_env
     home = tmp_path / "home"
     write_decisions(home / "inbox" / "bailleurs", "cal.json", [decision(), decision()])
     env = plain_env(home, RELAIS_PLUGINS="bailleurs,habisoft")
