@@ -269,6 +269,12 @@ def _openapi(app: FastAPI, hub: Any) -> dict[str, Any]:
                                       "content": {PROBLEM_JSON: {"schema": problem_ref}},
                                       **({"headers": headers} if headers else {})}
         operation["responses"] = responses
+    for path_item in schema.get("paths", {}).values():   # plugin routes: FastAPI's 422 is answered as a problem
+        for operation in path_item.values():
+            if isinstance(operation, dict) and "422" in operation.get("responses", {}):
+                operation["responses"]["422"]["content"] = {PROBLEM_JSON: {"schema": problem_ref}}
+    schemas.pop("HTTPValidationError", None)
+    schemas.pop("ValidationError", None)
     health = schema.get("paths", {}).get("/healthz", {}).get("get")
     if health is not None:
         health["responses"]["503"]["content"] = {PROBLEM_JSON: {"schema": problem_ref}}

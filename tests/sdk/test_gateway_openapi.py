@@ -167,3 +167,18 @@ def test_the_gateway_answers_only_what_its_openapi_document_says(hub):
             answers_as_documented()
     finally:
         app.state.gateway.close()
+
+
+def test_a_plugin_route_with_bad_parameters_answers_a_documented_422_problem(hub):
+    app = create_app(hub)
+
+    @app.get("/v1/plugins/demo/echo")
+    def echo(n: int) -> dict:
+        return {"n": n}
+
+    with TestClient(app) as client:
+        document = client.get("/openapi.json").json()
+        assert document["paths"]["/v1/plugins/demo/echo"]["get"]["responses"]["422"]["content"] == {
+            PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+        body = assert_problem(client.get("/v1/plugins/demo/echo", params={"n": "abc"}), 422)
+    assert [e["field"] for e in body["errors"]] == ["query.n"]
