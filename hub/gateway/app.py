@@ -269,10 +269,17 @@ def _openapi(app: FastAPI, hub: Any) -> dict[str, Any]:
                                       "content": {PROBLEM_JSON: {"schema": problem_ref}},
                                       **({"headers": headers} if headers else {})}
         operation["responses"] = responses
-    for path_item in schema.get("paths", {}).values():   # plugin routes: FastAPI's 422 is answered as a problem
+    for path_item in schema.get("paths", {}).values():   # plugin routes: their errors are problems too
         for operation in path_item.values():
-            if isinstance(operation, dict) and "422" in operation.get("responses", {}):
-                operation["responses"]["422"]["content"] = {PROBLEM_JSON: {"schema": problem_ref}}
+            if not isinstance(operation, dict):
+                continue
+            responses = operation.setdefault("responses", {})
+            if "422" in responses:
+                responses["422"]["content"] = {PROBLEM_JSON: {"schema": problem_ref}}
+            if operation.get("security") and "401" not in responses:   # behind require_api_key
+                responses["401"] = {"description": INBOUND_ERRORS[401],
+                                    "content": {PROBLEM_JSON: {"schema": problem_ref}},
+                                    "headers": {"WWW-Authenticate": {"schema": {"type": "string"}}}}
     schemas.pop("HTTPValidationError", None)
     schemas.pop("ValidationError", None)
     health = schema.get("paths", {}).get("/healthz", {}).get("get")

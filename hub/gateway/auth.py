@@ -7,7 +7,10 @@ import hmac
 from collections.abc import Callable
 
 import structlog
-from fastapi import HTTPException, Request
+from typing import Any
+
+from fastapi import HTTPException, Request, Security
+from fastapi.security import APIKeyHeader, HTTPBearer
 
 from hub.core.connector import Connector
 
@@ -16,6 +19,9 @@ __all__ = ["API_KEY_HEADER", "key_is_valid", "presented_key", "unauthorized", "f
 log = structlog.get_logger(__name__)
 
 API_KEY_HEADER = "X-Relais-Api-Key"
+#: The schemes as OpenAPI declares them (checking is ``key_is_valid``'s job, in constant time).
+_API_KEY = APIKeyHeader(name=API_KEY_HEADER, scheme_name="ApiKey", auto_error=False)
+_BEARER = HTTPBearer(scheme_name="Bearer", auto_error=False)
 
 
 def presented_key(request: Request) -> str | None:
@@ -52,13 +58,15 @@ def forbidden(connector: str) -> HTTPException:
                                      "another connector): post to your own connector's route")
 
 
-def require_api_key(connector: str) -> Callable[[Request], Connector]:
+def require_api_key(connector: str) -> Callable[..., Connector]:
     """A FastAPI dependency for plugin routes: the caller must present one of ``connectors.<connector>.api_keys``;
     the route then receives that configured connector (its settings included).
 
     Usage in a plugin: ``def route(connector = Depends(require_api_key("my_connector"))): ...``."""
 
-    def authenticated_connector(request: Request) -> Connector:
+    def authenticated_connector(request: Request, _api_key: str | None = Security(_API_KEY),
+                                _bearer: Any = Security(_BEARER)) -> Connector:
+        # the two Security parameters only declare the schemes in the OpenAPI document; the check is below
         conn = request.app.state.hub.connectors.get(connector)
         if conn is None or not key_is_valid(conn, presented_key(request)):
             raise unauthorized(connector)

@@ -19,7 +19,7 @@ from hub.core.runtime import Hub
 from hub.gateway import create_app
 from hub.gateway.problems import PROBLEM_JSON
 from tests.factories import decision, decisions_document
-from tests.sdk.conftest import with_connectors
+from tests.sdk.conftest import commune_settings, with_connectors
 
 KEY, HABISOFT_KEY = "k-bailleurs-openapi", "k-habisoft-openapi"
 AUTH = {"X-Relais-Api-Key": KEY}
@@ -147,15 +147,30 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_schema_conformance]
 
 
+@pytest.fixture
+def fuzzed_hub(tmp_path, commune_csv_installed):
+    """The bundled connectors and the example third-party one (its plugin routes too), each with a key."""
+    from hub.settings import HubSettings
+    settings = with_connectors(HubSettings(home=tmp_path / "home", seed_examples=False, batch_wait=0.02),
+                               bailleurs={"api_keys": [KEY]}, habisoft={"api_keys": [HABISOFT_KEY]},
+                               commune_csv=commune_settings(api_keys=[KEY]))
+    hub = Hub(settings, PluginHost.load(allow=["bailleurs", "habisoft", "commune_csv"]))
+    try:
+        yield hub
+    finally:
+        hub.close()
+
+
 @pytest.mark.slow
-def test_the_gateway_answers_only_what_its_openapi_document_says(hub):
+def test_the_gateway_answers_only_what_its_openapi_document_says(fuzzed_hub):
     """With and without a key: every answer, whatever the input, is one the live document lists, with its schema.
 
     (schemathesis's pytest fixture integration does not run on this pytest; its strategies do, driven here.)"""
-    app = create_app(hub)
+    app = create_app(fuzzed_hub)
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert {op.path for op in operations} >= {"/v1/inbound/bailleurs", "/v1/inbound/habisoft", "/healthz"}
+    assert {op.path for op in operations} >= {"/v1/inbound/bailleurs", "/v1/inbound/habisoft",
+                                              "/v1/inbound/commune_csv", "/v1/plugins/commune_csv/check", "/healthz"}
     try:
         for operation in operations:
             @given(case=operation.as_strategy())
