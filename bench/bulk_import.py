@@ -8,7 +8,7 @@ with ``SneConnector.iter_bulk`` and builds every record's events as a first impo
 100k/10k: throughput should hold and peak RSS should not grow with the file.
 
 In the same run it measures the per-record cost of the pipeline's parts (lxml parse, XSD validation, pydantic
-validation of the demand) on this machine, because these machines are noisy (PERFORMANCE.md).
+validation of the demand) on this machine, because these machines are noisy (docs/performance.md).
 
 With ``--through-hub`` each child runs the hub's own import instead (what ``relais import --connector sne FILE``
 does: chunked fingerprint lookup, journaling in the embedded SQLite journal, in a temporary HOME), so the figures

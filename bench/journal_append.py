@@ -1,6 +1,6 @@
 """Benchmark: journal group commit against one transaction per event, on SQLite and PostgreSQL.
 
-Why: ARCHITECTURE.md invariant 7 says durability must come from group commit; this shows what batching buys on
+Why: docs/architecture.md invariant 7 says durability must come from group commit; this shows what batching buys on
 this machine, measured in the same run (the baseline is the same journal with batch size 1).
 
     .venv/bin/python bench/journal_append.py [--events 5000] [--skip-postgres]

@@ -1,4 +1,4 @@
-"""Throughput of the hub, end to end, against raw baselines measured in the same run (PERFORMANCE.md: these
+"""Throughput of the hub, end to end, against raw baselines measured in the same run (docs/performance.md: these
 machines are noisy, so only ratios measured together mean something).
 
     .venv/bin/python bench/throughput.py [--events 10000] [--backend embedded|rabbitmq|both] [--json]

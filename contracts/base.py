@@ -5,7 +5,7 @@ Kept apart from the envelope so that payload modules can import them without a c
 Personal data (names, birth dates, incomes, addresses, free text…) is marked *in the model* with :func:`personal`
 (a field) or :data:`PERSONAL_MODEL` (a whole model, e.g. an address). The mark shows in JSON Schema as
 ``"x-personal": true`` and drives :func:`contracts.errors.describe_validation_error`, which never echoes a marked
-value: the law forbids logs and dead-letter reasons from holding them (ARCHITECTURE.md, invariant 4).
+value: the law forbids logs and dead-letter reasons from holding them (docs/architecture.md, invariant 4).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Readable, privacy-safe descriptions of contract violations.
 
 Why: a rejected message goes to the dead-letter store and to logs, where an operator must see *which* field broke
-*which* rule — but never a name, a birth date, an income or a free-text situation (ARCHITECTURE.md, invariant 4).
+*which* rule — but never a name, a birth date, an income or a free-text situation (docs/architecture.md, invariant 4).
 Whether a field is personal is read from the models themselves (:func:`contracts.base.personal`,
 :data:`contracts.base.PERSONAL_MODEL`), so a new personal field is masked without touching this module. When the
 path cannot be followed through the models, the value is masked: failing safe.

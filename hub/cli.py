@@ -1,26 +1,89 @@
 """The ``relais`` command line: run the hub, feed it, and operate it (history, dead letters, replay, plugins).
 
 Commands print facts for an operator on standard output; logs (JSON or readable) go to standard error.
+
+Exit codes (a script or systemd can rely on them; the README has the table): 0 done; 1 the thing named does not
+exist or the work failed at run time (a pull, the gateway's port); 2 a usage or configuration error — one line
+``Error: …`` naming the option or setting and the fix; 3 some input was rejected or is still failing (see
+``relais dead list``).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sys
 import threading
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import click
+import kombu.exceptions
+import sqlalchemy.exc
+import structlog
 
+from hub.core import metrics
 from hub.core.errors import ConfigurationError, RelaisError
+from hub.core.journal_schema import DeliveryStatus
 from hub.core.logging import configure_logging
 from hub.core.plugins import PluginHost
-from hub.settings import HubSettings, load_settings
+from hub.progress import SUMMARY_INTERVAL, ProgressDisplay, count_lines
+from hub.settings import HubSettings, config_file, load_settings
 
-__all__ = ["main", "cli"]
+__all__ = ["main", "cli", "EXIT_FAILED", "EXIT_USAGE", "EXIT_REJECTED"]
+
+log = structlog.get_logger(__name__)
+
+EXIT_FAILED = 1     # the named thing does not exist, or the work failed at run time
+EXIT_USAGE = 2      # usage or configuration error (click's own usage errors use 2 as well)
+EXIT_REJECTED = 3   # some input was rejected, or dead letters are still failing
+EXIT_UNFINISHED = 4  # `run --once`: deliveries that were due were not made (see what it says is left)
+
+
+class OperatorError(click.ClickException):
+    """One line ``Error: …`` on standard error and a documented exit code, instead of a traceback."""
+
+    def __init__(self, message: str, exit_code: int = EXIT_FAILED):
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+class RelaisGroup(click.Group):
+    """The ``relais`` group: a configuration error raised anywhere below is one line and exit 2, another
+    deliberate Relais error one line and exit 1 — never a traceback for an operator's mistake."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ConfigurationError as exc:
+            raise OperatorError(str(exc), EXIT_USAGE) from None
+        except RelaisError as exc:
+            raise OperatorError(str(exc), EXIT_FAILED) from None
+        except (sqlalchemy.exc.NoSuchModuleError, sqlalchemy.exc.ArgumentError) as exc:
+            raise OperatorError(f"journal_url: not a usable database URL ({_first_line(exc)}); e.g. "
+                                "postgresql+psycopg://relais@db/relais, or leave it unset for SQLite in home",
+                                EXIT_USAGE) from None
+        except sqlalchemy.exc.OperationalError as exc:
+            raise OperatorError(f"the journal {_redact_url(_setting(ctx, 'journal'))} is unreachable "
+                                f"({_first_line(exc.orig or exc)}); check journal_url and that the database runs",
+                                EXIT_FAILED) from None
+        except kombu.exceptions.OperationalError as exc:
+            raise OperatorError(f"the broker {_redact_url(_setting(ctx, 'broker'))} is unreachable "
+                                f"({_first_line(exc)}); check broker_url and that RabbitMQ runs", EXIT_FAILED) from None
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+def _setting(ctx: click.Context, name: str) -> str:
+    """A setting's value for an error message, if the settings were loaded (they were, for a command that
+    reached the journal or the broker)."""
+    settings = getattr(ctx.obj, "_settings", None)
+    return str(getattr(settings, name, "?")) if settings is not None else "?"
 
 
 class Context:
@@ -38,7 +101,12 @@ class Context:
 
     def hub(self):
         from hub.core.runtime import Hub
-        return Hub(self.settings, self.host or PluginHost.load())
+        hub = Hub(self.settings, self.host or PluginHost.load())
+        for name, count in sorted(hub.seeded.items()):
+            click.echo(f"relais: no configuration given, so this first start copied {count} example file(s) into "
+                       f"{hub.connectors[name].context.inbox} (a demo: any relais.toml, --config or RELAIS_* "
+                       "variable turns it off; seed_examples = false too)", err=True)
+        return hub
 
 
 pass_ctx = click.make_pass_decorator(Context)
@@ -54,14 +122,57 @@ def _parse_when(value: str | None) -> datetime | None:
     return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
 
 
-@click.group()
+@click.group(cls=RelaisGroup)
 @click.option("--config", "config", type=click.Path(dir_okay=False), envvar="RELAIS_CONFIG",
               help="TOML settings file (default: ./relais.toml if present).")
 @click.version_option(package_name="relais")
 @click.pass_context
 def cli(ctx: click.Context, config: str | None) -> None:
     """Relais: the hub of the dispositif de gestion partagée de la demande de logement social."""
+    config_file(config)   # a named file that does not exist fails every command, before any work
     ctx.obj = Context(config, _HOST[0])
+
+
+# --- configuration ----------------------------------------------------------------------------------------------
+@cli.group()
+def config() -> None:
+    """The configuration: check it before a deployment or a restart."""
+
+
+@config.command("check")
+@pass_ctx
+def config_check(ctx: Context) -> None:
+    """Validate the configuration (file, RELAIS_* variables, every connector's section) and print the effective
+    settings, secrets masked. Exit 2 with the first problem's setting and fix if it is not valid."""
+    from hub.core.runtime import validate_connector_sections
+    settings = ctx.settings
+    host = ctx.host or PluginHost.load()
+    sections = validate_connector_sections(host.connector_classes(), settings.connectors)
+    path = config_file(ctx.config)
+    click.echo(f"# configuration: {path or 'no file'}"
+               f"{' + RELAIS_* variables' if any(k.startswith('RELAIS_') for k in os.environ) else ''}: valid")
+    effective = settings.model_dump(mode="json", exclude={"connectors"})
+    effective["journal_url"] = _redact_url(settings.journal)
+    effective["broker_url"] = _redact_url(settings.broker_url)
+    _echo_toml(effective)
+    for name, (plugin, _cls, conn_settings) in sorted(sections.items()):
+        click.echo(f"\n[connectors.{name}]   # plugin {plugin}")
+        _echo_toml(conn_settings.model_dump(mode="json"), prefix=f"connectors.{name}.")
+
+
+def _echo_toml(values: dict[str, Any], prefix: str = "") -> None:
+    """Print settings as TOML lines; tables after the plain keys, unset values as comments."""
+    tables = {k: v for k, v in values.items() if isinstance(v, dict)}
+    for key, value in values.items():
+        if key in tables:
+            continue
+        if value is None:
+            click.echo(f"# {key} is not set")
+        else:
+            click.echo(f"{key} = {json.dumps(value, ensure_ascii=False)}")
+    for key, table in tables.items():
+        click.echo(f"\n[{prefix}{key}]")
+        _echo_toml(table, prefix=f"{prefix}{key}.")
 
 
 # --- running ----------------------------------------------------------------------------------------------------
@@ -79,8 +190,14 @@ def _host_port(_ctx: click.Context, _param: click.Parameter, value: str | None) 
               help="Process what is waiting (due pulls, inboxes, outbox, due deliveries) and exit.")
 @click.option("--http", "http", metavar="HOST:PORT", callback=_host_port,
               help="Also serve the partner HTTP gateway (see `relais serve`).")
+@click.option("--progress/--no-progress", default=None,
+              help="With --once: progress bar with count, rate and ETA (default: on a terminal; elsewhere a summary "
+                   "line every 10 s).")
+@click.option("--report-every", type=click.FloatRange(min=0), default=SUMMARY_INTERVAL, show_default=True,
+              metavar="SECONDS", help="Without --once: a line saying what was delivered, at most this often (0: none).")
 @pass_ctx
-def run(ctx: Context, once: bool, http: tuple[str, int] | None = None) -> None:
+def run(ctx: Context, once: bool, http: tuple[str, int] | None = None, progress: bool | None = None,
+        report_every: float = SUMMARY_INTERVAL) -> None:
     """Run the hub: watch inboxes, journal, route and deliver. Stops cleanly on SIGTERM or Ctrl-C."""
     hub = ctx.hub()
     _report_failures(hub.failures)
@@ -89,12 +206,21 @@ def run(ctx: Context, once: bool, http: tuple[str, int] | None = None) -> None:
     click.echo(f"relais: connectors {', '.join(sorted(hub.connectors)) or 'none'}")
     with hub:
         if once:
-            summary = hub.run_once()
+            display = None if progress is False else ProgressDisplay("delivering", "events",
+                                                                     terminal=True if progress else None)
+            try:
+                summary = hub.run_once(on_progress=_delivery_progress(hub, display) if display else None)
+            except BaseException:
+                if display is not None:
+                    display.close(summary=False)
+                raise
+            if display is not None:
+                display.close()
             _print_summary(summary)
             if summary.unfinished:
-                click.echo(f"relais: {summary.unfinished} delivery(ies) due were not made; run again, or see "
-                           "`relais deliveries`", err=True)
-                sys.exit(4)
+                click.echo(f"Error: {summary.unfinished} delivery(ies) due were not made (another hub process holds "
+                           "them, or the run was cut short); run again, or see `relais deliveries`", err=True)
+                sys.exit(EXIT_UNFINISHED)
             return
         if s.metrics_port:
             from prometheus_client import start_http_server
@@ -105,19 +231,66 @@ def run(ctx: Context, once: bool, http: tuple[str, int] | None = None) -> None:
             signal.signal(sig, lambda *_: stop.set())
         gateway = _start_gateway(hub, http) if http else None
         click.echo("relais: running (Ctrl-C to stop)")
+        reporter = None
+        if report_every > 0:
+            reporter = threading.Thread(target=_report_activity, args=(hub, stop, report_every),
+                                        name="activity-report", daemon=True)
+            reporter.start()
         try:
             hub.run(stop)
         finally:
             if gateway is not None:
                 gateway.stop()
+            if reporter is not None:
+                reporter.join(timeout=5)
         click.echo("relais: stopped cleanly")
+
+
+def _delivered_so_far() -> float:
+    """Deliveries this process made (the ``relais_events_out_total`` counter): free to read, unlike a count query."""
+    return sum(sample.value for family in metrics.EVENTS_OUT.collect() for sample in family.samples
+               if sample.name.endswith("_total"))
+
+
+def _report_activity(hub, stop: threading.Event, every: float) -> None:
+    """A running hub's progress for whoever watches it: one line per interval in which something was delivered,
+    with the rate and what is still open — silence when idle, so that a quiet hub does not fill a log."""
+    last = _delivered_so_far()
+    while not stop.wait(every):
+        now = _delivered_so_far()
+        if now == last:
+            continue
+        try:
+            still_open = sum(hub.journal.delivery_counts(statuses=DeliveryStatus.OPEN).values())
+        except Exception as exc:  # the journal away: the hub's own loop says so; the report just skips a beat
+            log.warning("activity_report_failed", error_type=type(exc).__name__)
+            continue
+        click.echo(f"relais: {now - last:,.0f} event(s) delivered in the last {every:g}s "
+                   f"({(now - last) / every:,.0f}/s), {still_open:,} open")
+        last = now
+
+
+def _delivery_progress(hub, display: ProgressDisplay) -> Any:
+    """``Hub.run_once``'s callback: delivered so far, over that plus what is still open in the journal (counted at
+    most once a second: a count query per batch would slow the run it reports on)."""
+    state = {"open": None, "at": float("-inf")}
+
+    def report(delivered: int) -> None:
+        now = time.monotonic()
+        if now - state["at"] >= 1.0:
+            state["at"] = now
+            state["open"] = sum(hub.journal.delivery_counts(statuses=DeliveryStatus.OPEN).values())
+        total = delivered + (state["open"] or 0)
+        display.update(delivered, delivered / total if total else None)
+
+    return report
 
 
 def _start_gateway(hub, address: tuple[str, int]):
     from hub.gateway import GatewayServer
     host, port = address
     server = GatewayServer(hub, host, port)
-    server.start()
+    server.start()   # raises StartupError (exit 1) if it cannot listen: a hub without its gateway is not running
     click.echo(f"relais: gateway on http://{host}:{port}")
     return server
 
@@ -162,20 +335,44 @@ def ingest(ctx: Context, connector: str, files: tuple[Path, ...]) -> None:
 @cli.command("import")
 @click.option("--connector", "-c", required=True)
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--progress/--no-progress", default=None, help="Progress bar (default: when on a terminal).")
+@click.option("--progress/--no-progress", default=None,
+              help="Progress bar with count, rate and ETA (default: on a terminal; elsewhere a summary line every "
+                   "10 s).")
 @pass_ctx
 def import_(ctx: Context, connector: str, file: Path, progress: bool | None) -> None:
     """Stream a bulk extraction (constant memory); prints imported / updated / unchanged / rejected."""
+    from hub.core.connector import Connector
     from hub.core.importer import BulkImporter
     with ctx.hub() as hub:
-        importer = BulkImporter(hub.ingestor, hub.connector(connector), batch_size=hub.settings.batch_size)
-        show = sys.stderr.isatty() if progress is None else progress
-        result = importer.run(file, progress=show)
+        conn = hub.connector(connector)
+        if type(conn).iter_bulk is Connector.iter_bulk:
+            able = sorted(n for n, c in hub.connectors.items() if type(c).iter_bulk is not Connector.iter_bulk)
+            raise OperatorError(f"connector {connector!r} has no bulk import (it reads messages: use `relais "
+                                f"ingest -c {connector} FILE`); connectors with one: {', '.join(able) or 'none'}",
+                                EXIT_USAGE)
+        importer = BulkImporter(hub.ingestor, conn, batch_size=hub.settings.batch_size)
+        display = None if progress is False else ProgressDisplay(f"importing {file.name}", "records",
+                                                                 terminal=True if progress else None)
+        total_lines = count_lines(file) if display is not None else None
+
+        def report(records: int, line: int | None) -> None:
+            display.update(records, line / total_lines if line and total_lines else None)
+
+        try:
+            result = importer.run(file, progress=report if display is not None else None)
+        except BaseException:
+            if display is not None:
+                display.close(summary=False)
+            raise
+        if display is not None:
+            display.update(result.records, 1.0)   # the last chunk, smaller than a batch, is reported here
+            display.close()
         click.echo(f"{file.name}: {result.imported} imported, {result.updated} updated, "
                    f"{result.unchanged} unchanged, {result.rejected} rejected "
                    f"({result.records} records in {result.seconds:.1f}s, {result.rate:.0f} records/s)")
         if result.rejected:
             click.echo(f"  rejected records: `relais dead list --connector {connector}`")
+            sys.exit(EXIT_REJECTED)
 
 
 # --- inspecting -------------------------------------------------------------------------------------------------
@@ -214,8 +411,7 @@ def history(ctx: Context, numero_unique: str, as_json: bool) -> None:
         click.echo(json.dumps(rows, default=str, indent=2))
         return
     if not rows:
-        click.echo(f"no event journaled for {numero_unique}")
-        sys.exit(1)
+        raise OperatorError(f"no event journaled for {numero_unique}", EXIT_FAILED)
     for r in rows:
         click.echo(f"{r['time']:%Y-%m-%d %H:%M}  {r['type']:<28} {r['entity_nom']} (SIREN {r['entity_siren']}) "
                    f"via {r['source']}  [{r['id']}]")
@@ -229,6 +425,8 @@ def deliveries(ctx: Context, connector: str | None) -> None:
     with ctx.hub() as hub:
         counts = hub.journal.delivery_counts(connector)
         outbox = hub.journal.outbox_size()
+        if connector is not None and not counts and connector not in hub.connectors:
+            hub.connector(connector)   # raises: no connector of that name, with those that exist
     click.echo(f"outbox (journaled, not yet on the bus): {outbox}")
     for (sub, status), n in sorted(counts.items()):
         click.echo(f"{sub:<16} {status:<11} {n}")
@@ -281,20 +479,32 @@ def contracts() -> None:
 
 
 @contracts.command("export")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("contracts/schemas"),
-              show_default=True)
-def contracts_export(out: Path) -> None:
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("relais-contracts"),
+              show_default=True, help="Directory to write into.")
+@click.option("--update-snapshots", is_flag=True,
+              help="Maintainers: allow writing into the package's committed snapshots (contracts/schemas/).")
+def contracts_export(out: Path, update_snapshots: bool) -> None:
     """Write a JSON Schema per event type and the AsyncAPI 3 document of the hub's channels."""
-    from contracts.export import export_all
-    written = export_all(out)
+    from contracts.compat import IncompatibleSchemaChange
+    from contracts.export import SNAPSHOT_DIR, export_all
+    if out.resolve() == SNAPSHOT_DIR.resolve() and not update_snapshots:
+        raise OperatorError(f"{out} holds the committed snapshots that guard the published contracts; export "
+                            "elsewhere (--out DIR), or pass --update-snapshots to regenerate them on purpose",
+                            EXIT_USAGE)
+    try:
+        written = export_all(out)
+    except IncompatibleSchemaChange as exc:
+        raise OperatorError(f"{exc}; nothing was written", EXIT_FAILED) from None
     click.echo(f"{len(written)} file(s) written to {out}")
 
 
 def _redact_url(url: str) -> str:
+    """The URL with its password masked (a URL without one is shown as it is)."""
     if "@" in url and "://" in url:
         scheme, rest = url.split("://", 1)
         creds, host = rest.rsplit("@", 1)
-        return f"{scheme}://{creds.split(':', 1)[0]}:***@{host}"
+        if ":" in creds:
+            return f"{scheme}://{creds.split(':', 1)[0]}:***@{host}"
     return url
 
 
@@ -304,6 +514,7 @@ def _report_failures(failures) -> None:
 
 
 _HOST: list[PluginHost | None] = [None]
+_PREPARED = [False]
 
 
 def _register_plugin_commands() -> None:
@@ -321,16 +532,32 @@ def _register_plugin_commands() -> None:
     host.register_commands(register)
 
 
+def _early_logging() -> None:
+    """Logging for plugin loading, before the settings are validated: the environment's level and format if they
+    are valid values (an invalid one is reported by the settings, as one line, once a command reads them)."""
+    fmt = os.environ.get("RELAIS_LOG_FORMAT", "auto")
+    level = os.environ.get("RELAIS_LOG_LEVEL", "info")
+    configure_logging(fmt if fmt in ("auto", "json", "console") else "auto",
+                      level if level in ("debug", "info", "warning", "error") else "info")
+
+
+def prepare() -> click.Group:
+    """Add the operation, SDK and plugin commands to the group (once): ``main`` and in-process tests use it."""
+    if not _PREPARED[0]:
+        _PREPARED[0] = True
+        from hub.operations import register_operation_commands
+        register_operation_commands(cli)
+        from hub.scaffold.commands import register_sdk_commands
+        register_sdk_commands(cli)
+        _register_plugin_commands()
+    return cli
+
+
 def main() -> None:
-    import os
-    configure_logging(os.environ.get("RELAIS_LOG_FORMAT", "auto"), os.environ.get("RELAIS_LOG_LEVEL", "info"))
-    from hub.operations import register_operation_commands
-    register_operation_commands(cli)
-    from hub.scaffold.commands import register_sdk_commands
-    register_sdk_commands(cli)
-    _register_plugin_commands()
+    _early_logging()
     try:
-        cli(standalone_mode=True)
-    except (ConfigurationError, RelaisError) as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(2)
+        prepare()
+    except ConfigurationError as exc:   # a plugin's commands clash: nothing can run
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+    cli(standalone_mode=True)

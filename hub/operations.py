@@ -30,15 +30,23 @@ def _filters(f):
 def _select(hub: Any, ids: tuple[int, ...], select_all: bool, connector, event_type, direction, since, until,
             status: str | None = "open") -> list[dict[str, Any]]:
     from hub.cli import _parse_when
+    from hub.cli import EXIT_FAILED, OperatorError
     filtered = any((connector, event_type, direction, since, until))
     if not ids and not select_all and not filtered:
         raise click.UsageError("name dead letters by ID, or select them with filters or --all")
-    return hub.journal.dead_letters(status=status, connector=connector, event_type=event_type, direction=direction,
+    rows = hub.journal.dead_letters(status=status, connector=connector, event_type=event_type, direction=direction,
                                     since=_parse_when(since), until=_parse_when(until), ids=list(ids) or None)
+    missing = sorted(set(ids) - {r["id"] for r in rows})
+    if missing:   # a typo in an id must not pass for "done": nothing is touched
+        raise OperatorError(f"no {status} dead letter " + ", ".join(f"#{i}" for i in missing)
+                            + " (see `relais dead list --status any`)", EXIT_FAILED)
+    if not rows and not select_all:
+        raise OperatorError(f"no {status} dead letter matches these filters (see `relais dead list`)", EXIT_FAILED)
+    return rows
 
 
 def register_operation_commands(cli: click.Group) -> None:
-    from hub.cli import _parse_when, pass_ctx
+    from hub.cli import EXIT_FAILED, OperatorError, _parse_when, pass_ctx
 
     @cli.group()
     def dead() -> None:
@@ -79,8 +87,7 @@ def register_operation_commands(cli: click.Group) -> None:
         with ctx.hub() as hub:
             rows = hub.journal.dead_letters(status=None, ids=[dead_id])
         if not rows:
-            click.echo(f"no dead letter #{dead_id}", err=True)
-            sys.exit(1)
+            raise OperatorError(f"no dead letter #{dead_id} (see `relais dead list --status any`)", EXIT_FAILED)
         r = rows[0]
         click.echo(json.dumps(_public(r), default=str, indent=2, ensure_ascii=False))
         if payload_out and r["payload"] is not None:
@@ -155,8 +162,7 @@ def register_operation_commands(cli: click.Group) -> None:
         with ctx.hub() as hub:
             found = hub.journal.find_event(event_id)
         if found is None:
-            click.echo(f"no event {event_id} in the journal", err=True)
-            sys.exit(1)
+            raise OperatorError(f"no event {event_id} in the journal", EXIT_FAILED)
         if as_json:
             click.echo(json.dumps(found, default=str, indent=2))
             return

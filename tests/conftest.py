@@ -2,7 +2,7 @@
 
 The ``backend`` fixture runs a test on the embedded default (SQLite + in-process transport) and on RabbitMQ +
 PostgreSQL, the services every developer and CI machine has. Those are never skipped: if a service is down the
-test fails and says how to start it (ARCHITECTURE.md).
+test fails and says how to start it (docs/architecture.md).
 """
 
 from __future__ import annotations

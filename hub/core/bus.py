@@ -16,8 +16,8 @@ Topology (names prefixed by the hub's namespace, ``relais`` by default)::
                              not the broker's, decides when a delivery is dead, so nothing is stranded there
 
 On RabbitMQ publishing is pipelined under publisher confirms: a batch is sent without waiting, then the
-confirmations are counted; the outbox rows are deleted only for a fully confirmed batch (PERFORMANCE.md: waiting per
-message is 10× slower). The in-process transport (``memory://``) is a dispatcher only: the SQLite journal is the
+confirmations are counted; the outbox rows are deleted only for a fully confirmed batch (docs/performance.md:
+waiting per message is 10× slower). The in-process transport (``memory://``) is a dispatcher only: the SQLite journal is the
 durable record of pending deliveries there, and the hub re-dispatches from it after a restart. Its messages carry
 the event's seq and no body (``REFERENCE_BODY``): a delivery worker reads the event from the journal in any case,
 and a partner that is down for days must not make the hub hold every event twice in memory.

@@ -114,6 +114,12 @@ def write_atomically(directory: Path, filename: str, body: bytes) -> Path:
     return target
 
 
+#: Media types of the usual inbox file suffixes (``Connector.accepted_content_types``).
+_SUFFIX_MEDIA_TYPES: dict[str, tuple[str, ...]] = {
+    ".json": ("application/json",), ".xml": ("application/xml", "text/xml"), ".csv": ("text/csv",),
+}
+
+
 class Connector:
     """Base class of every connector and processor. Subclasses set the class attributes and override what they do.
 
@@ -126,6 +132,9 @@ class Connector:
       ``emits``: event types (patterns) this connector may put on the hub; anything else is refused at ingest.
       ``settings_model``: its settings section's model.
       ``file_suffixes``: which inbox files are messages (others are left alone).
+      ``content_types``: media types the gateway accepts for its inbound messages (others get 415); empty (the
+      default) derives them from ``file_suffixes`` (``.json``: ``application/json``, ``.xml``: ``application/xml``
+      and ``text/xml``, ``.csv``: ``text/csv``).
     """
 
     name: ClassVar[str]
@@ -135,6 +144,7 @@ class Connector:
     emits: ClassVar[tuple[str, ...]] = ()
     settings_model: ClassVar[type[ConnectorSettings]] = ConnectorSettings
     file_suffixes: ClassVar[tuple[str, ...]] = (".json",)
+    content_types: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, settings: ConnectorSettings, context: ConnectorContext):
         self.settings = settings
@@ -148,6 +158,23 @@ class Connector:
         :class:`~hub.core.bulk.RecordReject` for one bad record among good ones. Set ``sourcemessageid`` on each
         envelope (stable across redeliveries of the same message) so the journal can absorb duplicates."""
         raise NotImplementedError(f"connector {self.name!r} does not accept inbound messages")
+
+    def accepted_content_types(self) -> tuple[str, ...]:
+        """The media types of inbound messages: ``content_types``, else those of ``file_suffixes``."""
+        if self.content_types:
+            return tuple(t.lower() for t in self.content_types)
+        found: list[str] = []
+        for suffix in self.file_suffixes:
+            for media_type in _SUFFIX_MEDIA_TYPES.get(suffix.lower(), ("application/octet-stream",)):
+                if media_type not in found:
+                    found.append(media_type)
+        return tuple(found)
+
+    def inbound_schema(self) -> dict[str, Any] | None:
+        """The JSON Schema of one inbound message, if the format is JSON: the gateway publishes it as the request
+        body of ``POST /v1/inbound/NAME`` in its OpenAPI document. None (the default): the body is described by its
+        media types only (an XML format points to its XSD in the connector's README)."""
+        return None
 
     def iter_bulk(self, path: Path) -> Iterator[BulkRecord | RecordReject]:
         """Stream a bulk extraction file record by record, in constant memory (``relais import``)."""

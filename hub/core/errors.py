@@ -6,6 +6,7 @@ message (acknowledge, retry later, dead-letter); everything else raises one of t
     RelaisError                      root; never raised itself
     ├── ConfigurationError           bad settings or plugin wiring: the hub refuses to start
     │   └── DuplicateRegistration    two plugins registered the same connector name
+    ├── StartupError                 a service of the hub could not start (the gateway's port is taken)
     ├── RetryableError               transient: partner down, 5xx, timeout → retried with backoff, then dead-letter
     └── RejectError                  permanent for this message: dead-lettered at once with the reason
         ├── DecodeError              the raw input cannot be read as the partner's format (file, line, field path)
@@ -18,12 +19,16 @@ message (acknowledge, retry later, dead-letter); everything else raises one of t
 
 from __future__ import annotations
 
+import difflib
+import re
+import typing
 from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = [
-    "RelaisError", "ConfigurationError", "DuplicateRegistration", "RetryableError", "RejectError", "DecodeError",
-    "ContractError", "AccessDenied", "InputTooLarge", "ConflictingResend", "EncodeError", "ErrorLocation",
+    "RelaisError", "ConfigurationError", "DuplicateRegistration", "StartupError", "RetryableError", "RejectError",
+    "DecodeError", "ContractError", "AccessDenied", "InputTooLarge", "ConflictingResend", "EncodeError",
+    "ErrorLocation",
 ]
 
 
@@ -59,9 +64,28 @@ class RelaisError(Exception):
 class ConfigurationError(RelaisError):
     """The hub cannot start with this configuration; the message says which setting and how to fix it."""
 
+    @classmethod
+    def from_validation(cls, exc: Exception, model: type[Any], *, section: tuple[str, ...] = (),
+                        source: str = "") -> "ConfigurationError":
+        """Turn a pydantic ``ValidationError`` of a settings model into one line per problem that names the
+        setting (as written in ``relais.toml``), what is wrong and the fix — for an unknown key, the closest valid
+        one, since a misspelt key is the usual cause and would otherwise go unnoticed."""
+        from pydantic import ValidationError
+
+        lead = f"{source}: " if source else ""
+        if not isinstance(exc, ValidationError):
+            return cls(f"{lead}{exc}")
+        problems = [_describe_setting_error(e, model, section) for e in exc.errors(include_url=False)]
+        return cls(lead + "; ".join(problems))
+
 
 class DuplicateRegistration(ConfigurationError):
     """Two plugins claim the same connector name."""
+
+
+class StartupError(RelaisError):
+    """A service the operator asked for could not start (e.g. the gateway's port is in use): the command fails
+    instead of running without it."""
 
 
 class RetryableError(RelaisError):
@@ -71,6 +95,47 @@ class RetryableError(RelaisError):
         super().__init__(reason)
         self.reason = reason
         self.retry_after = retry_after
+
+
+#: Error types whose offending value is safe and useful to repeat (a misspelt level, a word where a number goes);
+#: other values may be secrets (keys, passwords) and are never echoed.
+_ECHOED_ERRORS = {"literal_error", "enum", "bool_parsing", "int_parsing", "float_parsing", "int_type", "float_type",
+                  "bool_type", "greater_than", "greater_than_equal", "less_than", "less_than_equal"}
+_SECRET_NAME = re.compile(r"key|password|secret|token", re.IGNORECASE)
+
+
+def _settings_fields(model: Any, path: tuple[Any, ...]) -> list[str] | None:
+    """The keys valid at ``path`` inside settings ``model`` (None when the path leaves the typed models)."""
+    for part in path:
+        fields = getattr(model, "model_fields", None)
+        if fields is None or part not in fields:
+            return None
+        annotation = fields[part].annotation
+        candidates = [a for a in (typing.get_args(annotation) or (annotation,)) if hasattr(a, "model_fields")]
+        if not candidates:
+            return None
+        model = candidates[0]
+    fields = getattr(model, "model_fields", None)
+    return sorted(fields) if fields is not None else None
+
+
+def _describe_setting_error(error: dict[str, Any], model: Any, section: tuple[str, ...]) -> str:
+    loc = tuple(error["loc"])
+    inner, key = loc[:-1], str(loc[-1]) if loc else ""
+    where = ".".join(map(str, (*section, *inner)))
+    if error["type"] == "extra_forbidden":
+        valid = _settings_fields(model, inner) or []
+        place = f"in [{where}]" if where else "at the top level"
+        close = difflib.get_close_matches(key, valid, n=1, cutoff=0.6)
+        hint = f"did you mean {close[0]!r}?" if close else f"valid keys: {', '.join(valid)}"
+        return f"unknown setting {key!r} {place}; {hint}"
+    name = ".".join(map(str, (*section, *loc)))
+    message = error["msg"]
+    if error["type"] in _ECHOED_ERRORS and not _SECRET_NAME.search(name):
+        message += f", got {error.get('input')!r}"
+    if error["type"] in ("list_type", "dict_type") and isinstance(error.get("input"), str):
+        message += " (in an environment variable write it as JSON, e.g. '[\"a\", \"b\"]')"
+    return f"{name}: {message}"
 
 
 @dataclass
@@ -131,7 +196,7 @@ class ContractError(RejectError):
 
 
 class AccessDenied(RejectError):
-    """The access rules forbid this flow (see DOMAIN.md, "Who may read")."""
+    """The access rules forbid this flow (see docs/domain.md, "Who may read nominative data")."""
 
 
 class InputTooLarge(RejectError):

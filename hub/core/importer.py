@@ -9,6 +9,7 @@ that fails is dead-lettered with its line number and bytes, and the import goes 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -47,27 +48,26 @@ class BulkImporter:
         self.connector = connector
         self.batch_size = batch_size
 
-    def run(self, path: Path, progress: bool = False) -> ImportResult:
+    def run(self, path: Path, progress: Callable[[int, int | None], None] | None = None) -> ImportResult:
+        """Import ``path``; ``progress(records, line)`` is called after each chunk with the records done and the
+        file line reached (when the connector knows it), so that a face can show count, rate and ETA."""
         result = ImportResult()
         started = time.monotonic()
         chunk: list[BulkRecord | RecordReject] = []
-        bar = _progress(path) if progress else None
         try:
             for item in self.connector.iter_bulk(path):
                 chunk.append(item)
                 if len(chunk) >= self.batch_size:
+                    line = chunk[-1].line
                     self._flush(path, chunk, result)
                     chunk = []
-                    if bar is not None:
-                        bar.update(result.records)
+                    if progress is not None:
+                        progress(result.records, line)
             self._flush(path, chunk, result)
         except RejectError as exc:   # the file itself is unreadable past some point: keep what went, say where
             self._flush(path, chunk, result)
             self.ingestor.commit([], [Rejection(self.connector.name, str(path), exc, b"", exc.location.line)])
             result.rejected += 1
-        finally:
-            if bar is not None:
-                bar.close(result.records)
         result.seconds = time.monotonic() - started
         log.info("bulk_import_done", connector=self.connector.name, records=result.records,
                  imported=result.imported, updated=result.updated, unchanged=result.unchanged,
@@ -120,25 +120,3 @@ class BulkImporter:
         report = self.ingestor.commit(events, rejections, list(seen.values()), origins=origins)
         result.rejected += report.rejected
         result.events += report.journaled
-
-
-class _progress:
-    """A rich progress bar showing records and records/s (file size is not a record count, so no total)."""
-
-    def __init__(self, path: Path):
-        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-        self._p = Progress(SpinnerColumn(), TextColumn("{task.description}"),
-                           TextColumn("{task.completed:,.0f} records"),
-                           TextColumn("[progress.data.speed]{task.fields[rate]}"),
-                           TimeElapsedColumn(), transient=False)
-        self._started = time.monotonic()
-        self._task = self._p.add_task(f"importing {path.name}", total=None, rate="")
-        self._p.start()
-
-    def update(self, records: int) -> None:
-        elapsed = max(1e-6, time.monotonic() - self._started)
-        self._p.update(self._task, completed=records, rate=f"{records / elapsed:,.0f} records/s")
-
-    def close(self, records: int) -> None:
-        self.update(records)
-        self._p.stop()

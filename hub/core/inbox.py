@@ -1,8 +1,11 @@
 """File inboxes: partners (or their transfer tools) drop files in ``inbox/<connector>/``.
 
-A file is acknowledged by moving it into ``done/`` only after its events are journaled or its rejection is in the
-dead-letter store (with the bytes). Files still being written are skipped: a name starting with ``.`` or ending
-in ``.part``/``.tmp`` is ignored, as is a file modified in the last ``settle`` seconds.
+A file is acknowledged by moving it into ``done/<day>/`` only after its events are journaled, or into
+``rejected/<day>/`` when some or all of it was rejected and its dead letters (with the bytes and the reasons) are in
+the store — an operator looking at the directories sees at once which files need attention. Files still being
+written are skipped: a name starting with ``.`` or ending in ``.part``/``.tmp`` is ignored, as is a file modified
+in the last ``settle`` seconds. A file the connector does not read (another suffix) stays where it is and is logged
+once (``inbox_file_ignored``), not at every scan.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ class InboxScanner:
         self.batch_files = batch_files
         self.settle = settle
         self.decode_timeout = decode_timeout
+        self._ignored: set[Path] = set()   # files already reported as not for the connector
 
     def _ready_files(self, connector: Connector) -> Iterator[Path]:
         inbox = connector.context.inbox
@@ -40,8 +44,14 @@ class InboxScanner:
         now = time.time()
         for entry in sorted(inbox.iterdir()):
             name = entry.name
-            if (not entry.is_file() or name.startswith(".") or name.endswith((".part", ".tmp"))
-                    or not name.lower().endswith(connector.file_suffixes)):
+            if not entry.is_file() or name.startswith(".") or name.endswith((".part", ".tmp")):
+                continue
+            if not name.lower().endswith(connector.file_suffixes):
+                if entry not in self._ignored:
+                    self._ignored.add(entry)
+                    log.warning("inbox_file_ignored", connector=connector.name, file=name,
+                                reason=f"not a {' / '.join(connector.file_suffixes)} file: this connector does "
+                                       "not read it; move it away or rename it")
                 continue
             if self.settle and now - entry.stat().st_mtime < self.settle:
                 continue
@@ -58,7 +68,7 @@ class InboxScanner:
                 if not raws:
                     continue
                 report = self.ingestor.ingest(connector, raws, self.decode_timeout)
-                self._acknowledge(connector, chunk)
+                self._acknowledge(connector, chunk, self._rejected_origins(report))
                 reports.setdefault(name, IngestReport()).add(report)
                 log.info("inbox_batch_ingested", connector=name, files=len(chunk), journaled=report.journaled,
                          duplicates=report.duplicates, rejected=report.rejected)
@@ -76,12 +86,18 @@ class InboxScanner:
                 continue
         return raws, kept
 
+    def _rejected_origins(self, report: IngestReport) -> set[str]:
+        """The files (origins) that have a dead letter from this ingest: rare, so one query only then."""
+        if not report.dead_letter_ids:
+            return set()
+        rows = self.ingestor.journal.dead_letters(status=None, ids=report.dead_letter_ids)
+        return {row["origin"] for row in rows}
+
     @staticmethod
-    def _acknowledge(connector: Connector, files: list[Path]) -> None:
+    def _acknowledge(connector: Connector, files: list[Path], rejected: set[str] = frozenset()) -> None:
         day = datetime.now(timezone.utc).strftime("%Y-%m-%d")
-        done = connector.context.inbox / "done" / day
-        private_dir(done)
         for path in files:
+            done = private_dir(connector.context.inbox / ("rejected" if path.name in rejected else "done") / day)
             target = done / path.name
             if target.exists():
                 target = done / f"{path.stem}.{time.time_ns()}{path.suffix}"

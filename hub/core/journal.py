@@ -1,7 +1,7 @@
 """The journal: the durable, append-only record of every event, and of every partner's delivery of it.
 
 Why it is built for batches: durability costs one disk sync per transaction, so the hub writes many events per
-transaction (group commit) and acknowledges upstream only once the batch is durable (ARCHITECTURE.md, invariant 7).
+transaction (group commit) and acknowledges upstream only once the batch is durable (docs/architecture.md, invariant 7).
 Every method that writes takes a batch.
 
 SQLite (embedded, the default) and PostgreSQL (at scale) share this code; the only dialect-specific piece is the

@@ -76,6 +76,10 @@ def get_plugin_manager() -> pluggy.PluginManager:
     return pm
 
 
+def _dist_label(ep: metadata.EntryPoint) -> str:
+    return f"{ep.dist.name} {ep.dist.version}" if ep.dist else "(unknown)"
+
+
 @dataclass
 class PluginHost:
     """Loads plugins and calls their hooks, isolating each plugin's failures."""
@@ -110,9 +114,21 @@ class PluginHost:
             self.distributions[path] = f"(module {path})"
 
     def _load_entry_points(self, allow: set[str] | None, block: set[str]) -> None:
+        """Register each allowed entry point under its name. Two distributions declaring the same plugin name is
+        an error naming both: loading either silently would replace a partner's connector with another's."""
+        loaded_from: dict[str, Any] = {}
         for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
             if (allow is not None and ep.name not in allow) or ep.name in block:
                 continue
+            if ep.name in loaded_from:
+                first = loaded_from[ep.name]
+                if (first.dist and ep.dist and first.dist.name == ep.dist.name) or first.value == ep.value:
+                    continue   # the same plugin seen twice (e.g. an editable install listed in two paths)
+                raise DuplicateRegistration(
+                    f"plugin name {ep.name!r} is declared by distribution {_dist_label(first)} ({first.value}) "
+                    f"and by distribution {_dist_label(ep)} ({ep.value}); uninstall one, or rename the third-party "
+                    f"plugin's entry point (or skip one with RELAIS_PLUGINS_BLOCK)")
+            loaded_from[ep.name] = ep
             if self.pm.get_plugin(ep.name) is not None:
                 continue
             try:

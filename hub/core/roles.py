@@ -1,4 +1,5 @@
-"""The kinds of partner a connector speaks for; the access policy decides on them (DOMAIN.md, "Who may read")."""
+"""The kinds of partner a connector speaks for; the access policy decides on them (docs/domain.md, "Who may read
+nominative data")."""
 
 from __future__ import annotations
 

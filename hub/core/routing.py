@@ -3,7 +3,7 @@
 Routing uses AMQP topic syntax for subscriptions so that the broker's bindings and the journal's delivery rows
 agree exactly: ``*`` matches one dot-separated word, ``#`` zero or more.
 
-The access rules are DOMAIN.md's "Who may read nominative data": registration services, the EPCI, State services,
+The access rules are docs/domain.md's "Who may read nominative data": registration services, the EPCI, State services,
 the SIAO, the device's manager, departmental commissions and the systems of record see every demand; a réservataire
 sees a demand only when it concerns a commune where it holds reservations; anyone else sees nothing.
 """

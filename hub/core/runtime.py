@@ -13,6 +13,7 @@ their lease (``lease`` seconds) runs out.
 
 from __future__ import annotations
 
+import difflib
 import fcntl
 import os
 import shutil
@@ -20,6 +21,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -36,13 +38,13 @@ from hub.core.ingest import IngestReport, Ingestor
 from hub.core.journal import Backlog, Journal
 from hub.core.journal_schema import DeliveryStatus
 from hub.core.outbox import OutboxRelay
-from hub.core.plugins import PluginFailure, PluginHost
+from hub.core.plugins import ENTRY_POINT_GROUP, PluginFailure, PluginHost
 from hub.core.polling import Poller, PollResult, PollStore
 from hub.core.private import PRIVATE_FILE, private_dir
 from hub.core.routing import AccessPolicy, Router
 from hub.settings import HubSettings
 
-__all__ = ["Hub", "RunSummary", "EXAMPLES_INBOX"]
+__all__ = ["Hub", "RunSummary", "EXAMPLES_INBOX", "validate_connector_sections"]
 
 log = structlog.get_logger(__name__)
 
@@ -65,6 +67,36 @@ class RunSummary:
         return sum(b.due for b in self.left.values())
 
 
+def validate_connector_sections(classes: dict[str, tuple[str, type[Connector]]], sections: dict[str, Any]
+                                ) -> dict[str, tuple[str, type[Connector], Any]]:
+    """Validate each ``[connectors.NAME]`` section with its connector's own settings model: name → (plugin, class,
+    settings). Every problem is gathered into one :class:`ConfigurationError` — the hub refuses to start rather
+    than run without a partner because of a misspelt key.
+
+    A section naming no loaded connector is an error too (with the closest name), unless an installed plugin of
+    that name is merely not loaded (``RELAIS_PLUGINS`` / ``RELAIS_PLUGINS_BLOCK``): then it is only logged."""
+    validated: dict[str, tuple[str, type[Connector], Any]] = {}
+    problems: list[str] = []
+    for name, (plugin, cls) in sorted(classes.items()):
+        try:
+            validated[name] = (plugin, cls, cls.settings_model.model_validate(sections.get(name, {})))
+        except ValidationError as exc:
+            problems.append(str(ConfigurationError.from_validation(exc, cls.settings_model,
+                                                                    section=("connectors", name))))
+    installed = {ep.name for ep in metadata.entry_points(group=ENTRY_POINT_GROUP)}
+    for name in sorted(set(sections) - set(classes)):
+        if name in installed:
+            log.warning("connector_section_unused", connector=name, reason="plugin not loaded")
+            continue
+        close = difflib.get_close_matches(name, list(classes), n=1, cutoff=0.6)
+        hint = f"did you mean [connectors.{close[0]}]?" if close else \
+            f"loaded connectors: {', '.join(sorted(classes)) or 'none'} (see `relais plugins`)"
+        problems.append(f"[connectors.{name}]: no connector named {name!r}; {hint}")
+    if problems:
+        raise ConfigurationError("; ".join(problems))
+    return validated
+
+
 class Hub:
     def __init__(self, settings: HubSettings, host: PluginHost | None = None):
         self.settings = settings
@@ -74,6 +106,8 @@ class Hub:
         fresh = not self.home.exists()
         private_dir(self.home)
         self.connectors: dict[str, Connector] = self._configure_connectors()
+        #: connector → example files copied into its inbox by this start (the faces say so to the operator)
+        self.seeded: dict[str, int] = {}
         if fresh and settings.seed_examples:
             self._seed_examples()
         self.policy = AccessPolicy()
@@ -96,16 +130,8 @@ class Hub:
     # --- setup ------------------------------------------------------------------------------------------------
     def _configure_connectors(self) -> dict[str, Connector]:
         configured: dict[str, Connector] = {}
-        for name, (plugin, cls) in sorted(self.host.connector_classes().items()):
-            section = self.settings.connectors.get(name, {})
-            try:
-                conn_settings = cls.settings_model.model_validate(section)
-            except ValidationError as exc:
-                problems = "; ".join(f"connectors.{name}.{'.'.join(map(str, e['loc']))}: {e['msg']}"
-                                     for e in exc.errors(include_input=False))
-                self.failures.append(PluginFailure(plugin, "settings", problems))
-                log.error("connector_misconfigured", connector=name, plugin=plugin, error=problems)
-                continue
+        for name, (plugin, cls, conn_settings) in sorted(
+                validate_connector_sections(self.host.connector_classes(), self.settings.connectors).items()):
             if not conn_settings.enabled:
                 continue
             context = ConnectorContext(name=name, home=self.home,
@@ -119,7 +145,9 @@ class Hub:
         return configured
 
     def _seed_examples(self) -> None:
-        """A first start with no configuration processes the examples shipped with the repository."""
+        """A first start with no configuration processes the examples shipped with the repository (a demo: the
+        settings turn ``seed_examples`` on only when no configuration at all was given, so that a deployment never
+        delivers example decisions to a real partner)."""
         if not EXAMPLES_INBOX.is_dir():
             return
         for source_dir in sorted(p for p in EXAMPLES_INBOX.iterdir() if p.is_dir()):
@@ -130,6 +158,7 @@ class Hub:
             for f in sorted(source_dir.iterdir()):
                 if f.is_file():
                     shutil.copy2(f, connector.context.inbox / f.name)
+                    self.seeded[source_dir.name] = self.seeded.get(source_dir.name, 0) + 1
             log.info("examples_seeded", connector=source_dir.name, inbox=str(connector.context.inbox))
 
     @property
@@ -202,11 +231,11 @@ class Hub:
 
     # --- running ----------------------------------------------------------------------------------------------
     def run_once(self, max_seconds: float | None = None,
-                 progress: Callable[[int], None] | None = None) -> RunSummary:
+                 on_progress: Callable[[int], None] | None = None) -> RunSummary:
         """Process everything that is due now, then return; ``summary.left`` says what remains per subscriber.
 
-        ``max_seconds`` bounds the run (None: until nothing due is left); ``progress`` is called after each round
-        with the number of deliveries made so far (for a progress display)."""
+        ``max_seconds`` bounds the run (None: until nothing due is left); ``on_progress(delivered)`` is called after
+        each round with the deliveries made so far (``relais run --once`` draws its progress from it)."""
         self.start()
         summary = RunSummary()
         summary.polled = self.poller.run_due()   # what a pull fetched lands in the inbox, scanned next
@@ -223,8 +252,8 @@ class Hub:
                 summary.delivered[name] = summary.delivered.get(name, 0) + step.delivered
                 summary.failed[name] = summary.failed.get(name, 0) + step.failed
                 progress_made += step.delivered + step.failed
-            if progress is not None:
-                progress(sum(summary.delivered.values()))
+            if on_progress is not None:
+                on_progress(sum(summary.delivered.values()))
             if progress_made:
                 swept = False
                 continue

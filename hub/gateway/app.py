@@ -1,5 +1,11 @@
 """The gateway application: the inbound route, the health probe and the plugins' routers (see the package
-docstring for what each answer promises)."""
+docstring for what each answer promises).
+
+The OpenAPI document (``/openapi.json``, browsable at ``/docs`` with Swagger UI served from the installed
+``swagger-ui-bundle`` package, so it works offline) lists one ``POST /v1/inbound/NAME`` per connector taking inbound
+messages, with its request body (the format's JSON Schema when the connector gives one, its media types always),
+every answer the route sends with its schema, and the API-key security schemes. Errors are RFC 9457 problems
+(:mod:`hub.gateway.problems`)."""
 
 from __future__ import annotations
 
@@ -13,12 +19,19 @@ from typing import Any
 
 import structlog
 from fastapi import APIRouter, FastAPI, HTTPException, Request
-from fastapi.responses import JSONResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from pydantic.json_schema import models_json_schema
+from swagger_ui_bundle import swagger_ui_path
 
 from hub.core.connector import Connector, RawMessage
 from hub.core.plugins import PluginFailure
-from hub.gateway.auth import key_is_valid, presented_key, unauthorized
+from hub.gateway.auth import API_KEY_HEADER, forbidden, key_is_valid, presented_key, unauthorized
 from hub.gateway.commit import DecodedMessage, InboundCommitter, InboundOutcome
+from hub.gateway.problems import (PROBLEM_JSON, FieldProblem, InboundAccepted, Problem, RejectedPart,
+                                  install_problem_handlers, problem)
 
 __all__ = ["create_app", "Gateway"]
 
@@ -53,6 +66,18 @@ def _accepts_inbound(connector: Connector) -> bool:
     return type(connector).decode is not Connector.decode
 
 
+def _media_type_accepted(connector: Connector, content_type: str | None) -> bool:
+    """No Content-Type is taken as the connector's own format (file-transfer tools rarely set one)."""
+    if not content_type:
+        return True
+    return content_type.split(";", 1)[0].strip().lower() in connector.accepted_content_types()
+
+
+def _field_problems(rejected: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every problem of every rejected part, flattened: what a client shows its user."""
+    return [{**p, "dead_letter_id": part.get("dead_letter_id")} for part in rejected for p in part["problems"]]
+
+
 async def _read_body(request: Request, limit: int, connector: str) -> bytes:
     declared = request.headers.get("Content-Length")
     too_large = HTTPException(413, detail=f"over connectors.{connector}.max_message_bytes ({limit} bytes)")
@@ -77,13 +102,19 @@ def _partner_message_id(request: Request) -> str | None:
 def _inbound_router(gateway: Gateway) -> APIRouter:
     router = APIRouter()
 
-    @router.post("/v1/inbound/{connector}", status_code=202)
     async def inbound(connector: str, request: Request) -> JSONResponse:
         conn = gateway.hub.connectors.get(connector)
         if conn is None or not _accepts_inbound(conn):
             raise HTTPException(404, detail=f"no connector {connector!r} taking inbound messages")
-        if not key_is_valid(conn, presented_key(request)):
+        presented = presented_key(request)
+        if not key_is_valid(conn, presented):
+            if presented and any(key_is_valid(c, presented) for c in gateway.hub.connectors.values()):
+                raise forbidden(connector)
             raise unauthorized(connector)
+        if not _media_type_accepted(conn, request.headers.get("Content-Type")):
+            raise HTTPException(415, detail=f"connector {connector!r} takes "
+                                            f"{' or '.join(conn.accepted_content_types())}; send the body with one "
+                                            "of them as Content-Type")
         try:
             body = await _read_body(request, conn.settings.max_message_bytes, connector)
         except HTTPException:
@@ -96,36 +127,52 @@ def _inbound_router(gateway: Gateway) -> APIRouter:
         try:
             outcome: InboundOutcome = await asyncio.wrap_future(gateway.committer.submit(decoded))
         except Exception as exc:  # journal down: nothing acknowledged, the partner keeps the message and resends
-            return JSONResponse({"error": "unavailable", "detail": "the journal is unavailable; send again later",
-                                 "error_type": type(exc).__name__}, status_code=503, headers={"Retry-After": "5"})
+            return problem(503, "the journal is unavailable; nothing was kept, send the message again later",
+                           headers={"Retry-After": "5"}, error_type=type(exc).__name__)
         answer = {"message_id": message_id, "journaled": len(outcome.journaled), "duplicates": outcome.duplicates,
                   "event_ids": outcome.journaled}
         if outcome.conflicts:
             log.warning("inbound_conflict", connector=connector, conflicts=len(outcome.conflicts))
             fields = sorted({f for c in outcome.conflicts for f in c["fields"]})
-            return JSONResponse({"error": "conflict", **answer,
-                                 "detail": "these ids were already journaled with different content ("
-                                           + ", ".join(fields) + "); a journaled fact is never overwritten: "
-                                           "send the correction under a new id",
-                                 "conflicts": outcome.conflicts,
-                                 "rejected": outcome.rejected}, status_code=409)
+            return problem(409, "these ids were already journaled with different content (" + ", ".join(fields)
+                           + "); a journaled fact is never overwritten: send the correction under a new id",
+                           **answer, errors=[{"field": f, "reason": "differs from the journaled version",
+                                              "sourcemessageid": c["sourcemessageid"]}
+                                             for c in outcome.conflicts for f in c["fields"]],
+                           conflicts=outcome.conflicts, rejected=outcome.rejected or None)
         if outcome.rejected:
             log.info("inbound_rejected_over_http", connector=connector, rejected=len(outcome.rejected),
                      journaled=len(outcome.journaled))
-            return JSONResponse({"error": "rejected", **answer, "rejected": outcome.rejected}, status_code=400)
+            return problem(400, f"{len(outcome.rejected)} part(s) of the message rejected and kept in the dead "
+                                f"letters; fix the fields listed in errors and send them again", **answer,
+                           errors=_field_problems(outcome.rejected), rejected=outcome.rejected)
         log.info("inbound_accepted", connector=connector, journaled=len(outcome.journaled),
                  duplicates=outcome.duplicates)
         return JSONResponse(answer, status_code=202)
 
-    @router.get("/healthz")
+    for name, conn in sorted(gateway.hub.connectors.items()):
+        if _accepts_inbound(conn):   # one documented route per connector; the generic one below answers 404s
+            router.add_api_route(f"/v1/inbound/{name}", _bound(inbound, name), methods=["POST"], status_code=202,
+                                 name=f"inbound_{name}", summary=f"Send one message to connector {name}",
+                                 tags=["inbound"])
+    router.add_api_route("/v1/inbound/{connector}", inbound, methods=["POST"], status_code=202,
+                         include_in_schema=False)
+
+    @router.get("/healthz", tags=["operations"], responses={503: {"description": "the journal does not answer"}})
     async def healthz() -> JSONResponse:
         try:
             outbox = await asyncio.get_running_loop().run_in_executor(None, gateway.hub.journal.outbox_size)
         except Exception as exc:  # the probe's whole point is to say so instead of failing
-            return JSONResponse({"status": "unavailable", "journal": type(exc).__name__}, status_code=503)
+            return problem(503, "the journal does not answer", journal=type(exc).__name__)
         return JSONResponse({"status": "ok", "outbox": outbox})
 
     return router
+
+
+def _bound(inbound: Any, name: str) -> Any:
+    async def inbound_to_connector(request: Request) -> JSONResponse:
+        return await inbound(name, request)
+    return inbound_to_connector
 
 
 def _mount_plugin_routes(app: FastAPI, hub: Any) -> None:
@@ -152,9 +199,124 @@ def create_app(hub: Any, *, decode_timeout: float | None = None) -> FastAPI:
         yield
         gateway.close()
 
-    app = FastAPI(title="Relais partner gateway", version="1", docs_url="/docs", redoc_url=None, lifespan=lifespan)
+    app = FastAPI(title="Relais partner gateway", version="1", docs_url=None, redoc_url=None, lifespan=lifespan)
     app.state.hub = hub
     app.state.gateway = gateway
+    install_problem_handlers(app)
     app.include_router(_inbound_router(gateway))
     _mount_plugin_routes(app, hub)
+    _serve_docs_offline(app)
+    app.openapi = lambda: _openapi(app, hub)   # type: ignore[method-assign]
     return app
+
+
+def _serve_docs_offline(app: FastAPI) -> None:
+    """Swagger UI from the installed ``swagger-ui-bundle`` package: a gateway on a closed network has no CDN."""
+    app.mount("/docs/assets", StaticFiles(directory=swagger_ui_path), name="swagger-ui-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="Relais partner gateway",
+                                   swagger_js_url="/docs/assets/swagger-ui-bundle.js",
+                                   swagger_css_url="/docs/assets/swagger-ui.css",
+                                   swagger_favicon_url="/docs/assets/favicon-32x32.png")
+
+
+#: What each error answer of the inbound route means (the package docstring says what it promises).
+INBOUND_ERRORS = {
+    400: "rejected, wholly or partly: every problem with its field path in `errors`; the rejected parts are kept in "
+         "the dead letters, the other events were journaled",
+    401: "no API key, or not a key of any connector",
+    403: "a valid key of another connector: each partner posts to its own connector",
+    404: "no such connector, or it takes no inbound messages",
+    409: "an id of the message (a decision id…) was already journaled with different content: `conflicts` names "
+         "the differing fields (never their values) and the journaled event; the message is kept in the dead "
+         "letters; a correction is sent under a new id",
+    413: "over connectors.NAME.max_message_bytes; nothing is kept",
+    415: "a Content-Type this connector does not take",
+    503: "the journal is unreachable: nothing was kept, send again later (Retry-After)",
+}
+SECURITY_SCHEMES = {
+    "ApiKey": {"type": "apiKey", "in": "header", "name": API_KEY_HEADER,
+               "description": "One of connectors.NAME.api_keys."},
+    "Bearer": {"type": "http", "scheme": "bearer", "description": "The same key as a bearer token."},
+}
+
+
+def _openapi(app: FastAPI, hub: Any) -> dict[str, Any]:
+    """FastAPI's document, completed with what it cannot infer from a route that reads raw bytes: each inbound
+    route's request body, its answers with their schemas, and the security schemes."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(title=app.title, version=app.version, routes=app.routes,
+                         description="Partners push their messages here; each answer is a promise (see responses).")
+    components = schema.setdefault("components", {})
+    components["securitySchemes"] = SECURITY_SCHEMES
+    schemas = components.setdefault("schemas", {})
+    _, models = models_json_schema([(m, "serialization") for m in (Problem, FieldProblem, RejectedPart,
+                                                                   InboundAccepted)],
+                                   ref_template="#/components/schemas/{model}")
+    schemas.update(models.get("$defs", {}))
+    problem_ref = {"$ref": "#/components/schemas/Problem"}
+    for name, conn in sorted(hub.connectors.items()):
+        operation = schema.get("paths", {}).get(f"/v1/inbound/{name}", {}).get("post")
+        if operation is None:
+            continue
+        body_schema = _hoist(conn.inbound_schema(), f"{name}.", schemas) or {"type": "string", "format": "binary"}
+        operation["requestBody"] = {"required": True, "content": {t: {"schema": body_schema}
+                                                                  for t in conn.accepted_content_types()}}
+        operation["security"] = [{"ApiKey": []}, {"Bearer": []}]
+        operation["parameters"] = [{"name": "Idempotency-Key", "in": "header", "required": False,
+                                    "description": "The partner's id of the message (1 to 128 printable ASCII "
+                                                   "characters); default: the SHA-256 of the body.",
+                                    "schema": {"type": "string"}}]
+        responses = {"202": {"description": "journaled: every event of the message is durably in the journal",
+                             "content": {"application/json": {"schema": {
+                                 "$ref": "#/components/schemas/InboundAccepted"}}}}}
+        for status, description in INBOUND_ERRORS.items():
+            headers = {"Retry-After": {"schema": {"type": "integer"}}} if status == 503 else \
+                {"WWW-Authenticate": {"schema": {"type": "string"}}} if status == 401 else None
+            responses[str(status)] = {"description": description,
+                                      "content": {PROBLEM_JSON: {"schema": problem_ref}},
+                                      **({"headers": headers} if headers else {})}
+        operation["responses"] = responses
+    for path_item in schema.get("paths", {}).values():   # plugin routes: their errors are problems too
+        for operation in path_item.values():
+            if not isinstance(operation, dict):
+                continue
+            responses = operation.setdefault("responses", {})
+            if "422" in responses:
+                responses["422"]["content"] = {PROBLEM_JSON: {"schema": problem_ref}}
+            if operation.get("security") and "401" not in responses:   # behind require_api_key
+                responses["401"] = {"description": INBOUND_ERRORS[401],
+                                    "content": {PROBLEM_JSON: {"schema": problem_ref}},
+                                    "headers": {"WWW-Authenticate": {"schema": {"type": "string"}}}}
+    schemas.pop("HTTPValidationError", None)
+    schemas.pop("ValidationError", None)
+    health = schema.get("paths", {}).get("/healthz", {}).get("get")
+    if health is not None:
+        health["responses"]["503"]["content"] = {PROBLEM_JSON: {"schema": problem_ref}}
+    app.openapi_schema = schema
+    return schema
+
+
+def _hoist(json_schema: dict[str, Any] | None, prefix: str, schemas: dict[str, Any]) -> dict[str, Any] | None:
+    """Move a JSON Schema's ``$defs`` into the document's components (prefixed: two connectors may both have a
+    ``Decision``), rewriting its references, since ``#/$defs/…`` would resolve against the OpenAPI document."""
+    if json_schema is None:
+        return None
+    json_schema = dict(json_schema)
+    defs = json_schema.pop("$defs", {})
+
+    def rewrite(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {k: (f"#/components/schemas/{prefix}{v[len('#/$defs/'):]}"
+                        if k == "$ref" and isinstance(v, str) and v.startswith("#/$defs/") else rewrite(v))
+                    for k, v in node.items()}
+        if isinstance(node, list):
+            return [rewrite(v) for v in node]
+        return node
+
+    for def_name, definition in defs.items():
+        schemas[f"{prefix}{def_name}"] = rewrite(definition)
+    return rewrite(json_schema)

@@ -1,5 +1,5 @@
 """Group commit for the gateway: one thread journals the decoded messages of concurrent requests together and
-answers each request only after that commit (ARCHITECTURE.md, invariants 1 and 7).
+answers each request only after that commit (docs/architecture.md, invariants 1 and 7).
 
 No timer: the committer takes whatever is waiting when it is free, so a lone request waits for one commit and a
 burst shares a handful.

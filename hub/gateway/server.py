@@ -6,9 +6,13 @@ down, which would kill the process before the hub is closed; in a thread it leav
 
 from __future__ import annotations
 
+import errno
+import socket
 import threading
+import time
 from typing import Any
 
+from hub.core.errors import StartupError
 from hub.gateway.app import create_app
 
 __all__ = ["GatewayServer"]
@@ -19,13 +23,37 @@ class GatewayServer:
 
     def __init__(self, hub: Any, host: str, port: int):
         import uvicorn
+        self.host, self.port = host, port
         self.app = create_app(hub)
         self.server = uvicorn.Server(uvicorn.Config(self.app, host=host, port=port, log_config=None,
                                                     access_log=False, lifespan="on"))
-        self.thread = threading.Thread(target=self.server.run, name="gateway", daemon=True)
+        self.thread = threading.Thread(target=self._serve, name="gateway", daemon=True)
 
-    def start(self) -> None:
+    def _serve(self) -> None:
+        try:
+            self.server.run()
+        except SystemExit:   # uvicorn's way of saying it could not bind: start() reports why, as one line
+            pass
+
+    def start(self, timeout: float = 30.0) -> None:
+        """Start serving and return once the port is bound; raise :class:`StartupError` (saying why) if it cannot
+        be — uvicorn would otherwise end its thread quietly and leave a hub running without its gateway."""
         self.thread.start()
+        deadline = time.monotonic() + timeout
+        while not self.server.started:
+            if not self.thread.is_alive() or time.monotonic() > deadline:
+                self.stop()
+                raise StartupError(f"the gateway could not listen on {self.host}:{self.port}: {self._why()}")
+            time.sleep(0.02)
+
+    def _why(self) -> str:
+        """Why binding failed, as the system says it (uvicorn only logs it)."""
+        try:
+            with socket.create_server((self.host, self.port)):
+                return "uvicorn did not start (see the log above)"
+        except OSError as exc:
+            hint = "; choose another port or stop the process using it" if exc.errno == errno.EADDRINUSE else ""
+            return f"{exc.strerror or exc}{hint}"
 
     def stop(self) -> None:
         self.server.should_exit = True

@@ -8,13 +8,15 @@ readable, and ``substitute`` fails on a placeholder the scaffold does not know i
 from __future__ import annotations
 
 import re
+from importlib import metadata
 from pathlib import Path
 from string import Template
 
 from hub.core.errors import RelaisError
+from hub.core.plugins import ENTRY_POINT_GROUP
 from hub.core.roles import PartnerRole
 
-__all__ = ["scaffold_connector", "connector_variables", "ScaffoldError", "TEMPLATES", "ROLES"]
+__all__ = ["scaffold_connector", "connector_variables", "bundled_connector_names", "ScaffoldError", "TEMPLATES", "ROLES"]
 
 TEMPLATES = Path(__file__).resolve().parent / "templates" / "connector"
 SUFFIX = ".tmpl"
@@ -29,12 +31,22 @@ class ScaffoldError(RelaisError):
     """The connector cannot be scaffolded as asked (bad name, directory not empty)."""
 
 
+def bundled_connector_names() -> list[str]:
+    """The plugin names the ``relais`` distribution itself declares in the entry-point group (its connectors)."""
+    return sorted(ep.name for ep in metadata.entry_points(group=ENTRY_POINT_GROUP)
+                  if ep.dist is not None and ep.dist.name == "relais")
+
+
 def connector_variables(name: str, role: str = PartnerRole.BAILLEUR.value) -> dict[str, str]:
     """Every name the templates use, derived from the connector's name (``foo_erp``: package ``relais_foo_erp``,
     distribution ``relais-foo-erp``, class ``FooErpConnector``)."""
     if not _NAME.match(name) or name.endswith("_") or "__" in name:
         raise ScaffoldError(f"connector name {name!r}: use 2 to 40 lowercase letters, digits and single underscores, "
                             "starting with a letter (it names the queue, the settings section and the package)")
+    bundled = bundled_connector_names()
+    if name in bundled:
+        raise ScaffoldError(f"{name!r} is the name of a connector bundled with Relais ({', '.join(bundled)}); a "
+                            f"second one would clash with it: choose another name, e.g. {name}_{role}")
     if role not in ROLES:
         raise ScaffoldError(f"role {role!r}: expected one of {', '.join(ROLES)}")
     from hub import __version__

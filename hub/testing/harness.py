@@ -18,6 +18,7 @@ import pytest
 
 from contracts import Envelope
 from hub.core.connector import Connector, RawMessage
+from hub.core.errors import ConfigurationError
 from hub.core.hookspecs import hookimpl
 from hub.core.plugins import PluginHost
 from hub.testing.samples import raw_message
@@ -83,7 +84,10 @@ class TestHub:
         options.update(settings or {})
         home.mkdir(parents=True, exist_ok=True)
         self.host = build_host(plugins, strict=strict)
-        self.hub = Hub(HubSettings(**options), self.host)
+        try:
+            self.hub = Hub(HubSettings(**options), self.host)
+        except ConfigurationError as exc:   # a misspelt key in the test's connectors: say which, as the CLI does
+            pytest.fail(f"the hub refused its configuration: {exc}", pytrace=False)
         if strict:
             broken = [f for f in self.hub.failures if f.stage in ("settings", "init")]
             if broken:

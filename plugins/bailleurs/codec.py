@@ -12,15 +12,38 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from contracts import REGISTRY, DecisionCal, Envelope, LegalEntity
 from hub import ContractError, DecodeError, ErrorLocation, RawMessage, RecordReject
 
-__all__ = ["FORMAT", "decode_decisions"]
+__all__ = ["FORMAT", "decode_decisions", "document_schema"]
 
 FORMAT = "relais.bailleurs.decisions_cal/1"
 PARIS = ZoneInfo("Europe/Paris")
+
+
+def document_schema() -> dict[str, Any]:
+    """JSON Schema of a decisions document, from the contracts it is made of (published in the gateway's OpenAPI
+    document, so that a landlord's integrator validates a file before sending it)."""
+    entity = TypeAdapter(LegalEntity).json_schema()
+    decision = TypeAdapter(DecisionCal).json_schema()
+    defs = {**entity.pop("$defs", {}), **decision.pop("$defs", {})}
+    decision["properties"] = {"id": {"type": "string", "minLength": 1,
+                                     "description": "The landlord's own id of the decision, stable: a resent "
+                                                    "decision is recognised by siren:id and journaled once."},
+                              **decision["properties"]}
+    decision["required"] = ["id", *decision.get("required", [])]
+    return {
+        "title": "decisions_cal/1", "type": "object", "required": ["format", "bailleur", "decisions"],
+        "properties": {
+            "format": {"const": FORMAT},
+            "bailleur": {"$ref": "#/$defs/LegalEntity"},
+            "correlation_id": {"type": "string"},
+            "decisions": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/Decision"}},
+        },
+        "$defs": {**defs, "LegalEntity": entity, "Decision": decision},
+    }
 
 
 def decode_decisions(raw: RawMessage, source: str) -> Iterator[Envelope[Any] | RecordReject]:

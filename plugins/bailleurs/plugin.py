@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from hub import Connector, PartnerRole, RawMessage, hookimpl
-from plugins.bailleurs.codec import decode_decisions
+from plugins.bailleurs.codec import decode_decisions, document_schema
 
 
 class BailleursConnector(Connector):
@@ -17,6 +17,9 @@ class BailleursConnector(Connector):
 
     def decode(self, raw: RawMessage):
         return decode_decisions(raw, source=self.name)
+
+    def inbound_schema(self):
+        return document_schema()
 
 
 @hookimpl

@@ -47,8 +47,10 @@ def test_a_changed_decision_under_the_same_id_gets_409_naming_the_fields(hub):
     assert first.status_code == 202 and first.json()["journaled"] == 1
     assert same.status_code == 202 and same.json()["duplicates"] == 1          # a true resend is harmless
     assert refused.status_code == 409, refused.text
+    assert refused.headers["content-type"].startswith("application/problem+json")
     body = refused.json()
-    assert body["journaled"] == 0 and body["duplicates"] == 0
+    assert body["journaled"] == 0 and body["duplicates"] == 0 and body["status"] == 409
+    assert {e["field"] for e in body["errors"]} == {"data.decision", "data.motif"}
     [conflict] = body["conflicts"]
     assert conflict["fields"] == ["data.decision", "data.motif"]
     assert conflict["sourcemessageid"] == f"{SIREN}:C-77"

@@ -103,3 +103,14 @@ def test_a_connector_whose_decoding_hangs_is_dead_lettered_and_other_inboxes_flo
             assert "did not decode the message within 0.5s" in dead["reason"] and dead["payload"] == b"{}"
     finally:
         release.set()
+
+
+def test_run_once_reports_its_progress_after_each_round(hub_settings):
+    inbox = hub_settings.home / "inbox" / "bailleurs"
+    write_decisions(inbox, "cal.json", [decision() for _ in range(7)])
+    reported: list[int] = []
+    with make_hub(hub_settings.model_copy(update={"batch_size": 2})) as hub:
+        summary = hub.run_once(on_progress=reported.append)
+    assert summary.delivered["habisoft"] == 7
+    assert reported == sorted(reported) and reported[-1] == 7
+    assert len(set(reported)) > 2, "several rounds, each reported"

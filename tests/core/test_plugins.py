@@ -100,3 +100,32 @@ def test_a_plugin_that_fails_to_import_is_named_and_the_cli_still_works(tmp_path
     assert out.returncode == 0, out.stderr
     assert "habisoft" in out.stdout
     assert "FAILED plugin broken at load: ImportError: missing vendor SDK" in out.stderr
+
+
+def test_a_third_party_entry_point_with_a_bundled_name_is_an_error_naming_both_distributions(tmp_path):
+    """Never a silent replacement: which `bailleurs` would deliver a landlord's decisions?"""
+    dist = tmp_path / "relais_bailleurs_fork-1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: relais-bailleurs-fork\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text("[relais]\nbailleurs = bailleurs_fork_mod\n")
+    (tmp_path / "bailleurs_fork_mod.py").write_text("")
+    env = {"PYTHONPATH": str(tmp_path), "PATH": "/usr/bin:/bin", "RELAIS_HOME": str(tmp_path / "home")}
+    out = subprocess.run([sys.executable, "-m", "hub", "plugins"], capture_output=True, text=True, env=env,
+                         timeout=60)
+    assert out.returncode == 2, out.stderr
+    line = out.stderr.strip().splitlines()[-1]
+    assert line.startswith("Error: plugin name 'bailleurs' is declared by distribution ")
+    from importlib.metadata import version
+    assert "relais-bailleurs-fork 1.0 (bailleurs_fork_mod)" in line
+    assert f"relais {version('relais')} (plugins.bailleurs.plugin)" in line
+
+
+def test_an_entry_point_listed_twice_by_the_same_distribution_loads_once(monkeypatch):
+    from importlib import metadata
+
+    from hub.core import plugins
+    real = [ep for ep in metadata.entry_points(group="relais") if ep.name == "bailleurs"]
+    monkeypatch.setattr(plugins.metadata, "entry_points", lambda group: real + real)
+    host = PluginHost.load(allow=["bailleurs"])
+    assert sorted(host.connector_classes()) == ["bailleurs"]
+    assert host.failures == []

@@ -30,7 +30,7 @@ def test_once_delivers_a_chain_longer_than_a_worker_follows(hub_settings, monkey
     _queue(hub_settings, 25)                             # 25 events of one demand: 25 rounds, in order
     with Hub(hub_settings, PluginHost.load(allow=["bailleurs", "habisoft"])) as hub:
         seen = []
-        summary = hub.run_once(progress=seen.append)
+        summary = hub.run_once(on_progress=seen.append)
         assert summary.delivered["habisoft"] == 25
         assert summary.left["habisoft"].total == 0 and summary.unfinished == 0
         assert hub.journal.delivery_counts() == {("habisoft", "delivered"): 25}
@@ -50,4 +50,4 @@ def test_once_exits_4_and_says_what_is_left(hub_settings) -> None:
     assert run.returncode == 4, run.stdout + run.stderr
     assert "left habisoft: 3 due" in run.stdout            # the claimed one, and the two waiting behind it
     assert "nothing was waiting" not in run.stdout
-    assert "were not made" in run.stderr
+    assert "\nError: 3 delivery(ies) due were not made" in "\n" + run.stderr

@@ -120,7 +120,10 @@ def test_a_connector_that_takes_no_inbound_messages_gets_404(relais_hub):
 @pytest.mark.parametrize("headers", [{}, {"X-Relais-Api-Key": "k-guessed"}, {"Authorization": "Basic " + KEY},
                                      {"Authorization": "Bearer "}], ids=["none", "wrong", "not-bearer", "empty"])
 def test_no_or_a_wrong_key_gets_401_and_nothing_is_journaled(client, gateway_hub, headers):
-    answer = post(client, decisions_document([decision()]), headers=headers)
+    from structlog.testing import capture_logs
+    with capture_logs() as logs:
+        answer = post(client, decisions_document([decision()]), headers=headers)
+    assert [e["connector"] for e in logs if e["event"] == "inbound_unauthorized"] == ["bailleurs"]
     assert answer.status_code == 401
     assert answer.headers["WWW-Authenticate"] == "Bearer"
     assert gateway_hub.journal.count_events() == 0

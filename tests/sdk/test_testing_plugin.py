@@ -163,7 +163,7 @@ def test_relais_hub_runs_with_chosen_plugins_and_is_isolated_from_relais_env(rel
 
 
 def test_relais_hub_fails_clearly_on_bad_connector_settings(relais_hub):
-    with pytest.raises(FAILED, match=r"plugin bailleurs failed at settings: connectors\.bailleurs\.colour"):
+    with pytest.raises(FAILED, match=r"unknown setting .colour. in \[connectors\.bailleurs\]"):
         relais_hub("bailleurs", connectors={"bailleurs": {"colour": "blue"}})
 
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
+
+import jsonschema
 
 import pytest
 
 from contracts import DecisionCal
 from hub import DecodeError, RawMessage, RecordReject
-from plugins.bailleurs.codec import FORMAT, decode_decisions
+from plugins.bailleurs.codec import FORMAT, decode_decisions, document_schema
 from tests.factories import decision, decisions_document
 
 
@@ -77,3 +80,16 @@ def test_a_decision_without_the_landlords_id_is_refused():
     del d["id"]
     [reject] = decode(json.dumps(decisions_document([d])).encode())
     assert reject.error.location.field == "decisions[0].id"
+
+
+def test_the_published_document_schema_accepts_the_examples_and_refuses_a_decision_without_id():
+    """The schema the gateway publishes for this format (OpenAPI request body) says what the decoder accepts."""
+    schema = document_schema()
+    examples = sorted((Path(__file__).resolve().parents[3] / "examples" / "inbox" / "bailleurs").glob("*.json"))
+    assert examples
+    for path in examples:
+        jsonschema.validate(json.loads(path.read_text(encoding="utf-8")), schema)
+    broken = json.loads(examples[0].read_text(encoding="utf-8"))
+    del broken["decisions"][0]["id"]
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(broken, schema)
