@@ -136,7 +136,18 @@ class Journal:
         self.url = url
         self.engine = _make_engine(url)
         self.router = router or (lambda _e: [])
-        metadata.create_all(self.engine)
+        self._create_schema()
+
+    def _create_schema(self) -> None:
+        """Create the tables that are missing, one process at a time.
+
+        Why a lock: two hub processes starting together on an empty PostgreSQL database both see no table and both
+        create them; the loser dies on a unique violation in PostgreSQL's catalogue (``pg_type``). A transaction-level
+        advisory lock makes the second wait, then find the tables there. SQLite serialises writers by itself."""
+        with self.engine.begin() as conn:
+            if self.engine.dialect.name == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(7431)"))
+            metadata.create_all(conn)
 
     def close(self) -> None:
         self.engine.dispose()
