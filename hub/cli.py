@@ -24,6 +24,7 @@ import click
 import kombu.exceptions
 import sqlalchemy.exc
 import structlog
+import tenacity
 
 from hub.core import metrics
 from hub.core.errors import ConfigurationError, RelaisError
@@ -199,7 +200,16 @@ def _host_port(_ctx: click.Context, _param: click.Parameter, value: str | None) 
 def run(ctx: Context, once: bool, http: tuple[str, int] | None = None, progress: bool | None = None,
         report_every: float = SUMMARY_INTERVAL) -> None:
     """Run the hub: watch inboxes, journal, route and deliver. Stops cleanly on SIGTERM or Ctrl-C."""
-    hub = ctx.hub()
+    stop = threading.Event()
+    if once:
+        hub = ctx.hub()
+    else:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: stop.set())
+        hub = _hub_when_reachable(ctx, stop)
+        if hub is None:
+            click.echo("relais: stopped before the journal and the broker answered")
+            return
     _report_failures(hub.failures)
     s = hub.settings
     click.echo(f"relais: journal {_redact_url(s.journal)}, bus {_redact_url(s.broker)}, home {s.home}")
@@ -226,9 +236,6 @@ def run(ctx: Context, once: bool, http: tuple[str, int] | None = None, progress:
             from prometheus_client import start_http_server
             start_http_server(s.metrics_port, addr=s.metrics_host)
             click.echo(f"relais: metrics on http://{s.metrics_host}:{s.metrics_port}/metrics")
-        stop = threading.Event()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, lambda *_: stop.set())
         gateway = _start_gateway(hub, http) if http else None
         click.echo("relais: running (Ctrl-C to stop)")
         reporter = None
@@ -244,6 +251,50 @@ def run(ctx: Context, once: bool, http: tuple[str, int] | None = None, progress:
             if reporter is not None:
                 reporter.join(timeout=5)
         click.echo("relais: stopped cleanly")
+
+
+#: What "the journal or the broker does not answer" looks like when the hub starts.
+_UNREACHABLE = (sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError, kombu.exceptions.OperationalError,
+                ConnectionError, TimeoutError)
+
+
+def _hub_when_reachable(ctx: Context, stop: threading.Event):
+    """``relais run``: a journal or broker that does not answer at start pauses the hub, as an outage does later —
+    one line per attempt, tried again with backoff (1 s doubling to 60 s) until it answers or the operator stops
+    (then None). A systemd unit started before its database must not die in a restart loop."""
+    def say(state: tenacity.RetryCallState) -> None:
+        exc = state.outcome.exception() if state.outcome else None
+        what = "the broker" if isinstance(exc, kombu.exceptions.OperationalError) else "the journal"
+        where = _redact_url(_setting_of(ctx, "broker" if what == "the broker" else "journal"))
+        click.echo(f"relais: {what} {where} is unreachable ({_first_line(getattr(exc, 'orig', None) or exc)}); "
+                   f"retrying in {state.next_action.sleep:.0f}s (Ctrl-C to stop)", err=True)
+
+    retrying = tenacity.Retrying(retry=tenacity.retry_if_exception_type(_UNREACHABLE),
+                                 wait=tenacity.wait_exponential(multiplier=1, min=1, max=60),
+                                 stop=tenacity.stop_when_event_set(stop), sleep=stop.wait, before_sleep=say,
+                                 reraise=True)
+    try:
+        for attempt in retrying:
+            with attempt:
+                hub = ctx.hub()
+                try:
+                    hub.start()
+                except BaseException:
+                    hub.close()
+                    raise
+                return hub
+    except _UNREACHABLE:
+        if stop.is_set():
+            return None
+        raise
+    return None
+
+
+def _setting_of(ctx: Context, name: str) -> str:
+    try:
+        return str(getattr(ctx.settings, name))
+    except Exception:  # the settings themselves are broken: that error is reported elsewhere
+        return "?"
 
 
 def _delivered_so_far() -> float:

@@ -59,6 +59,10 @@ class HubSettings(BaseSettings):
     batch_wait: float = Field(default=0.05, gt=0, le=5, description="Longest wait to fill a batch, seconds.")
     poll_interval: float = Field(default=1.0, gt=0, description="How often inbox directories are scanned.")
     delivery_timeout: float = Field(default=60.0, gt=0, description="A partner call longer than this is abandoned and retried.")
+    journal_timeout: float = Field(default=10.0, gt=0, le=600, description="Seconds to connect to the journal, and "
+                                   "the longest the gateway waits for it before answering 503 (/healthz too).")
+    journal_statement_timeout: float = Field(default=60.0, gt=0, description="PostgreSQL: a statement running "
+                                             "longer is cancelled (and retried by its caller).")
     lease: float = Field(default=300.0, gt=0, description="A claimed delivery whose worker vanished is retaken after this.")
     stale_dispatch: float = Field(default=60.0, gt=0, description="Safety net: open deliveries untouched this long are dispatched again when the queue is idle.")
     retry: RetrySettings = Field(default_factory=RetrySettings)

@@ -132,9 +132,10 @@ class LeaseExpiry:
 class Journal:
     """The journal and its outbox, delivery states, dead letters and import snapshots."""
 
-    def __init__(self, url: str, *, router: Callable[[Envelope[Any]], list[Route]] | None = None):
+    def __init__(self, url: str, *, router: Callable[[Envelope[Any]], list[Route]] | None = None,
+                 connect_timeout: float = 10.0, statement_timeout: float = 60.0):
         self.url = url
-        self.engine = _make_engine(url)
+        self.engine = _make_engine(url, connect_timeout=connect_timeout, statement_timeout=statement_timeout)
         self.router = router or (lambda _e: [])
         self._create_schema()
 
@@ -741,7 +742,7 @@ def _private_sqlite_files(url: str) -> None:
             private_file(companion)
 
 
-def _make_engine(url: str) -> Engine:
+def _make_engine(url: str, *, connect_timeout: float, statement_timeout: float) -> Engine:
     if url.startswith("sqlite"):
         _private_sqlite_files(url)
         engine = create_engine(url, connect_args={"timeout": 60, "check_same_thread": False})
@@ -756,4 +757,17 @@ def _make_engine(url: str) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    # Why both timeouts: a journal that accepts TCP and never answers must not hang a start or a request for
+    # minutes (connect), and a statement stuck behind a lock must fail and be retried rather than hold a worker
+    # forever (statement_timeout, set per connection so the URL's own options — a search_path — are kept).
+    engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10, pool_timeout=connect_timeout,
+                           connect_args={"connect_timeout": max(1, round(connect_timeout))})
+    statement_ms = max(1, round(statement_timeout * 1000))
+
+    @event.listens_for(engine, "connect")
+    def _timeouts(dbapi_conn, _record):
+        cur = dbapi_conn.cursor()
+        cur.execute(f"SET statement_timeout = {statement_ms}")
+        cur.close()
+        dbapi_conn.commit()
+    return engine

@@ -111,7 +111,9 @@ class Hub:
         if fresh and settings.seed_examples:
             self._seed_examples()
         self.policy = AccessPolicy()
-        self.journal = Journal(settings.journal, router=Router(self.connectors, self.policy))
+        self.journal = Journal(settings.journal, router=Router(self.connectors, self.policy),
+                               connect_timeout=settings.journal_timeout,
+                               statement_timeout=settings.journal_statement_timeout)
         self.bus = Bus(settings.broker, namespace=settings.namespace)
         self.relay = OutboxRelay(self.journal, self.bus, settings.batch_size)
         self.ingestor = Ingestor(self.journal, self.policy, on_journaled=self.relay.wakeup.set)

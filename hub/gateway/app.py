@@ -47,6 +47,7 @@ class Gateway:
         self.hub = hub
         self.decode_timeout = decode_timeout
         self.committer = InboundCommitter(hub.ingestor, hub.settings.batch_size)
+        self.journal_timeout = hub.settings.journal_timeout
 
     async def decode(self, connector: Connector, raw: RawMessage) -> DecodedMessage:
         ingestor = self.hub.ingestor
@@ -125,7 +126,12 @@ def _inbound_router(gateway: Gateway) -> APIRouter:
                          metadata={"content_type": request.headers.get("Content-Type", "")})
         decoded = await gateway.decode(conn, raw)
         try:
-            outcome: InboundOutcome = await asyncio.wrap_future(gateway.committer.submit(decoded))
+            outcome: InboundOutcome = await asyncio.wait_for(asyncio.wrap_future(gateway.committer.submit(decoded)),
+                                                             gateway.journal_timeout)
+        except (TimeoutError, asyncio.TimeoutError):   # a journal that does not answer: never hang the partner
+            return problem(503, f"the journal did not answer within {gateway.journal_timeout:g}s; send the message "
+                                "again later (what may have been kept meanwhile is recognised as a resend)",
+                           headers={"Retry-After": "5"}, error_type="JournalTimeout")
         except Exception as exc:  # journal down: nothing acknowledged, the partner keeps the message and resends
             return problem(503, "the journal is unavailable; nothing was kept, send the message again later",
                            headers={"Retry-After": "5"}, error_type=type(exc).__name__)
@@ -161,7 +167,12 @@ def _inbound_router(gateway: Gateway) -> APIRouter:
     @router.get("/healthz", tags=["operations"], responses={503: {"description": "the journal does not answer"}})
     async def healthz() -> JSONResponse:
         try:
-            outbox = await asyncio.get_running_loop().run_in_executor(None, gateway.hub.journal.outbox_size)
+            outbox = await asyncio.wait_for(
+                asyncio.get_running_loop().run_in_executor(None, gateway.hub.journal.outbox_size),
+                gateway.journal_timeout)
+        except (TimeoutError, asyncio.TimeoutError):
+            return problem(503, f"the journal does not answer within {gateway.journal_timeout:g}s",
+                           journal="timeout")
         except Exception as exc:  # the probe's whole point is to say so instead of failing
             return problem(503, "the journal does not answer", journal=type(exc).__name__)
         return JSONResponse({"status": "ok", "outbox": outbox})
