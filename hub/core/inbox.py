@@ -19,7 +19,8 @@ from pathlib import Path
 import structlog
 
 from hub.core.connector import Connector, RawMessage
-from hub.core.ingest import IngestReport, Ingestor
+from hub.core.errors import ErrorLocation, InputTooLarge
+from hub.core.ingest import IngestReport, Ingestor, Rejection
 from hub.core.private import private_dir
 
 __all__ = ["InboxScanner"]
@@ -29,10 +30,11 @@ log = structlog.get_logger(__name__)
 
 class InboxScanner:
     def __init__(self, ingestor: Ingestor, connectors: dict[str, Connector], *, batch_files: int = 100,
-                 settle: float = 0.0, decode_timeout: float | None = 60.0):
+                 batch_bytes: int = 64 * 1024 * 1024, settle: float = 0.0, decode_timeout: float | None = 60.0):
         self.ingestor = ingestor
         self.connectors = connectors
         self.batch_files = batch_files
+        self.batch_bytes = batch_bytes
         self.settle = settle
         self.decode_timeout = decode_timeout
         self._ignored: set[Path] = set()   # files already reported as not for the connector
@@ -61,30 +63,68 @@ class InboxScanner:
         """Ingest every ready file of every inbox; returns a report per connector that had files."""
         reports: dict[str, IngestReport] = {}
         for name, connector in self.connectors.items():
-            files = list(self._ready_files(connector))
-            for start in range(0, len(files), self.batch_files):
-                chunk = files[start:start + self.batch_files]
-                raws, chunk = self._read(chunk)
-                if not raws:
+            for chunk in self._chunks(connector, list(self._ready_files(connector))):
+                raws, kept, oversized = self._read(connector, chunk)
+                report = IngestReport()
+                if raws:
+                    report = self.ingestor.ingest(connector, raws, self.decode_timeout)
+                if oversized:   # never read: refused on their size, kept on disk in rejected/
+                    report.add(self.ingestor.commit([], [self._too_large(connector, p, n) for p, n in oversized]))
+                if not kept and not oversized:
                     continue
-                report = self.ingestor.ingest(connector, raws, self.decode_timeout)
-                self._acknowledge(connector, chunk, self._rejected_origins(report))
+                self._acknowledge(connector, kept + [p for p, _n in oversized], self._rejected_origins(report))
                 reports.setdefault(name, IngestReport()).add(report)
-                log.info("inbox_batch_ingested", connector=name, files=len(chunk), journaled=report.journaled,
-                         duplicates=report.duplicates, rejected=report.rejected)
+                log.info("inbox_batch_ingested", connector=name, files=len(kept) + len(oversized),
+                         journaled=report.journaled, duplicates=report.duplicates, rejected=report.rejected)
         return reports
 
+    def _chunks(self, connector: Connector, files: list[Path]) -> Iterator[list[Path]]:
+        """Batches of at most ``batch_files`` files and about ``batch_bytes`` bytes (sizes from ``stat``, before
+        anything is read): a hundred files of 50 MB must not be held in memory at once."""
+        chunk: list[Path] = []
+        size = 0
+        for path in files:
+            try:
+                size += min(path.stat().st_size, connector.settings.max_message_bytes + 1)
+            except FileNotFoundError:   # taken by another hub process watching the same inbox
+                continue
+            chunk.append(path)
+            if len(chunk) >= self.batch_files or size >= self.batch_bytes:
+                yield chunk
+                chunk, size = [], 0
+        if chunk:
+            yield chunk
+
     @staticmethod
-    def _read(paths: list[Path]) -> tuple[list[RawMessage], list[Path]]:
-        """Read the files; one that vanished was taken by another hub process watching the same inbox."""
-        raws, kept = [], []
+    def _read(connector: Connector, paths: list[Path]
+              ) -> tuple[list[RawMessage], list[Path], list[tuple[Path, int]]]:
+        """Read the files whose size is within the connector's limit (checked with ``stat``: a 2 GB file is never
+        read); one that vanished was taken by another hub process watching the same inbox."""
+        raws, kept, oversized = [], [], []
+        limit = connector.settings.max_message_bytes
         for p in paths:
             try:
+                size = p.stat().st_size
+                if size > limit:
+                    oversized.append((p, size))
+                    continue
                 raws.append(RawMessage.from_bytes(p.read_bytes(), origin=str(p.name), path=str(p)))
                 kept.append(p)
             except FileNotFoundError:
                 continue
-        return raws, kept
+        return raws, kept, oversized
+
+    @staticmethod
+    def _too_large(connector: Connector, path: Path, size: int) -> Rejection:
+        """The dead letter of a file refused on its size: the reason and where the file is kept, not its bytes (a
+        200 MB file must not become a 200 MB row)."""
+        limit = connector.settings.max_message_bytes
+        kept_at = connector.context.inbox / "rejected" / datetime.now(timezone.utc).strftime("%Y-%m-%d") / path.name
+        error = InputTooLarge(f"file is {size} bytes, over the limit of {limit} (connectors.{connector.name}."
+                              f"max_message_bytes); it was not read and is kept at {kept_at}: split it, or raise the "
+                              "limit, then `relais dead retry ID --with-file` it",
+                              location=ErrorLocation(file=path.name))
+        return Rejection(connector.name, path.name, error, b"")
 
     def _rejected_origins(self, report: IngestReport) -> set[str]:
         """The files (origins) that have a dead letter from this ingest: rare, so one query only then."""

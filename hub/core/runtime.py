@@ -200,6 +200,7 @@ class Hub:
             private_dir(d)
         for c in self.connectors.values():
             private_dir(c.context.inbox)
+        self._clean_partial_writes()
         self.bus.declare(self.subscriptions)
         s = self.settings
         for name in self.subscriptions:
@@ -209,6 +210,23 @@ class Hub:
                 stale_dispatch=s.stale_dispatch)
         self._declared = True
         self.host.startup(self)
+
+    def _clean_partial_writes(self) -> None:
+        """Remove what interrupted atomic writes left (``.tmp-*.part`` beside partners' files): a process killed
+        mid-write never renamed them, and a partner polling its directory must not trip over them. On RabbitMQ
+        another process may be writing right now, so only files older than a delivery timeout go."""
+        older_than = 0.0 if not self.bus.is_amqp else time.time() - self.settings.delivery_timeout
+        for connector in self.connectors.values():
+            for directory in {connector.context.inbox, connector.context.outbox}:
+                if not directory.is_dir():
+                    continue
+                for leftover in directory.glob(".tmp-*.part"):
+                    try:
+                        if not older_than or leftover.stat().st_mtime < older_than:
+                            leftover.unlink()
+                            log.info("partial_write_removed", connector=connector.name, file=leftover.name)
+                    except FileNotFoundError:   # its writer finished or another process cleaned it
+                        continue
 
     def recover(self) -> int:
         """After a start: on the in-process transport nothing survived the last process, so every open delivery is

@@ -10,17 +10,22 @@ class _Ctx:
         self.inbox = inbox
 
 
+class _Settings:
+    max_message_bytes = 1_000
+
+
 class _Conn:
     def __init__(self, inbox):
         self.context = _Ctx(inbox)
+        self.settings = _Settings()
 
 
 def test_a_file_taken_by_another_hub_process_is_skipped_not_an_error(tmp_path):
     present = tmp_path / "a.json"
     present.write_text("{}")
     gone = tmp_path / "b.json"          # another process read and moved it between listing and reading
-    raws, kept = InboxScanner._read([present, gone])
-    assert kept == [present] and raws[0].body == b"{}"
+    raws, kept, oversized = InboxScanner._read(_Conn(tmp_path), [present, gone])
+    assert kept == [present] and raws[0].body == b"{}" and oversized == []
     present.unlink()                    # ... or between journaling and acknowledging
     InboxScanner._acknowledge(_Conn(tmp_path), [present])
     assert not list((tmp_path / "done").rglob("*.json"))
