@@ -63,6 +63,13 @@ class HubSettings(BaseSettings):
                                    "the longest the gateway waits for it before answering 503 (/healthz too).")
     journal_statement_timeout: float = Field(default=60.0, gt=0, description="PostgreSQL: a statement running "
                                              "longer is cancelled (and retried by its caller).")
+    gateway_read_timeout: float = Field(default=10.0, gt=0, le=600, description="Seconds a client may take to send "
+                                        "its request headers, or stay silent while sending its body (408).")
+    gateway_keep_alive: float = Field(default=5.0, gt=0, le=600, description="Seconds an idle connection is kept.")
+    gateway_max_connections: int = Field(default=256, ge=1, description="Connections and requests served at once; "
+                                         "beyond, 503.")
+    gateway_max_requests_per_partner: int = Field(default=16, ge=1, description="Requests of one connector in "
+                                                  "progress at once; beyond, 429 with Retry-After.")
     lease: float = Field(default=300.0, gt=0, description="A claimed delivery whose worker vanished is retaken after this.")
     stale_dispatch: float = Field(default=60.0, gt=0, description="Safety net: open deliveries untouched this long are dispatched again when the queue is idle.")
     retry: RetrySettings = Field(default_factory=RetrySettings)

@@ -30,6 +30,7 @@ from hub.core.connector import Connector, RawMessage
 from hub.core.plugins import PluginFailure
 from hub.gateway.auth import API_KEY_HEADER, forbidden, key_is_valid, presented_key, unauthorized
 from hub.gateway.commit import DecodedMessage, InboundCommitter, InboundOutcome
+from hub.gateway.limits import PartnerSlots, read_limited
 from hub.gateway.problems import (PROBLEM_JSON, FieldProblem, InboundAccepted, Problem, RejectedPart,
                                   install_problem_handlers, problem)
 
@@ -48,6 +49,8 @@ class Gateway:
         self.decode_timeout = decode_timeout
         self.committer = InboundCommitter(hub.ingestor, hub.settings.batch_size)
         self.journal_timeout = hub.settings.journal_timeout
+        self.read_timeout = hub.settings.gateway_read_timeout
+        self.slots = PartnerSlots(hub.settings.gateway_max_requests_per_partner)
 
     async def decode(self, connector: Connector, raw: RawMessage) -> DecodedMessage:
         ingestor = self.hub.ingestor
@@ -79,21 +82,6 @@ def _field_problems(rejected: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{**p, "dead_letter_id": part.get("dead_letter_id")} for part in rejected for p in part["problems"]]
 
 
-async def _read_body(request: Request, limit: int, connector: str) -> bytes:
-    declared = request.headers.get("Content-Length")
-    too_large = HTTPException(413, detail=f"over connectors.{connector}.max_message_bytes ({limit} bytes)")
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise too_large
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise too_large
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
 def _partner_message_id(request: Request) -> str | None:
     """The partner's ``Idempotency-Key`` when it is a sane identifier (it ends up in dead-letter origins)."""
     key = request.headers.get("Idempotency-Key", "")
@@ -116,10 +104,22 @@ def _inbound_router(gateway: Gateway) -> APIRouter:
             raise HTTPException(415, detail=f"connector {connector!r} takes "
                                             f"{' or '.join(conn.accepted_content_types())}; send the body with one "
                                             "of them as Content-Type")
+        with gateway.slots.slot(connector):
+            return await _accept(gateway, conn, request)
+
+    async def _accept(gateway: Gateway, conn: Connector, request: Request) -> JSONResponse:
+        connector = conn.name
+        declared = request.headers.get("Content-Length")
+        limit = conn.settings.max_message_bytes
+        if declared and declared.isdigit() and int(declared) > limit:   # refused before reading a byte
+            log.warning("inbound_too_large", connector=connector, limit=limit)
+            raise HTTPException(413, detail=f"over connectors.{connector}.max_message_bytes ({limit} bytes)")
         try:
-            body = await _read_body(request, conn.settings.max_message_bytes, connector)
-        except HTTPException:
-            log.warning("inbound_too_large", connector=connector, limit=conn.settings.max_message_bytes)
+            body = await read_limited(request.stream(), limit=limit, timeout=gateway.read_timeout,
+                                      connector=connector)
+        except HTTPException as exc:
+            if exc.status_code == 413:
+                log.warning("inbound_too_large", connector=connector, limit=limit)
             raise
         message_id = _partner_message_id(request) or "sha256:" + hashlib.sha256(body).hexdigest()
         raw = RawMessage(body=body, origin=f"http:{message_id}", message_id=message_id,
@@ -243,9 +243,12 @@ INBOUND_ERRORS = {
     409: "an id of the message (a decision id…) was already journaled with different content: `conflicts` names "
          "the differing fields (never their values) and the journaled event; the message is kept in the dead "
          "letters; a correction is sent under a new id",
+    408: "the body stopped arriving for gateway_read_timeout seconds; nothing is kept, send it again",
     413: "over connectors.NAME.max_message_bytes; nothing is kept",
     415: "a Content-Type this connector does not take",
-    503: "the journal is unreachable: nothing was kept, send again later (Retry-After)",
+    429: "this partner already has gateway_max_requests_per_partner requests in progress; retry after Retry-After",
+    503: "the journal is unreachable or did not answer within journal_timeout, or the gateway serves its maximum of "
+         "connections: send again later (Retry-After; a resend of what was kept is recognised)",
 }
 SECURITY_SCHEMES = {
     "ApiKey": {"type": "apiKey", "in": "header", "name": API_KEY_HEADER,

@@ -28,8 +28,10 @@ PROBLEM_TYPES = {
     403: "urn:relais:problem:forbidden",
     404: "urn:relais:problem:not-found",
     409: "urn:relais:problem:conflict",
+    408: "urn:relais:problem:request-timeout",
     413: "urn:relais:problem:too-large",
     415: "urn:relais:problem:unsupported-media-type",
+    429: "urn:relais:problem:too-many-requests",
     422: "urn:relais:problem:invalid-request",
     503: "urn:relais:problem:unavailable",
 }

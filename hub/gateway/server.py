@@ -14,6 +14,7 @@ from typing import Any
 
 from hub.core.errors import StartupError
 from hub.gateway.app import create_app
+from hub.gateway.limits import MAX_HEADER_BYTES, HeaderDeadlineProtocol
 
 __all__ = ["GatewayServer"]
 
@@ -25,8 +26,13 @@ class GatewayServer:
         import uvicorn
         self.host, self.port = host, port
         self.app = create_app(hub)
-        self.server = uvicorn.Server(uvicorn.Config(self.app, host=host, port=port, log_config=None,
-                                                    access_log=False, lifespan="on"))
+        settings = hub.settings
+        protocol = type("GatewayProtocol", (HeaderDeadlineProtocol,), {"read_timeout": settings.gateway_read_timeout})
+        self.server = uvicorn.Server(uvicorn.Config(
+            self.app, host=host, port=port, log_config=None, access_log=False, lifespan="on", http=protocol,
+            limit_concurrency=settings.gateway_max_connections,
+            timeout_keep_alive=max(1, round(settings.gateway_keep_alive)),
+            h11_max_incomplete_event_size=MAX_HEADER_BYTES))
         self.thread = threading.Thread(target=self._serve, name="gateway", daemon=True)
 
     def _serve(self) -> None:

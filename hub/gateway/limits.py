@@ -1,0 +1,113 @@
+"""What one client may take of the gateway: time to send its headers and its body, idle keep-alive connections,
+concurrent requests per partner. Why: a partner's runaway client (or an attacker) must not hold the connections,
+the memory or the workers every other partner needs.
+
+The server's own settings are used where uvicorn has them (``limit_concurrency``: 503 beyond it;
+``timeout_keep_alive``; ``h11_max_incomplete_event_size``: the header size); what it lacks is added here — a
+deadline on receiving a request's headers (a client sending one byte every few seconds used to keep its connection
+forever), a deadline on every piece of the body, and a cap on one partner's requests in flight (429).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+import structlog
+from fastapi import HTTPException
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+__all__ = ["HeaderDeadlineProtocol", "PartnerSlots", "read_limited", "MAX_HEADER_BYTES"]
+
+log = structlog.get_logger(__name__)
+
+#: Largest header block a client may send (uvicorn's own limit, made explicit).
+MAX_HEADER_BYTES = 64 * 1024
+
+
+class HeaderDeadlineProtocol(H11Protocol):
+    """uvicorn's HTTP/1.1 protocol, closing a connection whose request headers are not complete within
+    ``read_timeout`` seconds of its opening (or of the previous response): slow-header clients hold nothing."""
+
+    read_timeout: float = 10.0
+
+    def connection_made(self, transport: Any) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm()
+
+    def _arm(self) -> None:
+        self._disarm()
+        self._header_deadline = self.loop.call_later(self.read_timeout, self._headers_too_slow)
+
+    def _disarm(self) -> None:
+        deadline = getattr(self, "_header_deadline", None)
+        if deadline is not None:
+            deadline.cancel()
+            self._header_deadline = None
+
+    def handle_events(self) -> None:
+        before = self.cycle
+        super().handle_events()
+        if self.cycle is not None and self.cycle is not before:   # a request's headers arrived
+            self._disarm()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if not self.transport.is_closing():
+            self._arm()   # the next request on this connection gets the same deadline
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    def _headers_too_slow(self) -> None:
+        self._header_deadline = None
+        if self.cycle is None or self.cycle.response_complete:
+            log.warning("gateway_slow_headers_closed", client=str(self.client), timeout=self.read_timeout)
+            self.transport.close()
+
+
+async def read_limited(stream: AsyncIterator[bytes], *, limit: int, timeout: float, connector: str) -> bytes:
+    """The request body, refused with 413 past ``limit`` bytes and with 408 when the client sends nothing for
+    ``timeout`` seconds (a body trickled at one byte every two seconds used to hold its request forever)."""
+    chunks: list[bytes] = []
+    size = 0
+    iterator = stream.__aiter__()
+    while True:
+        try:
+            chunk = await asyncio.wait_for(iterator.__anext__(), timeout)
+        except StopAsyncIteration:
+            break
+        except (TimeoutError, asyncio.TimeoutError):
+            log.warning("gateway_slow_body_refused", connector=connector, received=size, timeout=timeout)
+            raise HTTPException(408, detail=f"the body did not arrive: nothing for {timeout:g}s after {size} "
+                                            "bytes; send it again at once") from None
+        size += len(chunk)
+        if size > limit:
+            raise HTTPException(413, detail=f"over connectors.{connector}.max_message_bytes ({limit} bytes)")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+class PartnerSlots:
+    """At most ``per_partner`` requests of one connector in progress; the next gets 429 with ``Retry-After`` at once,
+    so that one partner's flood never makes the others wait."""
+
+    def __init__(self, per_partner: int):
+        self.per_partner = per_partner
+        self._busy: dict[str, int] = {}
+
+    @contextlib.contextmanager
+    def slot(self, connector: str):
+        if self._busy.get(connector, 0) >= self.per_partner:
+            log.warning("gateway_partner_busy", connector=connector, limit=self.per_partner)
+            raise HTTPException(429, detail=f"connector {connector!r} already has {self.per_partner} requests in "
+                                            "progress (gateway_max_requests_per_partner); retry shortly",
+                                headers={"Retry-After": "1"})
+        self._busy[connector] = self._busy.get(connector, 0) + 1
+        try:
+            yield
+        finally:
+            self._busy[connector] -= 1
