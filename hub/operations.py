@@ -76,6 +76,8 @@ def register_operation_commands(cli: click.Group) -> None:
             click.echo(f"#{r['id']:<5} {r['created_at']:%Y-%m-%d %H:%M} {r['direction']:<8} {r['connector']:<12} "
                        f"{r['status']:<9} {r['event_type'] or '-':<22} {where}")
             click.echo(f"       {r['reason']}")
+            if (r.get("occurrences") or 1) > 1:
+                click.echo(f"       received {r['occurrences']} times, last {r['last_seen_at']:%Y-%m-%d %H:%M}")
 
     @dead.command("show")
     @click.argument("dead_id", type=int)

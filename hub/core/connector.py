@@ -49,6 +49,7 @@ class ConnectorSettings(BaseModel):
     entity: LegalEntity | None = Field(default=None, description="Legal entity this partner acts as, stamped on events it emits when the format does not carry one.")
     communes: list[str] = Field(default_factory=list, description="For a réservataire: INSEE codes of the communes where it holds reservations.")
     max_message_bytes: int = Field(default=50 * 1024 * 1024, ge=1, description="Inbound messages over this size are rejected.")
+    dead_letter_quota_bytes: int | None = Field(default=1024 ** 3, ge=0, description="Bytes of rejected input this partner's open dead letters may hold; past it the reasons are kept, not the bytes, and an alert is raised. None: no quota.")
     api_keys: list[SecretStr] = Field(default_factory=list, description="Keys the partner presents to the HTTP gateway (header X-Relais-Api-Key or Authorization: Bearer); none means it may not push over HTTP. Several allow rotation.")
 
 

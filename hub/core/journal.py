@@ -27,7 +27,9 @@ from sqlalchemy.engine import Connection, make_url
 
 from contracts import Envelope
 from hub.core.changes import changed_paths
+from hub.core.deadletter_store import InboundDeadLetters
 from hub.core.private import private_dir, private_file
+from hub.core.schema_upgrade import upgrade_additively
 from hub.core.journal_schema import DeliveryStatus as S
 from hub.core.journal_schema import dead_letters, deliveries, events, metadata, outbox, snapshots
 
@@ -133,11 +135,13 @@ class Journal:
     """The journal and its outbox, delivery states, dead letters and import snapshots."""
 
     def __init__(self, url: str, *, router: Callable[[Envelope[Any]], list[Route]] | None = None,
-                 connect_timeout: float = 10.0, statement_timeout: float = 60.0):
+                 connect_timeout: float = 10.0, statement_timeout: float = 60.0,
+                 dead_letter_quota: Callable[[str], int | None] | None = None):
         self.url = url
         self.engine = _make_engine(url, connect_timeout=connect_timeout, statement_timeout=statement_timeout)
         self.router = router or (lambda _e: [])
         self._create_schema()
+        self.inbound_dead_letters = InboundDeadLetters(self.engine, dead_letter_quota)
 
     def _create_schema(self) -> None:
         """Create the tables that are missing, one process at a time.
@@ -148,7 +152,7 @@ class Journal:
         with self.engine.begin() as conn:
             if self.engine.dialect.name == "postgresql":
                 conn.execute(text("SELECT pg_advisory_xact_lock(7431)"))
-            metadata.create_all(conn)
+            upgrade_additively(conn, metadata)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -645,17 +649,12 @@ class Journal:
 
     # --- dead letters -----------------------------------------------------------------------------------------
     def add_inbound_dead_letters(self, items: Sequence[dict[str, Any]]) -> list[int]:
-        """Keep rejected inbound messages/records with the raw bytes and the reason. One transaction per batch."""
+        """Keep rejected inbound messages/records with the raw bytes and the reason (one transaction per batch);
+        an identical input already open is counted again rather than stored again (see
+        :mod:`hub.core.deadletter_store`). Returns each item's dead-letter id."""
         if not items:
             return []
-        now = utcnow()
-        ids = []
-        with self.engine.begin() as conn:
-            for item in items:
-                res = conn.execute(dead_letters.insert().values(
-                    direction="inbound", status="open", created_at=now, updated_at=now, **item))
-                ids.append(res.inserted_primary_key[0])
-        return ids
+        return self.inbound_dead_letters.add(items, utcnow())
 
     def dead_letters(self, *, status: str | None = "open", connector: str | None = None,
                      event_type: str | None = None, direction: str | None = None,

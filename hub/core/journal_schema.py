@@ -12,7 +12,8 @@
   ``next_attempt_at`` of a pending or retrying row says when it needs a bus message again (re-dispatch after a
   crash, an operator retry, a replay, a due retry); NULL means a message is already on its way.
 * ``dead_letters`` — inbound messages or records that could not be accepted, kept with the raw bytes and the reason
-  (file, line, field path), and outbound deliveries that exhausted their retries.
+  (file, line, field path), and outbound deliveries that exhausted their retries. Identical rejected inputs of one
+  connector are kept once (``digest``) with how often they came (``occurrences``, ``last_seen_at``).
 * ``snapshots`` — for bulk imports: the fingerprint of the last imported version of each record, so that a
   re-import knows what is unchanged.
 * ``polls`` — one row per connector that pulls from its partner on a timer: its cursor (where the last successful
@@ -142,7 +143,13 @@ dead_letters = Table(
     Column("status", String(12), nullable=False),         # open | retried | discarded
     Column("created_at", UtcDateTime(), nullable=False),
     Column("updated_at", UtcDateTime(), nullable=False),
+    # added after 0.1 (nullable: journals of 0.1 gain them at start, see hub.core.schema_upgrade)
+    Column("digest", String(80)),                         # inbound: what identical rejected inputs share
+    Column("occurrences", Integer),                       # how many times it came (NULL: once)
+    Column("last_seen_at", UtcDateTime()),                # when it last came
+    Column("payload_bytes", BigInteger),                  # size of what was received (payload may be NULL)
     Index("ix_dead_letters_status", "status", "connector", "created_at"),
+    Index("ix_dead_letters_digest", "connector", "digest", "status"),
 )
 
 snapshots = Table(

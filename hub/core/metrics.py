@@ -25,6 +25,9 @@ DELIVERY_LATENCY = Histogram("relais_delivery_latency_seconds", "From journal to
 RETRIES = Counter("relais_delivery_retries_total", "Deliveries scheduled for another attempt", ["connector"])
 DEAD_LETTERS = Counter("relais_dead_letters_total", "Messages put in the dead-letter store",
                        ["direction", "connector"])
+DEAD_LETTER_QUOTA = Counter("relais_dead_letter_quota_reached_total",
+                            "Rejected inputs whose bytes were not kept: the connector's dead-letter quota is full",
+                            ["connector"])
 POLLS = Counter("relais_polls_total", "Scheduled pulls from a partner, by connector and outcome (fetched, failed)",
                 ["connector", "outcome"])
 

@@ -113,7 +113,8 @@ class Hub:
         self.policy = AccessPolicy()
         self.journal = Journal(settings.journal, router=Router(self.connectors, self.policy),
                                connect_timeout=settings.journal_timeout,
-                               statement_timeout=settings.journal_statement_timeout)
+                               statement_timeout=settings.journal_statement_timeout,
+                               dead_letter_quota=self._dead_letter_quota)
         self.bus = Bus(settings.broker, namespace=settings.namespace)
         self.relay = OutboxRelay(self.journal, self.bus, settings.batch_size)
         self.ingestor = Ingestor(self.journal, self.policy, on_journaled=self.relay.wakeup.set)
@@ -125,6 +126,10 @@ class Hub:
         self._declared = False
         self._lock_fd: int | None = None
         metrics.register_depth_collector(self._depths, self.journal.outbox_size)
+
+    def _dead_letter_quota(self, connector: str) -> int | None:
+        configured = self.connectors.get(connector)
+        return configured.settings.dead_letter_quota_bytes if configured is not None else None
 
     def _depths(self) -> dict[tuple[str, str], int]:
         return self.journal.delivery_counts(statuses=DeliveryStatus.OPEN)
