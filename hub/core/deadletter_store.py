@@ -28,11 +28,12 @@ log = structlog.get_logger(__name__)
 
 
 def payload_digest(item: dict[str, Any]) -> str:
-    """What identical rejected inputs share: their bytes — or, for input kept without bytes (a file refused on its
-    size), where it came from and why."""
-    payload = item.get("payload") or b""
-    basis = payload if payload else f"{item.get('origin')}|{item.get('reason')}".encode()
-    return "sha256:" + hashlib.sha256(basis).hexdigest()
+    """What identical rejections share: the same bytes refused at the same place for the same reason (three bad rows
+    of one file kept whole are three dead letters; the same file sent again adds to their counts). Input kept
+    without bytes (a file refused on its size) is told apart by where it came from."""
+    digest = hashlib.sha256(item.get("payload") or f"origin:{item.get('origin')}".encode())
+    digest.update(f"|{item.get('line')}|{item.get('field')}|{item.get('reason')}".encode())
+    return "sha256:" + digest.hexdigest()
 
 
 class InboundDeadLetters:

@@ -44,6 +44,7 @@ from hub.core.bus import REFERENCE_BODY, RETRY_TIERS_MS, Bus, OutgoingMessage, P
 from hub.core.connector import Connector, OutboundMessage
 from hub.core.errors import EncodeError, RejectError, RetryableError
 from hub.core.faults import failpoint
+from hub.core.instances import InstanceRegistry
 from hub.core.journal import WORKER_LOST, ClaimedDelivery, DeliveryOutcome, Journal, utcnow
 from hub.core.journal_schema import DeliveryStatus as S
 from hub.core.routing import AccessPolicy
@@ -116,7 +117,7 @@ class DeliveryWorker:
 
     def __init__(self, connector: Connector, journal: Journal, bus: Bus, policy: AccessPolicy, *,
                  retry: RetrySettings, batch_size: int, batch_wait: float, timeout: float, lease: float,
-                 stale_dispatch: float):
+                 stale_dispatch: float, instances: InstanceRegistry | None = None):
         self.connector = connector
         self.name = connector.name
         self.journal = journal
@@ -128,6 +129,7 @@ class DeliveryWorker:
         self.timeout = timeout
         self.lease = lease
         self.stale_dispatch = stale_dispatch
+        self.instances = instances   # who we are in the journal, and who is dead (their claims come back at once)
         # a claim must be settled well within its lease, or another process retakes it and delivers it again
         self.claim_budget = max(0.0, lease - timeout - 0.1 * lease)
         # on RabbitMQ a due retry comes back through its delay queue; the sweep only rescues a late one
@@ -206,7 +208,8 @@ class DeliveryWorker:
         process can be delivering."""
         self._last_sweep = time.monotonic()
         expired = self.journal.expire_leases(self.name, lease=self.lease if lease is None else lease,
-                                             max_attempts=self.retry.max_attempts)
+                                             max_attempts=self.retry.max_attempts,
+                                             dead_instances=self.instances.dead() if self.instances else None)
         if expired.released or expired.dead:
             self.log.warning("claims_expired", released=len(expired.released), dead_lettered=len(expired.dead))
             metrics.DEAD_LETTERS.labels(direction="outbound", connector=self.name).inc(len(expired.dead))
@@ -257,7 +260,8 @@ class DeliveryWorker:
         for _round in range(CHAIN_ROUNDS):
             if not todo:
                 return
-            claimed = self.journal.claim(self.name, todo)
+            claimed = self.journal.claim(self.name, todo,
+                                         claimed_by=self.instances.id if self.instances else None)
             if not claimed:
                 return
             suspects = [c for c in claimed if _suspect(c)]

@@ -1,6 +1,6 @@
 """Poison isolation for group commit: one event the database refuses must not keep a whole batch out of the journal.
 
-Why: the hub journals many events per transaction (ARCHITECTURE.md, invariant 8). If one of them cannot be stored —
+Why: the hub journals many events per transaction (docs/architecture.md, invariant 8). If one of them cannot be stored —
 text PostgreSQL refuses, a value over a column's size — the transaction fails for all of them: the inbox would
 rescan the file forever and the files behind it would never pass; through the gateway every request sharing the
 commit would get 503. So a batch that fails *because of its data* is split in halves, recursively, until the

@@ -311,7 +311,7 @@ class Journal:
             return conn.execute(select(func.count()).select_from(outbox)).scalar_one()
 
     # --- deliveries -------------------------------------------------------------------------------------------
-    def claim(self, subscriber: str, seqs: Sequence[int]) -> list[ClaimedDelivery]:
+    def claim(self, subscriber: str, seqs: Sequence[int], claimed_by: str | None = None) -> list[ClaimedDelivery]:
         """Take the deliveries of these events for one subscriber, in one statement.
 
         A delivery is taken only if it is due (pending, or retrying and due) **and no earlier event about the same
@@ -334,8 +334,8 @@ class Journal:
                        or_(deliveries.c.next_attempt_at.is_(None), deliveries.c.next_attempt_at <= now)))
         stmt = (update(deliveries)
                 .where(deliveries.c.subscriber == subscriber, deliveries.c.seq.in_(list(seqs)), due, ~blocked)
-                .values(status=S.DELIVERING, claimed_at=now, updated_at=now, next_attempt_at=None,
-                        attempts=deliveries.c.attempts + 1)
+                .values(status=S.DELIVERING, claimed_at=now, claimed_by=claimed_by, updated_at=now,
+                        next_attempt_at=None, attempts=deliveries.c.attempts + 1)
                 .returning(deliveries.c.seq, deliveries.c.attempts, deliveries.c.last_error, deliveries.c.subject))
         with self.engine.begin() as conn:
             claimed = {seq: (attempts, subject, _attempt_list(err))
@@ -468,18 +468,23 @@ class Journal:
                                        deliveries.c.status.in_((S.PENDING, S.RETRYING)))
                                 .values(next_attempt_at=utcnow())).rowcount
 
-    def expire_leases(self, subscriber: str, *, lease: float, max_attempts: int) -> LeaseExpiry:
+    def expire_leases(self, subscriber: str, *, lease: float, max_attempts: int,
+                      dead_instances: Any = None) -> LeaseExpiry:
         """Deliveries claimed more than ``lease`` seconds ago by a worker that never recorded an outcome (its
-        process died): due again, or — after ``max_attempts`` claims — dead, with the reason, since the message
-        itself may be what kills its workers."""
+        process died), or claimed by an instance known dead (``dead_instances``: a select of instance ids, see
+        :mod:`hub.core.instances`): due again, or — after ``max_attempts`` claims — dead, with the reason, since the
+        message itself may be what kills its workers."""
         now = utcnow()
         expiry = LeaseExpiry()
+        expired = deliveries.c.claimed_at < now - timedelta(seconds=lease)
+        if dead_instances is not None:
+            expired = or_(expired, deliveries.c.claimed_by.in_(dead_instances))
         with self.engine.begin() as conn:
             rows = conn.execute(select(deliveries.c.seq, deliveries.c.attempts, deliveries.c.last_error,
                                        deliveries.c.claimed_at, events.c.type)
                                 .join(events, events.c.seq == deliveries.c.seq)
                                 .where(deliveries.c.subscriber == subscriber, deliveries.c.status == S.DELIVERING,
-                                       deliveries.c.claimed_at < now - timedelta(seconds=lease))).all()
+                                       expired)).all()
             for seq, attempts, last_error, claimed_at, etype in rows:
                 mine = and_(deliveries.c.subscriber == subscriber, deliveries.c.seq == seq,
                             deliveries.c.status == S.DELIVERING, deliveries.c.claimed_at == claimed_at)

@@ -16,6 +16,8 @@
   connector are kept once (``digest``) with how often they came (``occurrences``, ``last_seen_at``).
 * ``snapshots`` — for bulk imports: the fingerprint of the last imported version of each record, so that a
   re-import knows what is unchanged.
+* ``instances`` — one row per hub process start, with a heartbeat: a delivery claimed by an instance that stopped
+  beating (or whose process is gone from its host) is taken back at once, not after the claim's whole lease.
 * ``polls`` — one row per connector that pulls from its partner on a timer: its cursor (where the last successful
   pull stopped, in the connector's own terms), when the next pull is due, and a lease so that several hub processes
   take turns instead of all pulling the same thing.
@@ -32,8 +34,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
-__all__ = ["metadata", "events", "outbox", "deliveries", "dead_letters", "snapshots", "polls", "DeliveryStatus",
-           "UtcDateTime"]
+__all__ = ["metadata", "events", "outbox", "deliveries", "dead_letters", "snapshots", "polls", "instances",
+           "DeliveryStatus", "UtcDateTime"]
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -121,6 +123,7 @@ deliveries = Table(
     Column("claimed_at", UtcDateTime()),
     Column("last_error", Text),
     Column("updated_at", UtcDateTime(), nullable=False),
+    Column("claimed_by", String(64)),                     # the hub instance holding the claim (added after 0.1)
     Index("ix_deliveries_state", "subscriber", "status", "seq"),
     Index("ix_deliveries_subject", "subscriber", "subject", "seq"),
     Index("ix_deliveries_due", "subscriber", "next_attempt_at"),
@@ -170,4 +173,15 @@ polls = Table(
     Column("last_ok_at", UtcDateTime()),
     Column("last_error", Text),
     Column("updated_at", UtcDateTime(), nullable=False),
+)
+
+instances = Table(
+    "instances", metadata,
+    Column("id", String(64), primary_key=True),           # a fresh id per hub process start
+    Column("host", String(200), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("home", String(500), nullable=False),
+    Column("started_at", UtcDateTime(), nullable=False),
+    Column("heartbeat_at", UtcDateTime(), nullable=False),  # refreshed every few seconds while it runs
+    Column("stopped_at", UtcDateTime()),                  # set when it stopped, cleanly or found dead
 )

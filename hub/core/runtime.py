@@ -34,6 +34,7 @@ from hub.core.connector import Connector, ConnectorContext
 from hub.core.delivery import DeliveryWorker
 from hub.core.errors import ConfigurationError
 from hub.core.inbox import InboxScanner
+from hub.core.instances import InstanceRegistry
 from hub.core.ingest import IngestReport, Ingestor
 from hub.core.journal import Backlog, Journal
 from hub.core.journal_schema import DeliveryStatus
@@ -123,6 +124,7 @@ class Hub:
                                   settle=0.0)
         self.poller = Poller(self.connectors, PollStore(self.journal.engine), lease=settings.lease)
         self.workers: dict[str, DeliveryWorker] = {}
+        self.instances = InstanceRegistry(self.journal.engine)
         self._declared = False
         self._lock_fd: int | None = None
         metrics.register_depth_collector(self._depths, self.journal.outbox_size)
@@ -207,12 +209,13 @@ class Hub:
             private_dir(c.context.inbox)
         self._clean_partial_writes()
         self.bus.declare(self.subscriptions)
+        self.instances.register(self.home)
         s = self.settings
         for name in self.subscriptions:
             self.workers[name] = DeliveryWorker(
                 self.connectors[name], self.journal, self.bus, self.policy, retry=s.retry,
                 batch_size=s.batch_size, batch_wait=s.batch_wait, timeout=s.delivery_timeout, lease=s.lease,
-                stale_dispatch=s.stale_dispatch)
+                stale_dispatch=s.stale_dispatch, instances=self.instances)
         self._declared = True
         self.host.startup(self)
 
@@ -295,7 +298,8 @@ class Hub:
         """Run until ``stop`` is set: relay and delivery workers in threads, inbox scanning here."""
         self.start()
         self.recover()
-        threads = [threading.Thread(target=self.relay.run, args=(stop,), name="relay", daemon=True)]
+        threads = [threading.Thread(target=self.relay.run, args=(stop,), name="relay", daemon=True),
+                   threading.Thread(target=self.instances.run, args=(stop,), name="heartbeat", daemon=True)]
         threads += [threading.Thread(target=w.run, args=(stop,), name=f"worker-{n}", daemon=True)
                     for n, w in self.workers.items()]
         if self.poller:
@@ -327,6 +331,10 @@ class Hub:
 
     def close(self) -> None:
         self.host.shutdown(self)
+        try:
+            self.instances.stop()
+        except Exception as exc:  # the journal away at shutdown: the heartbeat's silence says it instead
+            log.warning("instance_stop_not_recorded", error_type=type(exc).__name__)
         for w in self.workers.values():
             w.close()
         self.relay.close()

@@ -50,9 +50,13 @@ def test_malformed_decision_files_are_kept_with_their_reason_and_the_rest_flows(
     shown = relais_cli(settings, "dead", "show", str(broken["id"]), "--payload", str(tmp_path / "broken.json"))
     assert shown.exit_code == 0 and (tmp_path / "broken.json").read_bytes() == kept["broken.json"]
 
+    # the dead letter keeps that decision alone (a document of its own), not the whole file
+    shown = relais_cli(settings, "dead", "show", str(bad_record["id"]), "--payload", str(tmp_path / "bad.json"))
+    assert shown.exit_code == 0
+    assert json.loads((tmp_path / "bad.json").read_bytes())["decisions"] == [mixed[1]]
     # the kept bytes are still wrong: retrying them fails again and says why
     again = relais_cli(settings, "dead", "retry", str(bad_record["id"]))
-    assert again.exit_code == 3 and "decisions[1].rang" in again.output
+    assert again.exit_code == 3 and "decisions[0].rang" in again.output
 
     fixed = tmp_path / "mixed-fixed.json"
     fixed.write_text(json.dumps(decisions_document([mixed[0], {**mixed[1], "rang": 2}, mixed[2]],

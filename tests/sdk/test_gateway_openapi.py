@@ -23,7 +23,7 @@ from tests.sdk.conftest import commune_settings, with_connectors
 
 KEY, HABISOFT_KEY = "k-bailleurs-openapi", "k-habisoft-openapi"
 AUTH = {"X-Relais-Api-Key": KEY}
-ANSWERS = {"202", "400", "401", "403", "404", "409", "413", "415", "503"}
+ANSWERS = {"202", "400", "401", "403", "404", "408", "409", "413", "415", "429", "503"}
 
 
 def embedded_hub(tmp_path):
