@@ -26,6 +26,9 @@ __all__ = ["InboundDeadLetters", "payload_digest"]
 
 log = structlog.get_logger(__name__)
 
+#: What a rejection row carries besides the store's own bookkeeping.
+_COLUMNS = ("connector", "origin", "event_type", "line", "field", "reason", "problems", "payload")
+
 
 def payload_digest(item: dict[str, Any]) -> str:
     """What identical rejections share: the same bytes refused at the same place for the same reason (three bad rows
@@ -42,28 +45,53 @@ class InboundDeadLetters:
         self.quota = quota or (lambda _connector: None)
 
     def add(self, items: Sequence[dict[str, Any]], now: datetime) -> list[int]:
-        """Keep rejected inbound messages/records (one transaction); the id of each, an existing one for a repeat."""
-        ids: list[int] = []
+        """Keep rejected inbound messages/records (one transaction); the id of each, an existing one for a repeat.
+
+        Two statements whatever the batch: one finds the repeats, one inserts the new ones (a file of 20,000 bad
+        records must not cost 20,000 round trips)."""
+        digests = [payload_digest(item) for item in items]
         used: dict[str, int] = {}
         with self.engine.begin() as conn:
-            for item in items:
-                digest = payload_digest(item)
-                repeat = conn.execute(select(dead_letters.c.id).where(
-                    dead_letters.c.connector == item["connector"], dead_letters.c.digest == digest,
-                    dead_letters.c.direction == "inbound", dead_letters.c.status == "open")
-                    .order_by(dead_letters.c.id).limit(1)).scalar()
-                if repeat is not None:
-                    conn.execute(update(dead_letters).where(dead_letters.c.id == repeat).values(
-                        occurrences=func.coalesce(dead_letters.c.occurrences, 1) + 1, last_seen_at=now,
-                        updated_at=now))
-                    ids.append(repeat)
-                    continue
-                row = self._within_quota(conn, dict(item), used)
-                res = conn.execute(dead_letters.insert().values(
-                    direction="inbound", status="open", created_at=now, updated_at=now, last_seen_at=now,
-                    occurrences=1, digest=digest, payload_bytes=len(item.get("payload") or b""), **row))
-                ids.append(res.inserted_primary_key[0])
-        return ids
+            open_repeats: dict[tuple[str, str], int] = {}
+            for chunk in range(0, len(digests), 500):
+                wanted = set(digests[chunk:chunk + 500])
+                for row_id, connector, digest in conn.execute(
+                        select(dead_letters.c.id, dead_letters.c.connector, dead_letters.c.digest).where(
+                            dead_letters.c.digest.in_(wanted), dead_letters.c.direction == "inbound",
+                            dead_letters.c.status == "open").order_by(dead_letters.c.id)):
+                    open_repeats.setdefault((connector, digest), row_id)
+            ids: list[int | None] = []
+            fresh: list[tuple[int, dict[str, Any]]] = []
+            counts: dict[int, int] = {}
+            first_in_batch: dict[tuple[str, str], int] = {}
+            for index, (item, digest) in enumerate(zip(items, digests)):
+                key = (item["connector"], digest)
+                if key in open_repeats:
+                    counts[open_repeats[key]] = counts.get(open_repeats[key], 0) + 1
+                    ids.append(open_repeats[key])
+                elif key in first_in_batch:     # the same rejection twice in one batch: one row, counted twice
+                    fresh[first_in_batch[key]][1]["occurrences"] += 1
+                    ids.append(None)
+                else:
+                    first_in_batch[key] = len(fresh)
+                    row = self._within_quota(conn, dict(item), used)
+                    fresh.append((index, {"direction": "inbound", "status": "open", "created_at": now,
+                                          "updated_at": now, "last_seen_at": now, "occurrences": 1, "digest": digest,
+                                          "payload_bytes": len(item.get("payload") or b""),
+                                          **{k: row.get(k) for k in _COLUMNS}}))
+                    ids.append(None)
+            for row_id, extra in counts.items():
+                conn.execute(update(dead_letters).where(dead_letters.c.id == row_id).values(
+                    occurrences=func.coalesce(dead_letters.c.occurrences, 1) + extra, last_seen_at=now,
+                    updated_at=now))
+            if fresh:
+                new_ids = [r[0] for r in conn.execute(dead_letters.insert().returning(dead_letters.c.id,
+                                                                                      sort_by_parameter_order=True),
+                                                      [row for _i, row in fresh])]
+                by_key = {(row["connector"], row["digest"]): new_id for (_i, row), new_id in zip(fresh, new_ids)}
+                ids = [i if i is not None else by_key[(item["connector"], digest)]
+                       for i, item, digest in zip(ids, items, digests)]
+        return [int(i) for i in ids]  # type: ignore[arg-type]
 
     def _within_quota(self, conn: Connection, row: dict[str, Any], used: dict[str, int]) -> dict[str, Any]:
         connector = row["connector"]

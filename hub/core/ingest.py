@@ -14,7 +14,7 @@ import json
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,6 +60,14 @@ class Rejection:
 
 
 @dataclass(frozen=True)
+class _WholeMessage:
+    """A rejection of the message as a whole (unreadable, over its size, a connector crash): what was decoded of it
+    before is not journaled by ``decode``."""
+
+    rejection: Rejection
+
+
+@dataclass(frozen=True)
 class Origin:
     """Where an accepted event came from: what a dead letter keeps if the journal refuses it later (a changed
     resend), so that it can be fixed and replayed like any rejected input."""
@@ -80,6 +88,8 @@ class IngestReport:
     conflicts: list[dict[str, Any]] = field(default_factory=list)
     #: accepted events the journal could not store: {"event_id", "reason", "problems", "dead_letter_id"}
     refused: list[dict[str, Any]] = field(default_factory=list)
+    #: the rejections given to ``commit``, as a partner is told of them: {"reason", "problems", "dead_letter_id"}
+    rejected_parts: list[dict[str, Any]] = field(default_factory=list)
 
     def add(self, other: "IngestReport") -> None:
         self.journaled += other.journaled
@@ -89,6 +99,7 @@ class IngestReport:
         self.event_ids += other.event_ids
         self.conflicts += other.conflicts
         self.refused += other.refused
+        self.rejected_parts += other.rejected_parts
 
 
 class Ingestor:
@@ -113,54 +124,94 @@ class Ingestor:
                 return self.decode_timed_out(connector, raw, timeout)
         accepted: list[Envelope[Any]] = []
         rejections: list[Rejection] = []
+        for item in self._scan(connector, raw):
+            if isinstance(item, _WholeMessage):   # the message itself is unusable: only that is kept
+                return [], [item.rejection]
+            if isinstance(item, Rejection):
+                rejections.append(item)
+            else:
+                accepted.append(item)
+        return accepted, rejections
 
-        def reject(error: RejectError, payload: bytes = raw.body, line: int | None = None,
-                   event_type: str | None = None) -> None:
-            rejections.append(Rejection(connector.name, raw.origin, error, payload, line, event_type))
+    def ingest_in_chunks(self, connector: Connector, raw: RawMessage, chunk: int = 2_000) -> IngestReport:
+        """Decode and journal one large message a chunk of events at a time, in constant memory per chunk.
+
+        Why: holding every event of a 40 MB message (and its journal rows) at once took 30 times its size in
+        memory. Each chunk is its own transaction, so a crash midway leaves part of the message journaled and
+        unacknowledged: the partner's resend journals the rest, the first part being recognised as duplicates. A
+        message found unusable midway is kept whole as a dead letter after the chunks already journaled."""
+        report = IngestReport()
+        events: list[Envelope[Any]] = []
+        rejections: list[Rejection] = []
+
+        def flush() -> None:
+            origins = {e.id: Origin(raw.origin, raw.body) for e in events}
+            report.add(self.commit(events, rejections, origins=origins))
+            events.clear()
+            rejections.clear()
+
+        for item in self._scan(connector, raw):
+            if isinstance(item, _WholeMessage):
+                rejections.append(item.rejection)
+            elif isinstance(item, Rejection):
+                rejections.append(item)
+            else:
+                events.append(item)
+            if len(events) + len(rejections) >= chunk:
+                flush()
+        flush()
+        return report
+
+    def _scan(self, connector: Connector, raw: RawMessage) -> Iterator[Envelope[Any] | Rejection | "_WholeMessage"]:
+        """The checked items of one message, as the connector yields them (see ``decode``)."""
+        def rejection(error: RejectError, payload: bytes = raw.body, line: int | None = None,
+                      event_type: str | None = None) -> Rejection:
+            return Rejection(connector.name, raw.origin, error, payload, line, event_type)
 
         limit = connector.settings.max_message_bytes
         if len(raw.body) > limit:
-            reject(InputTooLarge(f"message is {len(raw.body)} bytes, over the limit of {limit} "
-                                 f"(connectors.{connector.name}.max_message_bytes)",
-                                 location=ErrorLocation(file=raw.origin)))
-            return accepted, rejections
+            yield _WholeMessage(rejection(InputTooLarge(
+                f"message is {len(raw.body)} bytes, over the limit of {limit} "
+                f"(connectors.{connector.name}.max_message_bytes)", location=ErrorLocation(file=raw.origin))))
+            return
+        index = 0
         try:
-            items = list(connector.decode(raw))
+            for index, item in enumerate(connector.decode(raw)):
+                if isinstance(item, RecordReject):
+                    # the record alone when the connector can replay it so, else the whole message (RecordReject)
+                    yield rejection(item.error, item.replay if item.replay is not None else raw.body, item.line)
+                    continue
+                checked = self._check(connector, item, ErrorLocation(file=raw.origin, record=index))
+                if isinstance(checked, RejectError):
+                    yield rejection(checked, raw.body, None, getattr(item, "type", None))
+                else:
+                    yield checked
         except RejectError as exc:
             if exc.location.file is None:
                 exc.location = ErrorLocation(file=raw.origin, line=exc.location.line, field=exc.location.field,
                                              record=exc.location.record)
-            reject(exc)
-            return accepted, rejections
+            yield _WholeMessage(rejection(exc))
         except ValidationError as exc:
-            reject(ContractError.from_validation(exc, location=ErrorLocation(file=raw.origin)))
-            return accepted, rejections
+            yield _WholeMessage(rejection(ContractError.from_validation(exc, location=ErrorLocation(file=raw.origin))))
         except Exception as exc:  # a connector bug must not lose the message nor stop the hub
             log.error("connector_decode_crashed", connector=connector.name, error_type=type(exc).__name__)
-            reject(RejectError(f"connector {connector.name!r} failed to decode: {type(exc).__name__}: {exc}",
-                               location=ErrorLocation(file=raw.origin)))
-            return accepted, rejections
-        for index, item in enumerate(items):
-            if isinstance(item, RecordReject):
-                # the record alone when the connector can replay it so, else the whole message (see RecordReject)
-                reject(item.error, item.replay if item.replay is not None else raw.body, item.line)
-                continue
-            checked = self._check(connector, item, ErrorLocation(file=raw.origin, record=index))
-            if isinstance(checked, RejectError):
-                reject(checked, raw.body, None, getattr(item, "type", None))
-            else:
-                accepted.append(checked)
-        return accepted, rejections
+            yield _WholeMessage(rejection(RejectError(
+                f"connector {connector.name!r} failed to decode: {type(exc).__name__}: {exc}",
+                location=ErrorLocation(file=raw.origin))))
 
     def submit_decode(self, connector: Connector, raw: RawMessage) -> Future:
         """``decode`` in the connector's own pool of decoding threads, for callers that bound how long they wait
         (the inbox scanner, the HTTP gateway): a hung connector only ever holds its own threads."""
+        return self.submit(connector, self.decode, connector, raw)
+
+    def submit(self, connector: Connector, work: Any, *args: Any) -> Future:
+        """Run ``work(*args)`` in ``connector``'s own pool of decoding threads."""
         with self._pools_lock:
             pool = self._pools.get(connector.name)
             if pool is None:
                 pool = self._pools[connector.name] = ThreadPoolExecutor(
                     DECODE_THREADS_PER_CONNECTOR, thread_name_prefix=f"decode-{connector.name}")
-        return pool.submit(self.decode, connector, raw)
+        return pool.submit(work, *args)
 
     def decode_timed_out(self, connector: Connector, raw: RawMessage,
                          timeout: float) -> tuple[list[Envelope[Any]], list[Rejection]]:
@@ -237,6 +288,8 @@ class Ingestor:
         kept = list(rejections) + [r for _, r in refused] + ([r for _, r in conflicts] if keep_conflicts else [])
         ids = iter(self._keep(kept))
         report.dead_letter_ids = [next(ids) for _ in rejections]
+        report.rejected_parts = [{"reason": r.error.reason, "problems": r.error.problems, "dead_letter_id": i}
+                                 for r, i in zip(rejections, report.dead_letter_ids)]
         for p, rejection in refused:
             dead_letter_id = next(ids)
             report.dead_letter_ids.append(dead_letter_id)

@@ -38,6 +38,9 @@ __all__ = ["create_app", "Gateway"]
 
 log = structlog.get_logger(__name__)
 
+#: Bodies over this many bytes are journaled a chunk at a time rather than through the shared group commit.
+LARGE_MESSAGE = 1024 * 1024
+
 _MESSAGE_ID = re.compile(r"^[\x21-\x7e]{1,128}$")
 
 
@@ -51,6 +54,31 @@ class Gateway:
         self.journal_timeout = hub.settings.journal_timeout
         self.read_timeout = hub.settings.gateway_read_timeout
         self.slots = PartnerSlots(hub.settings.gateway_max_requests_per_partner)
+
+    async def ingest_large(self, connector: Connector, raw: RawMessage) -> InboundOutcome | JSONResponse:
+        """A large message, journaled a chunk of events at a time in the connector's decoding pool (see
+        :meth:`hub.core.ingest.Ingestor.ingest_in_chunks`), bounded by ``journal_timeout`` plus 10 s per MB."""
+        bound = round(self.journal_timeout + 10 * len(raw.body) / 1e6, 1)
+        pending = self.hub.ingestor.submit(connector, self.hub.ingestor.ingest_in_chunks, connector, raw)
+        try:
+            report = await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(pending)), bound)
+        except (TimeoutError, asyncio.TimeoutError):
+            return problem(503, f"the message was not journaled within {bound:g}s; send it again later (what was "
+                                "kept meanwhile is recognised as a resend)", headers={"Retry-After": "30"},
+                           error_type="JournalTimeout")
+        except Exception as exc:  # journal down midway: what was journaled is recognised when the partner resends
+            return problem(503, "the journal is unavailable; send the message again later (what was kept is "
+                                "recognised as a resend)", headers={"Retry-After": "5"}, error_type=type(exc).__name__)
+        changed = {c["event_id"] for c in report.conflicts}
+        return InboundOutcome(report.event_ids, report.duplicates,
+                              report.rejected_parts + [{k: v for k, v in r.items() if k != "event_id"}
+                                                       for r in report.refused],
+                              [c for c in report.conflicts if c["event_id"] in changed])
+
+    def commit_wait(self, events: int) -> float:
+        """How long a request waits for its commit before answering 503: ``journal_timeout``, plus 2 ms per event
+        so that a large message (which takes longer to journal, not because the journal is away) is not refused."""
+        return round(self.journal_timeout + 0.002 * events, 3)
 
     async def decode(self, connector: Connector, raw: RawMessage) -> DecodedMessage:
         ingestor = self.hub.ingestor
@@ -124,17 +152,27 @@ def _inbound_router(gateway: Gateway) -> APIRouter:
         message_id = _partner_message_id(request) or "sha256:" + hashlib.sha256(body).hexdigest()
         raw = RawMessage(body=body, origin=f"http:{message_id}", message_id=message_id,
                          metadata={"content_type": request.headers.get("Content-Type", "")})
+        del body
+        if len(raw.body) > LARGE_MESSAGE:   # journaled a chunk at a time: memory stays a small multiple of it
+            return await _answer(connector, message_id, await gateway.ingest_large(conn, raw))
         decoded = await gateway.decode(conn, raw)
         try:
-            outcome: InboundOutcome = await asyncio.wait_for(asyncio.wrap_future(gateway.committer.submit(decoded)),
-                                                             gateway.journal_timeout)
+            # shielded: giving up waiting must not cancel the commit (the committer resolves it in any case)
+            bound = gateway.commit_wait(len(decoded.events))
+            outcome: InboundOutcome = await asyncio.wait_for(
+                asyncio.shield(asyncio.wrap_future(gateway.committer.submit(decoded))), bound)
         except (TimeoutError, asyncio.TimeoutError):   # a journal that does not answer: never hang the partner
-            return problem(503, f"the journal did not answer within {gateway.journal_timeout:g}s; send the message "
-                                "again later (what may have been kept meanwhile is recognised as a resend)",
+            return problem(503, f"the journal did not answer within {bound:g}s; send the message again later (what "
+                                "may have been kept meanwhile is recognised as a resend)",
                            headers={"Retry-After": "5"}, error_type="JournalTimeout")
         except Exception as exc:  # journal down: nothing acknowledged, the partner keeps the message and resends
             return problem(503, "the journal is unavailable; nothing was kept, send the message again later",
                            headers={"Retry-After": "5"}, error_type=type(exc).__name__)
+        return await _answer(connector, message_id, outcome)
+
+    async def _answer(connector: str, message_id: str, outcome: InboundOutcome | JSONResponse) -> JSONResponse:
+        if isinstance(outcome, JSONResponse):
+            return outcome
         answer = {"message_id": message_id, "journaled": len(outcome.journaled), "duplicates": outcome.duplicates,
                   "event_ids": outcome.journaled}
         if outcome.conflicts:

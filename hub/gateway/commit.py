@@ -99,10 +99,12 @@ class InboundCommitter:
         except Exception as exc:  # journal unreachable: nothing is acknowledged, every request of the batch hears it
             log.error("inbound_commit_failed", messages=len(batch), error_type=type(exc).__name__)
             for m in batch:
-                m.done.set_exception(exc)
+                if not m.done.done():
+                    m.done.set_exception(exc)
             return
         for m, outcome in zip(batch, outcomes):
-            m.done.set_result(outcome)
+            if not m.done.done():   # a future cancelled by its waiter: the commit stands, nobody to tell
+                m.done.set_result(outcome)
 
     def close(self) -> None:
         with self._lock:
