@@ -27,6 +27,7 @@ ones), :class:`XmlLimits`, :func:`element_path`, :func:`local_name`, :func:`make
 from __future__ import annotations
 
 import bisect
+import copy
 import re
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
@@ -39,7 +40,7 @@ from hub.core.errors import DecodeError, ErrorLocation, InputTooLarge
 
 __all__ = [
     "XmlLimits", "XmlSchema", "SchemaProblem", "parse", "iter_records", "element_path", "local_name", "make_parser",
-    "schema_error", "split_by_record", "DEFAULT_LIMITS", "XSI_NS",
+    "schema_error", "split_by_record", "record_alone", "DEFAULT_LIMITS", "XSI_NS",
 ]
 
 XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
@@ -73,6 +74,16 @@ def make_parser(**overrides: object) -> etree.XMLParser:
     )
     options.update(overrides)
     return etree.XMLParser(**options)  # type: ignore[arg-type]
+
+
+def record_alone(root: etree._Element, headers: list[etree._Element], record: etree._Element) -> bytes:
+    """A document of ``root``'s kind holding only ``headers`` and one ``record`` (deep copies): what a rejected
+    record's dead letter keeps, so that it can be fixed and replayed alone — not the whole message once per bad
+    record (5,000 bad records of a 15 KB body used to make 75 MB of dead letters)."""
+    shell = etree.Element(root.tag, attrib=dict(root.attrib), nsmap=root.nsmap)
+    for element in (*headers, record):
+        shell.append(copy.deepcopy(element))
+    return etree.tostring(shell, xml_declaration=True, encoding="UTF-8")
 
 
 def local_name(element: etree._Element) -> str:

@@ -28,7 +28,9 @@ from pydantic import ValidationError
 from contracts import REGISTRY, DecisionCal, Envelope, EventData, LegalEntity
 from contracts.enums import TypeDecisionCal
 from hub import ContractError, DecodeError, ErrorLocation, RawMessage, RecordReject, RejectError
-from hub.xml_safe import DEFAULT_LIMITS, XmlLimits, element_path, parse, schema_error, split_by_record
+from hub.xml_safe import (
+    DEFAULT_LIMITS, XmlLimits, element_path, parse, record_alone, schema_error, split_by_record,
+)
 from plugins.habisoft.binder import BindingError, read_model, write_model
 from plugins.habisoft.codes import EVENEMENTS, EVENT_TYPES
 from plugins.habisoft.schema import NS, PREFIX, VERSION, habisoft_schema, q
@@ -117,7 +119,9 @@ def decode_document(raw: RawMessage, *, limits: XmlLimits = DEFAULT_LIMITS) -> I
             yield REGISTRY.build(data, source=SOURCE, entity=entity, time=when,
                                  sourcemessageid=f"habisoft:{identifier}")
         except RejectError as exc:
-            yield RecordReject(error=exc, line=child.sourceline, raw=etree.tostring(child))
+            headers = [c for c in root if c.tag != _EVENEMENT]
+            yield RecordReject(error=exc, line=child.sourceline, raw=etree.tostring(child),
+                               replay=record_alone(root, headers, child))
 
 
 def _decode_unit(root: etree._Element, raw: RawMessage) -> Envelope[Any] | RecordReject:

@@ -19,6 +19,7 @@ event's time as ``dateFichier`` so that rendering the same event twice gives the
 
 from __future__ import annotations
 
+import copy
 import hashlib
 from collections.abc import Iterator
 from datetime import date, datetime, time
@@ -30,7 +31,9 @@ from pydantic import ValidationError
 
 from contracts import REGISTRY, Envelope, EventData, LegalEntity
 from hub import ContractError, DecodeError, ErrorLocation, RawMessage, RecordReject, RejectError
-from hub.xml_safe import DEFAULT_LIMITS, XmlLimits, element_path, local_name, parse, schema_error, split_by_record
+from hub.xml_safe import (
+    DEFAULT_LIMITS, XmlLimits, element_path, local_name, parse, record_alone, schema_error, split_by_record,
+)
 from plugins.sne import codes
 from plugins.sne.codes import TypeFichier
 from plugins.sne.messages import (
@@ -128,9 +131,12 @@ def decode_document(raw: RawMessage, *, default_entity: LegalEntity | None,
     kept: dict[int, list[KeptElement]] = {}
     refusals: dict[int, etree._Element] = {}
     as_received: dict[int, bytes] = {}     # each record as it came, for its dead letter if it is rejected
+    header: list[etree._Element] = []       # the header as it came (for a rejected record's own document)
     for position, child in enumerate(root):
         if child.tag in RECORD_TAGS:
             as_received[position] = etree.tostring(child)
+        elif child.tag == q("entete"):
+            header = [copy.deepcopy(child)]
         refusal = child.find(f"{q('demandeLogement')}/{q('listeAnomalie')}") if child.tag == q("demande") else None
         if refusal is not None:
             # the SNE's answer refusing a demand: the demand comes back with its anomalies; it is no event
@@ -167,7 +173,9 @@ def decode_document(raw: RawMessage, *, default_entity: LegalEntity | None,
                 raise schema_error(inside[position], origin=origin, schema=SCHEMA_NAME, record=index)
             yield _decode_one(child, location, default, received, context, kept.get(position, []))
         except RejectError as exc:
-            yield RecordReject(error=exc, line=child.sourceline, raw=as_received[position])
+            received = parse(as_received[position], origin=origin, limits=limits)
+            yield RecordReject(error=exc, line=child.sourceline, raw=as_received[position],
+                               replay=record_alone(root, header, received))
 
 
 def _refused_by_the_sne(refusal: etree._Element | None, location: ErrorLocation) -> None:

@@ -100,6 +100,13 @@ def test_one_bad_evenement_among_good_ones(habisoft) -> None:
     assert error.location.field == "fichierPartage/evenement[2]/decisionCal/decision"
     assert "'tirage_au_sort' is not an element of the set" in error.reason
     assert results[1].raw.lstrip().startswith(b"<hab:evenement")
+    # its dead letter keeps a document of its own: the header and that evenement, which replays alone
+    alone = results[1].replay
+    assert alone.count(b"<hab:evenement ") == 1 and b"tirage_au_sort" in alone and len(alone) < len(body)
+    [again] = decode(habisoft, alone, "alone.xml")
+    assert isinstance(again, RecordReject) and "'tirage_au_sort' is not an element of the set" in again.error.reason
+    [fixed] = decode(habisoft, alone.replace(b"tirage_au_sort", b"attribution"), "fixed.xml")
+    assert fixed.type == "decision_cal.v1"
 
 
 def test_invalid_unit_message_is_one_rejected_record(habisoft) -> None:

@@ -201,3 +201,20 @@ def test_a_record_naming_no_entity_is_the_sne_s(tmp_path: Path) -> None:
     connector = SneConnector(SneSettings(), ConnectorContext("sne", tmp_path, tmp_path, tmp_path))
     [event] = decode(connector, (FIXTURES / "demande_forme_publique.xml").read_bytes())
     assert event.entity == SNE_ENTITY
+
+
+def test_a_rejected_demand_keeps_a_document_of_its_own(connector) -> None:
+    """One bad demand among good ones: its dead letter keeps the header and that demand (as received), which
+    replays alone — not the whole document once per bad record."""
+    good = TWO[TWO.index(b"<ns1:demande>"): TWO.index(b"</ns1:demande>") + len(b"</ns1:demande>")]
+    bad = good.replace(b"<ns1:dateCreationDemande>2024-02-12", b"<ns1:dateCreationDemande>2024-02-31")
+    body = TWO.replace(good, good + b"\n" + bad + b"\n" + good)
+    results = decode(connector, body)
+    assert [isinstance(r, RecordReject) for r in results] == [False, True, False]
+    alone = results[1].replay
+    assert alone.count(b"<ns1:demande>") == 1 and b"2024-02-31" in alone and b"<ns1:entete>" in alone
+    assert len(alone) < len(body) / 2
+    [again] = decode(connector, alone, "alone.xml")
+    assert isinstance(again, RecordReject) and again.error.location.field.endswith("demandeLogement/dateCreationDemande")
+    [fixed] = decode(connector, alone.replace(b"2024-02-31", b"2024-02-12"), "fixed.xml")
+    assert fixed.type == "demande_enregistree.v1"
