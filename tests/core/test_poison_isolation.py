@@ -187,3 +187,30 @@ def test_an_event_the_partners_format_cannot_carry_is_dead_lettered_at_once_and_
         [dead] = hub.journal.dead_letters()
         assert dead["direction"] == "outbound" and "cannot render" in dead["reason"]
         assert len(json.loads(dead["attempts"])) == 1                    # no retry
+
+
+@pytest.mark.postgres
+def test_requests_sharing_a_commit_are_answered_each_for_itself_when_postgresql_refuses_one(pg_schema_url,
+                                                                                              tmp_path):
+    """The gateway's group commit holds 20 requests; PostgreSQL refuses an event of one of them. That request is
+    answered with the refusal, the 19 others are journaled (they used to get 503 together)."""
+    from hub.gateway.commit import DecodedMessage, InboundCommitter
+
+    emitter = make_connector(_Emitter, home=tmp_path)
+    journal = Journal(pg_schema_url)
+    try:
+        ingestor = Ingestor(journal, AccessPolicy())
+        batch = []
+        for n in range(20):
+            subject = "Y" * 40 if n == 13 else f"0631127{n:07d}G6301"
+            raw = RawMessage.from_bytes(subject.encode(), origin=f"request-{n}")
+            events, rejections = ingestor.decode(emitter, raw)
+            batch.append(DecodedMessage(raw, events, rejections))
+        InboundCommitter(ingestor, batch_size=100)._commit(batch)
+        outcomes = [m.done.result(timeout=5) for m in batch]
+        assert [len(o.journaled) for o in outcomes] == [1] * 13 + [0] + [1] * 6
+        assert len(outcomes[13].rejected) == 1 and "value too long" in outcomes[13].rejected[0]["reason"]
+        assert outcomes[13].rejected[0]["dead_letter_id"] == journal.dead_letters()[0]["id"]
+        assert journal.count_events() == 19
+    finally:
+        journal.close()
