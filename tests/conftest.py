@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import structlog
 from sqlalchemy import create_engine, text
 
 from hub.settings import HubSettings
@@ -43,6 +44,15 @@ def require_postgres() -> None:
 
 def require_rabbitmq() -> None:
     require_service("RabbitMQ", 5672, "rabbitmq-server -detached")
+
+
+@pytest.fixture(autouse=True)
+def _logging_config_restored() -> Iterator[None]:
+    """A test that runs a command in process configures logging for the whole process (the reliability tests run
+    ``relais`` at level error): what the next test's ``capture_logs`` sees must not depend on the order of tests."""
+    saved = structlog.get_config()
+    yield
+    structlog.configure(**saved)
 
 
 @pytest.fixture

@@ -174,7 +174,6 @@ class Ingestor:
                 f"message is {len(raw.body)} bytes, over the limit of {limit} "
                 f"(connectors.{connector.name}.max_message_bytes)", location=ErrorLocation(file=raw.origin))))
             return
-        index = 0
         try:
             for index, item in enumerate(connector.decode(raw)):
                 if isinstance(item, RecordReject):
