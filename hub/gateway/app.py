@@ -144,7 +144,8 @@ def _inbound_router(gateway: Gateway) -> APIRouter:
             raise HTTPException(413, detail=f"over connectors.{connector}.max_message_bytes ({limit} bytes)")
         try:
             body = await read_limited(request.stream(), limit=limit, timeout=gateway.read_timeout,
-                                      connector=connector)
+                                      connector=connector,
+                                      expected=int(declared) if declared and declared.isdigit() else None)
         except HTTPException as exc:
             if exc.status_code == 413:
                 log.warning("inbound_too_large", connector=connector, limit=limit)

@@ -69,21 +69,34 @@ class HeaderDeadlineProtocol(H11Protocol):
             self.transport.close()
 
 
-async def read_limited(stream: AsyncIterator[bytes], *, limit: int, timeout: float, connector: str) -> bytes:
-    """The request body, refused with 413 past ``limit`` bytes and with 408 when the client sends nothing for
-    ``timeout`` seconds (a body trickled at one byte every two seconds used to hold its request forever)."""
+#: The slowest a body may arrive on average (bytes per second) once the first ``read_timeout`` has passed.
+MIN_BODY_RATE = 16 * 1024
+
+
+async def read_limited(stream: AsyncIterator[bytes], *, limit: int, timeout: float, connector: str,
+                       expected: int | None = None) -> bytes:
+    """The request body, refused with 413 past ``limit`` bytes, and with 408 when the client sends nothing for
+    ``timeout`` seconds or takes longer than ``timeout`` plus ``expected`` (its Content-Length, else ``limit``)
+    bytes at :data:`MIN_BODY_RATE` — a body trickled at one byte every two seconds used to hold its request
+    forever."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout + (expected if expected is not None else limit) / MIN_BODY_RATE
     chunks: list[bytes] = []
     size = 0
     iterator = stream.__aiter__()
     while True:
+        wait = min(timeout, deadline - loop.time())
         try:
-            chunk = await asyncio.wait_for(iterator.__anext__(), timeout)
+            if wait <= 0:
+                raise TimeoutError
+            chunk = await asyncio.wait_for(iterator.__anext__(), wait)
         except StopAsyncIteration:
             break
         except (TimeoutError, asyncio.TimeoutError):
             log.warning("gateway_slow_body_refused", connector=connector, received=size, timeout=timeout)
-            raise HTTPException(408, detail=f"the body did not arrive: nothing for {timeout:g}s after {size} "
-                                            "bytes; send it again at once") from None
+            raise HTTPException(408, detail=f"the body arrives too slowly ({size} bytes received; at most "
+                                            f"{timeout:g}s of silence, and {MIN_BODY_RATE} bytes/s on average); "
+                                            "send it again at once") from None
         size += len(chunk)
         if size > limit:
             raise HTTPException(413, detail=f"over connectors.{connector}.max_message_bytes ({limit} bytes)")

@@ -162,3 +162,27 @@ def test_a_large_valid_message_costs_a_small_multiple_of_its_size(gateway):
     assert answer.status_code == 202 and answer.json()["journaled"] == 30_000
     assert hub.journal.count_events() >= 30_000
     assert grown < 12 * len(body) / 2**20, (grown, len(body) / 2**20)
+
+
+def test_a_body_trickled_under_the_silence_limit_still_gets_408(gateway):
+    """One byte every half second never stays silent for the read timeout (1 s here), yet at that rate a 5,000-byte
+    body would take 40 minutes: the average-rate deadline ends it."""
+    _hub, port = gateway
+    sock = _half_request(port, body_bytes=5_000)
+    sock.settimeout(0.1)
+    started = time.monotonic()
+    answer = b""
+    try:
+        while time.monotonic() - started < 8 and not answer:
+            try:
+                sock.sendall(b" ")
+                answer = sock.recv(4096)
+            except TimeoutError:
+                continue
+            except OSError:
+                break
+            time.sleep(0.4)
+    finally:
+        sock.close()
+    assert answer.startswith(b"HTTP/1.1 408"), answer[:80]
+    assert time.monotonic() - started < 8
