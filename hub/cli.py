@@ -19,6 +19,7 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import click
 import kombu.exceptions
@@ -37,6 +38,9 @@ from hub.settings import HubSettings, config_file, load_settings
 __all__ = ["main", "cli", "EXIT_FAILED", "EXIT_USAGE", "EXIT_REJECTED"]
 
 log = structlog.get_logger(__name__)
+
+#: Times shown to people (the journal keeps UTC; JSON output stays UTC with its offset).
+DISPLAY_ZONE = ZoneInfo("Europe/Paris")
 
 EXIT_FAILED = 1     # the named thing does not exist, or the work failed at run time
 EXIT_USAGE = 2      # usage or configuration error (click's own usage errors use 2 as well)
@@ -464,7 +468,8 @@ def history(ctx: Context, numero_unique: str, as_json: bool) -> None:
     if not rows:
         raise OperatorError(f"no event journaled for {numero_unique}", EXIT_FAILED)
     for r in rows:
-        click.echo(f"{r['time']:%Y-%m-%d %H:%M}  {r['type']:<28} {r['entity_nom']} (SIREN {r['entity_siren']}) "
+        when = r["time"].astimezone(DISPLAY_ZONE)   # stored in UTC; read by people in the territory's time
+        click.echo(f"{when:%Y-%m-%d %H:%M%z}  {r['type']:<28} {r['entity_nom']} (SIREN {r['entity_siren']}) "
                    f"via {r['source']}  [{r['id']}]")
 
 

@@ -92,3 +92,15 @@ def test_relais_history_json_shows_the_partners_instant(hub_settings) -> None:
     [row] = json.loads(out.stdout)
     assert datetime.fromisoformat(row["time"]) == INSTANTS["winter"]
     assert row["time"].startswith("2026-11-19 23:00:00")
+
+
+def test_relais_history_shows_people_the_territorys_time(hub_settings) -> None:
+    from hub.core.plugins import PluginHost
+    from hub.core.runtime import Hub
+    with Hub(hub_settings, PluginHost.load(allow=["bailleurs"])) as hub:
+        hub.journal.append([_event("0631126000101G6301", INSTANTS["winter"]),
+                            _event("0631126000101G6301", INSTANTS["summer"])])
+    out = subprocess.run([sys.executable, "-m", "hub", "history", "0631126000101G6301"],
+                         capture_output=True, text=True, env=env_for(hub_settings), timeout=60, check=True)
+    lines = out.stdout.splitlines()
+    assert lines[0].startswith("2026-11-20 00:00+0100") and lines[1].startswith("2026-07-14 00:00+0200")
