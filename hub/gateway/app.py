@@ -78,7 +78,7 @@ class Gateway:
     def commit_wait(self, events: int) -> float:
         """How long a request waits for its commit before answering 503: ``journal_timeout``, plus 2 ms per event
         so that a large message (which takes longer to journal, not because the journal is away) is not refused."""
-        return round(self.journal_timeout + 0.002 * events, 3)
+        return round(self.journal_timeout + 0.002 * events, 1)
 
     async def decode(self, connector: Connector, raw: RawMessage) -> DecodedMessage:
         ingestor = self.hub.ingestor

@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
+from hub.core.ingest import IngestReport
 from hub.core.journal import Journal
 from hub.core.plugins import PluginHost
 from hub.core.runtime import Hub
@@ -77,7 +78,7 @@ def test_the_gateway_answers_503_within_the_journal_timeout(hub_settings):
     settings = with_connectors(hub_settings.model_copy(update={"journal_timeout": 1.0}), bailleurs={"api_keys": ["k"]})
     release = threading.Event()
     with Hub(settings, PluginHost.load(allow=["bailleurs", "habisoft"])) as hub:
-        hub.ingestor.commit = lambda *a, **k: release.wait(30)               # the journal hangs
+        hub.ingestor.commit = lambda *a, **k: release.wait(30) and IngestReport()   # the journal hangs
         hub.journal.outbox_size = lambda: release.wait(30)
         with TestClient(create_app(hub)) as client:
             try:
