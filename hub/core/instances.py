@@ -18,7 +18,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import structlog
-from sqlalchemy import Select, or_, select, update
+from sqlalchemy import Select, delete, or_, select, update
 from sqlalchemy.engine import Engine
 
 from hub.core.journal import utcnow
@@ -64,6 +64,9 @@ class InstanceRegistry:
             if gone:
                 conn.execute(update(instances).where(instances.c.id.in_(gone)).values(stopped_at=now))
                 log.warning("dead_instances_found", count=len(gone), host=self.host)
+            # a cron running `relais run --once` every minute must not grow the table forever: a stopped instance
+            # holds no claim once the sweep has run, a day later it is history
+            conn.execute(delete(instances).where(instances.c.stopped_at < now - timedelta(days=1)))
             conn.execute(instances.insert().values(id=self.id, host=self.host[:200], pid=os.getpid(),
                                                    home=str(home)[:500], started_at=now, heartbeat_at=now))
         return self.id
