@@ -5,6 +5,7 @@ A plugin needs only this import (and :mod:`contracts` for the events themselves)
     from hub import hookimpl, Connector, ConnectorSettings, RawMessage, OutboundMessage, PartnerRole
     from hub import RetryableError, RejectError, DecodeError, ContractError, RecordReject, ErrorLocation
     from hub import HttpTarget          # delivering over HTTP with the hub's retry/reject mapping
+    from hub.xml import parse, XmlSchema, iter_records   # partner formats in XML: hardened parsing, XSD, streaming
     from hub import require_api_key     # protecting a plugin's HTTP routes (loads FastAPI on first use)
 
 The hooks a plugin may implement are in ``docs/hooks.md``; the fixtures to test it come with the pytest plugin

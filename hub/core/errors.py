@@ -7,6 +7,8 @@ message (acknowledge, retry later, dead-letter); everything else raises one of t
     ├── ConfigurationError           bad settings or plugin wiring: the hub refuses to start
     │   └── DuplicateRegistration    two plugins registered the same connector name
     ├── StartupError                 a service of the hub could not start (the gateway's port is taken)
+    ├── ScaffoldError                ``relais new-connector`` refused (a bundled or invalid name, a directory in
+    │                                the way); defined in hub.scaffold
     ├── RetryableError               transient: partner down, 5xx, timeout → retried with backoff, then dead-letter
     └── RejectError                  permanent for this message: dead-lettered at once with the reason
         ├── DecodeError              the raw input cannot be read as the partner's format (file, line, field path)

@@ -20,7 +20,7 @@ from lxml import etree
 from contracts import REGISTRY, Demande, DemandeEnregistree, DemandeModifiee, Envelope, LegalEntity
 from contracts.enums import AuteurModification
 from hub import BulkRecord, DecodeError, ErrorLocation, RecordReject, RejectError
-from hub.xml_safe import XmlLimits, iter_records
+from hub.xml import XmlLimits, iter_records
 from plugins.habisoft.codec import SOURCE, decode_evenement
 from plugins.habisoft.schema import habisoft_schema, q
 

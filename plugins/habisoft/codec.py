@@ -1,6 +1,6 @@
 """Habisoft documents, both ways: a ``fichierPartage`` of ``evenement`` records ↔ events.
 
-Decoding, in order: hardened parse (:mod:`hub.xml_safe`) with the root checked (name, namespace) → XSD validation
+Decoding, in order: hardened parse (:mod:`hub.xml`) with the root checked (name, namespace) → XSD validation
 of the whole document → each ``evenement`` read by the binder's rules and validated against its contract. A problem
 inside one ``evenement`` rejects it alone (:class:`~hub.RecordReject`); a problem in the header or the root rejects
 the document (:class:`~hub.DecodeError`). Every error carries the file, the line and a field path.
@@ -28,7 +28,7 @@ from pydantic import ValidationError
 from contracts import REGISTRY, DecisionCal, Envelope, EventData, LegalEntity
 from contracts.enums import TypeDecisionCal
 from hub import ContractError, DecodeError, ErrorLocation, RawMessage, RecordReject, RejectError
-from hub.xml_safe import (
+from hub.xml import (
     DEFAULT_LIMITS, XmlLimits, element_path, parse, record_alone, schema_error, split_by_record,
 )
 from plugins.habisoft.binder import BindingError, read_model, write_model

@@ -17,7 +17,7 @@ import structlog
 
 from contracts import Envelope
 from hub import BulkRecord, Connector, ConnectorContext, OutboundMessage, PartnerRole, RawMessage, RecordReject
-from hub.xml_safe import XmlLimits
+from hub.xml import XmlLimits
 from plugins.habisoft.bulk import iter_bulk
 from plugins.habisoft.codec import SOURCE, decode_document, encode_event
 from plugins.habisoft.codes import EVENEMENTS

@@ -8,7 +8,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from hub.xml_safe import XmlSchema
+from hub.xml import XmlSchema
 
 __all__ = ["NS", "PREFIX", "VERSION", "SCHEMA_DIR", "SCHEMA_FILE", "q", "habisoft_schema"]
 

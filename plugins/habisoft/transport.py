@@ -12,7 +12,7 @@ import httpx
 import structlog
 
 from hub import ErrorLocation, RejectError, RetryableError
-from hub.xml_safe import XmlLimits, parse
+from hub.xml import XmlLimits, parse
 from plugins.habisoft.schema import q
 
 __all__ = ["HabisoftClient"]

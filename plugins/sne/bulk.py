@@ -28,7 +28,7 @@ from pydantic import ValidationError
 from contracts import Demande, DemandeEnregistree, DemandeModifiee, Envelope, LegalEntity
 from contracts.enums import AuteurModification
 from hub import BulkRecord, ContractError, DecodeError, ErrorLocation, RecordReject, RejectError
-from hub.xml_safe import XmlLimits, element_path, iter_records
+from hub.xml import XmlLimits, element_path, iter_records
 from plugins.sne.codec import envelope_for, fact_time, resolve_entity
 from plugins.sne.mapping import demande_to_dict, entite_from
 from plugins.sne.messages import RECORD_TAGS

@@ -1,7 +1,7 @@
 """``interfaceNuu`` documents, both ways: one inbound document → envelopes (or per-record rejections), one event →
 one outbound document.
 
-Decoding, in order: hardened parse (:mod:`hub.xml_safe`: no DTD, no entity, size limit) with the root checked
+Decoding, in order: hardened parse (:mod:`hub.xml`: no DTD, no entity, size limit) with the root checked
 (name, namespace) → the tolerant pass (:mod:`plugins.sne.tolerance`: order, spaces, empty elements, unknown elements
 kept aside) on the header and each record → XSD validation of the whole document → each record decoded and
 validated against its contract.
@@ -31,7 +31,7 @@ from pydantic import ValidationError
 
 from contracts import REGISTRY, Envelope, EventData, LegalEntity
 from hub import ContractError, DecodeError, ErrorLocation, RawMessage, RecordReject, RejectError
-from hub.xml_safe import (
+from hub.xml import (
     DEFAULT_LIMITS, XmlLimits, element_path, local_name, parse, record_alone, schema_error, split_by_record,
 )
 from plugins.sne import codes

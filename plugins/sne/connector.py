@@ -33,7 +33,7 @@ from hub import (
     RecordReject,
     write_atomically,
 )
-from hub.xml_safe import XmlLimits, parse
+from hub.xml import XmlLimits, parse
 from plugins.sne.bulk import iter_bulk
 from plugins.sne.codec import PARIS, SOURCE, decode_document, encode_event
 from plugins.sne.messages import ENCODABLE_TYPES

@@ -8,7 +8,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from hub.xml_safe import XmlSchema
+from hub.xml import XmlSchema
 
 __all__ = ["NS", "PREFIX", "SCHEMA_DIR", "q", "interface_schema", "VERSIONS", "DEFAULT_VERSION",
            "PUBLIC_VALUES"]

@@ -18,7 +18,7 @@ our reconstruction in the same style.
 Why hand-built MIME rather than a WSDL toolkit: the SNE is strict about the layout (libsne's author notes that some
 elements must follow each other on one line), no WSDL is public, and building the parts ourselves keeps every byte
 reviewable; answers are split with the standard library's ``email`` parser and every XML part goes through
-:mod:`hub.xml_safe` (no entity, no network fetch, size limit).
+:mod:`hub.xml` (no entity, no network fetch, size limit).
 
 Failures follow the hub's error tree so the delivery loop can decide:
 
@@ -51,7 +51,7 @@ import structlog
 from lxml import etree
 
 from hub import ErrorLocation, RejectError, RetryableError
-from hub.xml_safe import XmlLimits, local_name, parse
+from hub.xml import XmlLimits, local_name, parse
 from plugins.sne.schema import q
 
 __all__ = ["SneSoapClient", "Anomalie", "Operation", "OPERATIONS", "SOAP_ENV", "WS_NS", "XOP_NS", "SERVICE_PATH",

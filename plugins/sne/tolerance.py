@@ -28,7 +28,7 @@ from pathlib import Path
 import structlog
 from lxml import etree
 
-from hub.xml_safe import element_path, local_name, make_parser
+from hub.xml import element_path, local_name, make_parser
 from plugins.sne.schema import NS, SCHEMA_DIR
 
 __all__ = ["KeptElement", "Shape", "structure", "canonicalize", "CONTRACT_LIMITS"]

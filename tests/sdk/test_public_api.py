@@ -13,7 +13,7 @@ from hub.scaffold import scaffold_connector
 from tests.sdk.conftest import EXAMPLE
 
 #: What a plugin's own code (not its tests) may import from this repository.
-ALLOWED = ("hub", "contracts")
+ALLOWED = ("hub", "hub.xml", "contracts")
 
 
 def test_every_name_of_the_public_api_resolves():
@@ -34,8 +34,10 @@ def test_the_pytest_plugin_is_registered_for_every_environment_with_relais():
     assert entry.value == "hub.testing"
 
 
-def internal_imports(source_root: Path) -> list[str]:
-    """``file: module`` for each import of this repository's code other than the public ``hub`` and ``contracts``."""
+def internal_imports(source_root: Path, own_package: str | None = None) -> list[str]:
+    """``file: module`` for each import of this repository's code other than the public ``hub`` API and
+    ``contracts`` (all of it: the shared language) — a plugin's imports of its own package (``own_package``)
+    excepted."""
     found = []
     for path in sorted(source_root.rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
@@ -43,9 +45,24 @@ def internal_imports(source_root: Path) -> list[str]:
                        else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
             for module in modules:
                 top = module.split(".")[0]
-                if top in ("hub", "contracts", "plugins") and module not in ALLOWED:
+                own = own_package is not None and (module == own_package or module.startswith(own_package + "."))
+                if top in ("hub", "plugins") and module not in ALLOWED and not own:   # contracts: public, whole
                     found.append(f"{path.name}: {module}")
     return found
+
+
+@pytest.mark.parametrize("plugin", sorted(p.name for p in (Path(__file__).resolve().parents[2] / "plugins").iterdir()
+                                          if (p / "plugin.py").exists()))
+def test_each_bundled_plugin_uses_only_the_public_api_and_its_own_package(plugin):
+    """The bundled plugins prove the integrator's path: nothing of ``hub.core`` or another plugin."""
+    root = Path(__file__).resolve().parents[2] / "plugins" / plugin
+    assert internal_imports(root, own_package=f"plugins.{plugin}") == []
+
+
+def test_contracts_stay_importable_alone():
+    """``contracts`` imports neither the hub nor a plugin (integrators use it alone)."""
+    root = Path(__file__).resolve().parents[2] / "contracts"
+    assert internal_imports(root) == []
 
 
 def test_the_example_connector_uses_only_the_public_api():
@@ -58,5 +75,7 @@ def test_a_scaffolded_connector_uses_only_the_public_api(tmp_path):
 
 
 def test_the_boundary_check_catches_an_internal_import(tmp_path):
-    (tmp_path / "plugin.py").write_text("from hub.core.journal import Journal\nimport plugins.habisoft\n")
-    assert internal_imports(tmp_path) == ["plugin.py: hub.core.journal", "plugin.py: plugins.habisoft"]
+    (tmp_path / "plugin.py").write_text("from hub.core.journal import Journal\nimport plugins.habisoft\n"
+                                        "from hub.xml_safe import parse\nfrom plugins.sne import codes\n")
+    assert internal_imports(tmp_path, own_package="plugins.sne") == [
+        "plugin.py: hub.core.journal", "plugin.py: plugins.habisoft", "plugin.py: hub.xml_safe"]
