@@ -18,11 +18,12 @@ import json
 import os
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
+from hub.core.config import RetrySettings, RuntimeSettings
 from hub.core.errors import ConfigurationError
 
 __all__ = ["HubSettings", "RetrySettings", "load_settings", "config_file", "NON_SETTING_VARIABLES"]
@@ -32,53 +33,11 @@ NON_SETTING_VARIABLES = frozenset({"RELAIS_CONFIG", "RELAIS_PLUGINS", "RELAIS_PL
                                    "RELAIS_FAILPOINTS"})
 
 
-class RetrySettings(BaseModel):
-    """Exponential backoff with jitter for deliveries that fail transiently."""
+class HubSettings(BaseSettings, RuntimeSettings):
+    """:class:`~hub.core.config.RuntimeSettings` read from ``relais.toml`` (or ``--config`` / ``RELAIS_CONFIG``) and
+    ``RELAIS_*`` environment variables, which win."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    max_attempts: int = Field(default=8, ge=1, le=100)
-    base_delay: float = Field(default=1.0, gt=0, description="Seconds before the first retry.")
-    max_delay: float = Field(default=3600.0, gt=0, description="Cap on one wait, in seconds.")
-    jitter: float = Field(default=0.5, ge=0, le=1, description="Fraction of the delay drawn at random.")
-
-
-class HubSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="RELAIS_", env_nested_delimiter="__", extra="forbid")
-
-    home: Path = Field(default=Path("var/relais"), description="Where the embedded journal, inboxes and outboxes live.")
-    journal_url: str | None = Field(default=None, description="SQLAlchemy URL; default sqlite:///HOME/journal.sqlite3.")
-    broker_url: str = Field(default="memory://", description="memory:// (embedded) or amqp://user:pass@host:5672//.")
-    broker_password: SecretStr | None = Field(default=None, description="Replaces the password of broker_url if set.")
-    namespace: str = Field(default="relais", pattern=r"^[a-z][a-z0-9_-]*$",
-                           description="Prefix of exchange and queue names (several hubs on one broker).")
-    connectors: dict[str, dict[str, Any]] = Field(default_factory=dict)
-    log_format: Literal["auto", "json", "console"] = "auto"
-    log_level: Literal["debug", "info", "warning", "error"] = "info"
-    batch_size: int = Field(default=500, ge=1, le=10_000, description="Events per journal transaction / bus batch.")
-    batch_wait: float = Field(default=0.05, gt=0, le=5, description="Longest wait to fill a batch, seconds.")
-    poll_interval: float = Field(default=1.0, gt=0, description="How often inbox directories are scanned.")
-    delivery_timeout: float = Field(default=60.0, gt=0, description="A partner call longer than this is abandoned and retried.")
-    journal_timeout: float = Field(default=10.0, gt=0, le=600, description="Seconds to connect to the journal, and "
-                                   "the longest the gateway waits for it before answering 503 (/healthz too).")
-    journal_statement_timeout: float = Field(default=60.0, gt=0, description="PostgreSQL: a statement running "
-                                             "longer is cancelled (and retried by its caller).")
-    gateway_read_timeout: float = Field(default=10.0, gt=0, le=600, description="Seconds a client may take to send "
-                                        "its request headers, or stay silent while sending its body (408).")
-    gateway_keep_alive: float = Field(default=5.0, gt=0, le=600, description="Seconds an idle connection is kept.")
-    gateway_max_connections: int = Field(default=256, ge=1, description="Connections and requests served at once; "
-                                         "beyond, 503.")
-    gateway_max_requests_per_partner: int = Field(default=16, ge=1, description="Requests of one connector in "
-                                                  "progress at once; beyond, 429 with Retry-After.")
-    lease: float = Field(default=300.0, gt=0, description="A claimed delivery whose worker vanished is retaken after this.")
-    stale_dispatch: float = Field(default=60.0, gt=0, description="Safety net: open deliveries untouched this long are dispatched again when the queue is idle.")
-    retry: RetrySettings = Field(default_factory=RetrySettings)
-    metrics_port: int | None = Field(default=None, description="Serve Prometheus metrics on this port.")
-    metrics_host: str = "127.0.0.1"
-    seed_examples: bool | None = Field(
-        default=None, description="Copy the example CAL decisions into a fresh HOME on first start (a demo). "
-                                  "Default: only when no configuration at all was given (no relais.toml, no "
-                                  "--config, no RELAIS_* variable).")
 
     @classmethod
     def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
@@ -90,24 +49,6 @@ class HubSettings(BaseSettings):
         if config:
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=config))
         return tuple(sources)
-
-    @property
-    def journal(self) -> str:
-        return self.journal_url or f"sqlite:///{(self.home / 'journal.sqlite3').resolve()}"
-
-    @property
-    def broker(self) -> str:
-        if self.broker_password is None or "@" not in self.broker_url:
-            return self.broker_url
-        scheme, rest = self.broker_url.split("://", 1)
-        creds, host = rest.rsplit("@", 1)
-        user = creds.split(":", 1)[0]
-        return f"{scheme}://{user}:{self.broker_password.get_secret_value()}@{host}"
-
-    @property
-    def embedded(self) -> bool:
-        return not self.broker_url.startswith(("amqp", "pyamqp"))
-
 
 class _JsonSectionsFromEnv(PydanticBaseSettingsSource):
     """The environment source, with list and table values of connector sections decoded from JSON.

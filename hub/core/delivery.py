@@ -41,6 +41,7 @@ from kombu.message import Message
 from contracts import REGISTRY, Envelope
 from hub.core import metrics
 from hub.core.bus import REFERENCE_BODY, RETRY_TIERS_MS, Bus, OutgoingMessage, Publisher, QueueReader
+from hub.core.config import RetrySettings
 from hub.core.connector import Connector, OutboundMessage
 from hub.core.errors import EncodeError, RejectError, RetryableError
 from hub.core.faults import failpoint
@@ -48,7 +49,6 @@ from hub.core.instances import InstanceRegistry
 from hub.core.journal import WORKER_LOST, ClaimedDelivery, DeliveryOutcome, Journal, utcnow
 from hub.core.journal_schema import DeliveryStatus as S
 from hub.core.routing import AccessPolicy
-from hub.settings import RetrySettings
 
 __all__ = ["DeliveryWorker", "backoff_delay", "StepResult", "BREAKER", "STOP_GRACE", "CHAIN_ROUNDS"]
 

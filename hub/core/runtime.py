@@ -30,6 +30,7 @@ from pydantic import ValidationError
 
 from hub.core import metrics
 from hub.core.bus import Bus
+from hub.core.config import RuntimeSettings
 from hub.core.connector import Connector, ConnectorContext
 from hub.core.delivery import DeliveryWorker
 from hub.core.errors import ConfigurationError
@@ -43,7 +44,6 @@ from hub.core.plugins import ENTRY_POINT_GROUP, PluginFailure, PluginHost
 from hub.core.polling import Poller, PollResult, PollStore
 from hub.core.private import PRIVATE_FILE, private_dir
 from hub.core.routing import AccessPolicy, Router
-from hub.settings import HubSettings
 
 __all__ = ["Hub", "RunSummary", "EXAMPLES_INBOX", "validate_connector_sections"]
 
@@ -99,7 +99,7 @@ def validate_connector_sections(classes: dict[str, tuple[str, type[Connector]]],
 
 
 class Hub:
-    def __init__(self, settings: HubSettings, host: PluginHost | None = None):
+    def __init__(self, settings: RuntimeSettings, host: PluginHost | None = None):
         self.settings = settings
         self.host = host or PluginHost.load()
         self.failures: list[PluginFailure] = self.host.failures

@@ -79,3 +79,17 @@ def test_the_boundary_check_catches_an_internal_import(tmp_path):
                                         "from hub.xml_safe import parse\nfrom plugins.sne import codes\n")
     assert internal_imports(tmp_path, own_package="plugins.sne") == [
         "plugin.py: hub.core.journal", "plugin.py: plugins.habisoft", "plugin.py: hub.xml_safe"]
+
+
+def test_the_core_imports_none_of_the_faces():
+    """``hub/core`` defines what it needs (its settings types included); the faces (CLI, settings loading, gateway,
+    scaffold) build on it, never the other way round."""
+    core = Path(__file__).resolve().parents[2] / "hub" / "core"
+    faces = ("hub.settings", "hub.cli", "hub.operations", "hub.gateway", "hub.scaffold", "hub.progress", "hub.docs")
+    found = []
+    for path in sorted(core.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            modules = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                       else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            found += [f"{path.name}: {m}" for m in modules if m.startswith(faces)]
+    assert found == []
