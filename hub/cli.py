@@ -16,7 +16,6 @@ import signal
 import sys
 import threading
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -31,9 +30,14 @@ from hub.core import metrics
 from hub.core.errors import ConfigurationError, RelaisError
 from hub.core.journal_schema import DeliveryStatus
 from hub.core.logging import configure_logging
+from hub import operations
 from hub.core.plugins import PluginHost
 from hub.progress import SUMMARY_INTERVAL, ProgressDisplay, count_lines
-from hub.settings import HubSettings, config_file, load_settings
+from hub.cli_support import (
+    EXIT_FAILED, EXIT_REJECTED, EXIT_UNFINISHED, EXIT_USAGE, Context, OperatorError, pass_ctx,
+)
+from hub.scaffold import commands as scaffold_commands
+from hub.settings import config_file
 
 __all__ = ["main", "cli", "EXIT_FAILED", "EXIT_USAGE", "EXIT_REJECTED"]
 
@@ -41,20 +45,6 @@ log = structlog.get_logger(__name__)
 
 #: Times shown to people (the journal keeps UTC; JSON output stays UTC with its offset).
 DISPLAY_ZONE = ZoneInfo("Europe/Paris")
-
-EXIT_FAILED = 1     # the named thing does not exist, or the work failed at run time
-EXIT_USAGE = 2      # usage or configuration error (click's own usage errors use 2 as well)
-EXIT_REJECTED = 3   # some input was rejected, or dead letters are still failing
-EXIT_UNFINISHED = 4  # `run --once`: deliveries that were due were not made (see what it says is left)
-
-
-class OperatorError(click.ClickException):
-    """One line ``Error: …`` on standard error and a documented exit code, instead of a traceback."""
-
-    def __init__(self, message: str, exit_code: int = EXIT_FAILED):
-        super().__init__(message)
-        self.exit_code = exit_code
-
 
 class RelaisGroup(click.Group):
     """The ``relais`` group: a configuration error raised anywhere below is one line and exit 2, another
@@ -89,42 +79,6 @@ def _setting(ctx: click.Context, name: str) -> str:
     reached the journal or the broker)."""
     settings = getattr(ctx.obj, "_settings", None)
     return str(getattr(settings, name, "?")) if settings is not None else "?"
-
-
-class Context:
-    def __init__(self, config: str | None, host: PluginHost | None = None):
-        self.config = config
-        self.host = host
-        self._settings: HubSettings | None = None
-
-    @property
-    def settings(self) -> HubSettings:
-        if self._settings is None:
-            self._settings = load_settings(self.config)
-            configure_logging(self._settings.log_format, self._settings.log_level)
-        return self._settings
-
-    def hub(self):
-        from hub.core.runtime import Hub
-        hub = Hub(self.settings, self.host or PluginHost.load())
-        for name, count in sorted(hub.seeded.items()):
-            click.echo(f"relais: no configuration given, so this first start copied {count} example file(s) into "
-                       f"{hub.connectors[name].context.inbox} (a demo: any relais.toml, --config or RELAIS_* "
-                       "variable turns it off; seed_examples = false too)", err=True)
-        return hub
-
-
-pass_ctx = click.make_pass_decorator(Context)
-
-
-def _parse_when(value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        when = datetime.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date; use YYYY-MM-DD or YYYY-MM-DDTHH:MM") from None
-    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
 
 
 @click.group(cls=RelaisGroup)
@@ -575,6 +529,9 @@ _PREPARED = [False]
 
 def _register_plugin_commands() -> None:
     host = _HOST[0] = PluginHost.load()
+    for name, module in BUILTIN_COMMAND_PLUGINS.items():
+        if host.pm.get_plugin(name) is None:
+            host.register(module, name=name)
     builtin = set(cli.commands)
 
     def register(command: Any) -> None:
@@ -597,14 +554,15 @@ def _early_logging() -> None:
                       level if level in ("debug", "info", "warning", "error") else "info")
 
 
+#: Commands of Relais itself that are plugins of the command line, registered like any plugin's.
+BUILTIN_COMMAND_PLUGINS = {"relais.operations": operations, "relais.scaffold": scaffold_commands}
+
+
 def prepare() -> click.Group:
-    """Add the operation, SDK and plugin commands to the group (once): ``main`` and in-process tests use it."""
+    """Add the built-in plugins' and the installed plugins' commands to the group (once): ``main`` and in-process
+    tests use it."""
     if not _PREPARED[0]:
         _PREPARED[0] = True
-        from hub.operations import register_operation_commands
-        register_operation_commands(cli)
-        from hub.scaffold.commands import register_sdk_commands
-        register_sdk_commands(cli)
         _register_plugin_commands()
     return cli
 

@@ -220,9 +220,7 @@ def relais_cli(settings: HubSettings, *args: str):
     from click.testing import CliRunner
 
     from hub import cli as cli_module
-    from hub.operations import register_operation_commands
-    if "dead" not in cli_module.cli.commands:
-        register_operation_commands(cli_module.cli)
+    cli_module.prepare()
     saved = cli_module._HOST[0]
     cli_module._HOST[0] = PluginHost.load(allow=SOURCE_PLUGINS, extra=[PLUGIN])
     try:

@@ -1,0 +1,69 @@
+"""What the ``relais`` command line and the commands its built-in plugins add share: the command context (settings
+read once, the hub built on demand), exit codes, the one-line operator error, date options.
+
+Why a module of its own: :mod:`hub.cli` registers the operation and scaffold commands as built-in plugins (through
+``relais_register_commands``, like any plugin's); those modules import this one, never :mod:`hub.cli`, so there is
+no import cycle to hide.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import click
+
+from hub.core.logging import configure_logging
+from hub.core.plugins import PluginHost
+from hub.settings import HubSettings, load_settings
+
+__all__ = ["Context", "pass_ctx", "parse_when", "OperatorError", "EXIT_FAILED", "EXIT_USAGE", "EXIT_REJECTED",
+           "EXIT_UNFINISHED"]
+
+EXIT_FAILED = 1     # the named thing does not exist, or the work failed at run time
+EXIT_USAGE = 2      # usage or configuration error (click's own usage errors use 2 as well)
+EXIT_REJECTED = 3   # some input was rejected, or dead letters are still failing
+EXIT_UNFINISHED = 4  # `run --once`: deliveries that were due were not made (see what it says is left)
+
+
+class OperatorError(click.ClickException):
+    """One line ``Error: …`` on standard error and a documented exit code, instead of a traceback."""
+
+    def __init__(self, message: str, exit_code: int = EXIT_FAILED):
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+class Context:
+    def __init__(self, config: str | None, host: PluginHost | None = None):
+        self.config = config
+        self.host = host
+        self._settings: HubSettings | None = None
+
+    @property
+    def settings(self) -> HubSettings:
+        if self._settings is None:
+            self._settings = load_settings(self.config)
+            configure_logging(self._settings.log_format, self._settings.log_level)
+        return self._settings
+
+    def hub(self):
+        from hub.core.runtime import Hub
+        hub = Hub(self.settings, self.host or PluginHost.load())
+        for name, count in sorted(hub.seeded.items()):
+            click.echo(f"relais: no configuration given, so this first start copied {count} example file(s) into "
+                       f"{hub.connectors[name].context.inbox} (a demo: any relais.toml, --config or RELAIS_* "
+                       "variable turns it off; seed_examples = false too)", err=True)
+        return hub
+
+
+pass_ctx = click.make_pass_decorator(Context)
+
+
+def parse_when(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date; use YYYY-MM-DD or YYYY-MM-DDTHH:MM") from None
+    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
