@@ -69,11 +69,10 @@ class Gateway:
         except Exception as exc:  # journal down midway: what was journaled is recognised when the partner resends
             return problem(503, "the journal is unavailable; send the message again later (what was kept is "
                                 "recognised as a resend)", headers={"Retry-After": "5"}, error_type=type(exc).__name__)
-        changed = {c["event_id"] for c in report.conflicts}
         return InboundOutcome(report.event_ids, report.duplicates,
                               report.rejected_parts + [{k: v for k, v in r.items() if k != "event_id"}
                                                        for r in report.refused],
-                              [c for c in report.conflicts if c["event_id"] in changed])
+                              report.conflicts)
 
     def commit_wait(self, events: int) -> float:
         """How long a request waits for its commit before answering 503: ``journal_timeout``, plus 2 ms per event

@@ -85,13 +85,12 @@ class InboundCommitter:
             inserted = set(report.event_ids)
             conflicts = {c["event_id"]: c for c in report.conflicts}
             refused = {r["event_id"]: r for r in report.refused}
-            dead_letter_ids = iter(report.dead_letter_ids)
+            parts = iter(report.rejected_parts)   # in the order of the rejections given, message by message
             outcomes = []
             for m in batch:
                 journaled = [e.id for e in m.events if e.id in inserted]
                 changed = [conflicts[e.id] for e in m.events if e.id in conflicts]
-                rejected = [{"reason": r.error.reason, "problems": r.error.problems,
-                             "dead_letter_id": next(dead_letter_ids, None)} for r in m.rejections]
+                rejected = [next(parts) for _ in m.rejections]
                 unstorable = [{k: v for k, v in refused[e.id].items() if k != "event_id"}
                               for e in m.events if e.id in refused]
                 duplicates = len(m.events) - len(journaled) - len(changed) - len(unstorable)
