@@ -166,39 +166,47 @@ class Journal:
         change nothing: that is how redelivered inbound messages are absorbed. ``snapshots_seen`` (source, key,
         fingerprint) records, in the same transaction, what a bulk import has now seen.
         """
-        result = AppendResult()
         if not batch and not snapshots_seen:
-            return result
-        now = utcnow()
-        rows = [_event_row(e, now) for e in batch]
+            return AppendResult()
         with self.engine.begin() as conn:
-            if rows:
-                self._serialise_appends(conn)
-            inserted_ids: dict[str, int] = {}
-            if rows:
-                stmt = self._insert_ignore(events).returning(events.c.seq, events.c.id)
-                for seq, event_id in conn.execute(stmt, rows):
-                    inserted_ids[event_id] = seq
-            delivery_rows: list[dict[str, Any]] = []
-            for envelope in batch:
-                seq = inserted_ids.pop(envelope.id, None)
-                if seq is None:
-                    result.duplicates.append(envelope)
-                    continue
-                result.inserted.append((seq, envelope))
-                for route in self.router(envelope):
-                    delivery_rows.append({
-                        "subscriber": route.subscriber, "seq": seq, "subject": envelope.subject,
-                        "status": S.PENDING if route.allowed else S.DENIED, "attempts": 0, "updated_at": now,
-                    })
-            if result.duplicates:
-                result.duplicates, result.conflicts = self._split_conflicts(conn, result.duplicates)
-            if result.inserted:
-                conn.execute(outbox.insert(), [{"seq": seq} for seq, _ in result.inserted])
-            if delivery_rows:
-                conn.execute(deliveries.insert(), delivery_rows)
-            if snapshots_seen:
-                self._upsert_snapshots(conn, snapshots_seen, now)
+            return self.append_in(conn, batch, snapshots_seen)
+
+    def append_in(self, conn: Connection, batch: Sequence[Envelope[Any]],
+                  snapshots_seen: Sequence[tuple[str, str, str]] = (),
+                  depths: dict[str, int] | None = None) -> AppendResult:
+        """``append`` inside the caller's transaction: a processor journals what it derived in the same transaction
+        as its delivery outcome, so that a redelivered input can never derive twice. ``depths`` (event id → causation
+        depth) is recorded for derived events (see :mod:`hub.core.processing`)."""
+        result = AppendResult()
+        now = utcnow()
+        rows = [_event_row(e, now, (depths or {}).get(e.id)) for e in batch]
+        if rows:
+            self._serialise_appends(conn)
+        inserted_ids: dict[str, int] = {}
+        if rows:
+            stmt = self._insert_ignore(events).returning(events.c.seq, events.c.id)
+            for seq, event_id in conn.execute(stmt, rows):
+                inserted_ids[event_id] = seq
+        delivery_rows: list[dict[str, Any]] = []
+        for envelope in batch:
+            seq = inserted_ids.pop(envelope.id, None)
+            if seq is None:
+                result.duplicates.append(envelope)
+                continue
+            result.inserted.append((seq, envelope))
+            for route in self.router(envelope):
+                delivery_rows.append({
+                    "subscriber": route.subscriber, "seq": seq, "subject": envelope.subject,
+                    "status": S.PENDING if route.allowed else S.DENIED, "attempts": 0, "updated_at": now,
+                })
+        if result.duplicates:
+            result.duplicates, result.conflicts = self._split_conflicts(conn, result.duplicates)
+        if result.inserted:
+            conn.execute(outbox.insert(), [{"seq": seq} for seq, _ in result.inserted])
+        if delivery_rows:
+            conn.execute(deliveries.insert(), delivery_rows)
+        if snapshots_seen:
+            self._upsert_snapshots(conn, snapshots_seen, now)
         return result
 
     def _split_conflicts(self, conn: Connection, duplicates: list[Envelope[Any]]
@@ -356,37 +364,42 @@ class Journal:
         since. Returns the seqs whose claim was lost (not recorded)."""
         if not outcomes:
             return []
+        with self.engine.begin() as conn:
+            return self.complete_in(conn, subscriber, outcomes, claimed_at)
+
+    def complete_in(self, conn: Connection, subscriber: str, outcomes: Sequence[DeliveryOutcome],
+                    claimed_at: datetime | None = None) -> list[int]:
+        """``complete`` inside the caller's transaction (see ``append_in``)."""
         now = utcnow()
         held = [deliveries.c.status == S.DELIVERING, deliveries.c.claimed_at == claimed_at] if claimed_at else []
         groups: dict[tuple[str, bool], list[DeliveryOutcome]] = {}
         for o in outcomes:
             groups.setdefault((o.status, o.attempted), []).append(o)
         recorded: set[int] = set()
-        with self.engine.begin() as conn:
-            for (status, attempted), group in groups.items():
-                attempts = deliveries.c.attempts if attempted else deliveries.c.attempts - 1
-                if status in S.SETTLED and status != S.UNRENDERABLE:
-                    res = conn.execute(update(deliveries)
-                                       .where(deliveries.c.subscriber == subscriber,
-                                              deliveries.c.seq.in_([o.seq for o in group]), *held)
-                                       .values(status=status, attempts=attempts, claimed_at=None,
-                                               next_attempt_at=None, updated_at=now)
-                                       .returning(deliveries.c.seq))
-                    recorded.update(seq for (seq,) in res)
+        for (status, attempted), group in groups.items():
+            attempts = deliveries.c.attempts if attempted else deliveries.c.attempts - 1
+            if status in S.SETTLED and status != S.UNRENDERABLE:
+                res = conn.execute(update(deliveries)
+                                   .where(deliveries.c.subscriber == subscriber,
+                                          deliveries.c.seq.in_([o.seq for o in group]), *held)
+                                   .values(status=status, attempts=attempts, claimed_at=None,
+                                           next_attempt_at=None, updated_at=now)
+                                   .returning(deliveries.c.seq))
+                recorded.update(seq for (seq,) in res)
+                continue
+            for o in group:   # failures are few: one statement each, to know which were recorded
+                res = conn.execute(update(deliveries)
+                                   .where(deliveries.c.subscriber == subscriber, deliveries.c.seq == o.seq,
+                                          *held)
+                                   .values(status=status, attempts=attempts, claimed_at=None,
+                                           next_attempt_at=o.next_attempt_at,
+                                           last_error=func.coalesce(o.error, deliveries.c.last_error),
+                                           updated_at=now))
+                if not res.rowcount:
                     continue
-                for o in group:   # failures are few: one statement each, to know which were recorded
-                    res = conn.execute(update(deliveries)
-                                       .where(deliveries.c.subscriber == subscriber, deliveries.c.seq == o.seq,
-                                              *held)
-                                       .values(status=status, attempts=attempts, claimed_at=None,
-                                               next_attempt_at=o.next_attempt_at,
-                                               last_error=func.coalesce(o.error, deliveries.c.last_error),
-                                               updated_at=now))
-                    if not res.rowcount:
-                        continue
-                    recorded.add(o.seq)
-                    if status in (S.DEAD, S.UNRENDERABLE):
-                        self._add_outbound_dead_letter(conn, subscriber, o.seq, o.event_type, o.error, now)
+                recorded.add(o.seq)
+                if status in (S.DEAD, S.UNRENDERABLE):
+                    self._add_outbound_dead_letter(conn, subscriber, o.seq, o.event_type, o.error, now)
         return [o.seq for o in outcomes if o.seq not in recorded]
 
     def _add_outbound_dead_letter(self, conn: Connection, subscriber: str, seq: int, event_type: str | None,
@@ -693,11 +706,11 @@ class Journal:
                              .values(status=status, updated_at=utcnow()))
 
 
-def _event_row(e: Envelope[Any], now: datetime) -> dict[str, Any]:
+def _event_row(e: Envelope[Any], now: datetime, depth: int | None = None) -> dict[str, Any]:
     return {
         "id": e.id, "type": e.type, "source": e.source, "source_message_id": e.sourcemessageid,
         "subject": e.subject, "entity_siren": e.entity.siren, "entity_nom": e.entity.nom, "time": e.time,
-        "recorded_at": now, "body": e.model_dump_json(),
+        "recorded_at": now, "body": e.model_dump_json(), "depth": depth,
     }
 
 

@@ -18,6 +18,10 @@
   re-import knows what is unchanged.
 * ``instances`` — one row per hub process start, with a heartbeat: a delivery claimed by an instance that stopped
   beating (or whose process is gone from its host) is taken back at once, not after the claim's whole lease.
+* ``timers`` — what processors asked to be called for at a date ("remind on D-30"), fired once: the row is taken
+  in the same transaction that journals what its firing derived.
+* ``projections`` — one row per processor read model: the version of its tables and when it was last rebuilt from
+  the journal (the tables themselves belong to the processor).
 * ``polls`` — one row per connector that pulls from its partner on a timer: its cursor (where the last successful
   pull stopped, in the connector's own terms), when the next pull is due, and a lease so that several hub processes
   take turns instead of all pulling the same thing.
@@ -35,7 +39,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
 __all__ = ["metadata", "events", "outbox", "deliveries", "dead_letters", "snapshots", "polls", "instances",
-           "DeliveryStatus", "UtcDateTime"]
+           "timers", "projections", "DeliveryStatus", "TimerStatus", "UtcDateTime"]
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -102,6 +106,7 @@ events = Table(
     Column("time", UtcDateTime(), nullable=False),
     Column("recorded_at", UtcDateTime(), nullable=False),
     Column("body", Text, nullable=False),
+    Column("depth", Integer),     # causation depth of an event a processor derived (NULL: from a partner)
     UniqueConstraint("source", "source_message_id", name="uq_events_source_message"),
     Index("ix_events_subject", "subject", "seq"),
     Index("ix_events_time", "recorded_at"),
@@ -184,4 +189,41 @@ instances = Table(
     Column("started_at", UtcDateTime(), nullable=False),
     Column("heartbeat_at", UtcDateTime(), nullable=False),  # refreshed every few seconds while it runs
     Column("stopped_at", UtcDateTime()),                  # set when it stopped, cleanly or found dead
+)
+
+
+class TimerStatus:
+    PENDING = "pending"
+    FIRED = "fired"
+    CANCELLED = "cancelled"
+    FAILED = "failed"          # its handler kept failing: an operator looks (``relais timers``)
+
+
+timers = Table(
+    "timers", metadata,
+    Column("id", SeqType, primary_key=True, autoincrement=True),
+    Column("processor", String(64), nullable=False),
+    Column("key", String(200), nullable=False),           # the processor's name for it: one timer per key, ever
+    Column("subject", String(32)),                        # the demand it is about
+    Column("due_at", UtcDateTime(), nullable=False),
+    Column("payload", Text),                              # JSON the processor gets back when it fires
+    Column("status", String(12), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("last_error", Text),
+    Column("fired_at", UtcDateTime()),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    UniqueConstraint("processor", "key", name="uq_timers_processor_key"),
+    Index("ix_timers_due", "status", "due_at"),
+    Index("ix_timers_subject", "subject"),
+)
+
+projections = Table(
+    "projections", metadata,
+    Column("name", String(64), primary_key=True),         # the processor's name
+    Column("version", String(40), nullable=False),        # of its tables; a new version rebuilds them
+    Column("status", String(12), nullable=False),         # ready | rebuilding | stale
+    Column("rebuilt_at", UtcDateTime()),
+    Column("events", BigInteger),                         # events replayed by the last rebuild
+    Column("updated_at", UtcDateTime(), nullable=False),
 )
