@@ -7,6 +7,8 @@ A plugin needs only this import (and :mod:`contracts` for the events themselves)
     from hub import HttpTarget          # delivering over HTTP with the hub's retry/reject mapping
     from hub.xml import parse, XmlSchema, iter_records   # partner formats in XML: hardened parsing, XSD, streaming
     from hub import require_api_key     # protecting a plugin's HTTP routes (loads FastAPI on first use)
+    from hub import Processor, ProcessContext, Timer   # computing: derived events, timers, projections
+    from hub import command_hub, OperatorError          # a plugin's own ``relais`` commands
 
 The hooks a plugin may implement are in ``docs/hooks.md``; the fixtures to test it come with the pytest plugin
 :mod:`hub.testing`; the guide is ``docs/write-a-connector.md``. Everything under ``hub.core`` that is not
@@ -25,6 +27,7 @@ from hub.core.errors import (
 )
 from hub.core.hookspecs import hookimpl
 from hub.core.http_target import HttpTarget
+from hub.core.processing import ProcessContext, Processor, Timer
 from hub.core.roles import PartnerRole
 
 __all__ = [
@@ -32,6 +35,7 @@ __all__ = [
     "write_atomically", "Polled", "PartnerRole", "BulkRecord", "RecordReject", "RelaisError", "ConfigurationError",
     "DuplicateRegistration", "RetryableError", "RejectError", "DecodeError", "ContractError", "AccessDenied",
     "InputTooLarge", "ConflictingResend", "EncodeError", "ErrorLocation", "HttpTarget", "require_api_key",
+    "Processor", "ProcessContext", "Timer", "command_hub", "OperatorError",
 ]
 __version__ = "0.1.0"
 
@@ -41,4 +45,7 @@ def __getattr__(name: str) -> Any:
     if name == "require_api_key":
         from hub.gateway import require_api_key
         return require_api_key
+    if name in ("command_hub", "OperatorError"):   # the command line's: loads the settings machinery
+        from hub import cli_support
+        return getattr(cli_support, name)
     raise AttributeError(f"module 'hub' has no attribute {name!r}")

@@ -30,7 +30,7 @@ from hub.core import metrics
 from hub.core.errors import ConfigurationError, RelaisError
 from hub.core.journal_schema import DeliveryStatus
 from hub.core.logging import configure_logging
-from hub import operations
+from hub import operations, processing_commands
 from hub.core.plugins import PluginHost
 from hub.progress import SUMMARY_INTERVAL, ProgressDisplay, count_lines
 from hub.cli_support import (
@@ -555,7 +555,8 @@ def _early_logging() -> None:
 
 
 #: Commands of Relais itself that are plugins of the command line, registered like any plugin's.
-BUILTIN_COMMAND_PLUGINS = {"relais.operations": operations, "relais.scaffold": scaffold_commands}
+BUILTIN_COMMAND_PLUGINS = {"relais.operations": operations, "relais.scaffold": scaffold_commands,
+                           "relais.processing": processing_commands}
 
 
 def prepare() -> click.Group:

@@ -16,7 +16,7 @@ from hub.core.logging import configure_logging
 from hub.core.plugins import PluginHost
 from hub.settings import HubSettings, load_settings
 
-__all__ = ["Context", "pass_ctx", "parse_when", "OperatorError", "EXIT_FAILED", "EXIT_USAGE", "EXIT_REJECTED",
+__all__ = ["Context", "pass_ctx", "command_hub", "parse_when", "OperatorError", "EXIT_FAILED", "EXIT_USAGE", "EXIT_REJECTED",
            "EXIT_UNFINISHED"]
 
 EXIT_FAILED = 1     # the named thing does not exist, or the work failed at run time
@@ -57,6 +57,15 @@ class Context:
 
 
 pass_ctx = click.make_pass_decorator(Context)
+
+
+def command_hub():
+    """The hub of the running ``relais`` command (its settings, journal and connectors), for a plugin's command:
+    ``with command_hub() as hub: …``. Nothing is started: the command reads or writes the journal only."""
+    context = click.get_current_context().find_object(Context)
+    if context is None:
+        raise RuntimeError("command_hub() is for commands run by the relais command line")
+    return context.hub()
 
 
 def parse_when(value: str | None) -> datetime | None:

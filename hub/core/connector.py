@@ -21,7 +21,8 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -59,8 +60,11 @@ class ConnectorContext:
 
     name: str
     home: Path
-    inbox: Path
+    inbox: Path | None       # None for a processor: it has no partner to receive files from
     outbox: Path
+    #: a connection to the journal's database, for a processor's commands reading its projection
+    #: (``with context.read() as conn: …``); the hub sets it
+    read: Callable[[], AbstractContextManager[Any]] | None = None
 
 
 @dataclass(frozen=True)

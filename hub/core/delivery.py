@@ -273,9 +273,7 @@ class DeliveryWorker:
                         self._deliver_seqs([c.seq], result)
                 todo = [c.seq for c in claimed if not _suspect(c)]
                 continue
-            outcomes = self._deliver_claimed(claimed)
-            failpoint("before_record_delivery")
-            self._record(claimed[0].claimed_at, outcomes)
+            outcomes = self._handle(claimed)
             settled = {o.seq for o in outcomes if o.status in S.SETTLED}
             result.delivered += sum(o.status == S.DELIVERED for o in outcomes)
             result.failed += sum(o.status in (S.RETRYING, S.DEAD, S.UNRENDERABLE) and o.attempted for o in outcomes)
@@ -287,6 +285,14 @@ class DeliveryWorker:
             # a long chain of one demand's events: hand the rest to the next sweep rather than hold this worker
             # (their bus messages were consumed; without the flag they would wait for the stale sweep)
             self.journal.flag_for_dispatch(self.name, todo)
+
+    def _handle(self, claimed: Sequence[ClaimedDelivery]) -> list[DeliveryOutcome]:
+        """Deliver a claimed batch and record its outcomes (a processor's worker handles and records it in one
+        transaction instead: :mod:`hub.core.processor_worker`)."""
+        outcomes = self._deliver_claimed(claimed)
+        failpoint("before_record_delivery")
+        self._record(claimed[0].claimed_at, outcomes)
+        return outcomes
 
     def _record(self, claimed_at: Any, outcomes: list[DeliveryOutcome]) -> None:
         """Record outcomes (kept in hand if the journal is unreachable, to be recorded at the next step), then

@@ -21,6 +21,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -37,11 +38,15 @@ from hub.core.errors import ConfigurationError
 from hub.core.inbox import InboxScanner
 from hub.core.instances import InstanceRegistry
 from hub.core.ingest import IngestReport, Ingestor
-from hub.core.journal import Backlog, Journal
+from hub.core.journal import Backlog, Journal, utcnow
 from hub.core.journal_schema import DeliveryStatus
 from hub.core.outbox import OutboxRelay
 from hub.core.plugins import ENTRY_POINT_GROUP, PluginFailure, PluginHost
 from hub.core.polling import Poller, PollResult, PollStore
+from hub.core.processing import Processor, check_processor_graph, processors_of
+from hub.core.processor_worker import ProcessorWorker, TimerFirer, next_wait
+from hub.core.projections import ProjectionManager
+from hub.core.timers import TimerStore
 from hub.core.private import PRIVATE_FILE, private_dir
 from hub.core.routing import AccessPolicy, Router
 
@@ -60,6 +65,7 @@ class RunSummary:
     failed: dict[str, int] = field(default_factory=dict)
     polled: list[PollResult] = field(default_factory=list)
     left: dict[str, Backlog] = field(default_factory=dict)     # per subscriber, what is still to deliver
+    timers_fired: int = 0
 
     @property
     def unfinished(self) -> int:
@@ -99,14 +105,19 @@ def validate_connector_sections(classes: dict[str, tuple[str, type[Connector]]],
 
 
 class Hub:
-    def __init__(self, settings: RuntimeSettings, host: PluginHost | None = None):
+    def __init__(self, settings: RuntimeSettings, host: PluginHost | None = None,
+                 clock: Callable[[], datetime] | None = None):
         self.settings = settings
+        #: what processors see as "now" (timers, derived events); injectable: ``relais tick --at`` replays a day
+        self.clock: Callable[[], datetime] = clock or utcnow
         self.host = host or PluginHost.load()
         self.failures: list[PluginFailure] = self.host.failures
         self.home = settings.home
         fresh = not self.home.exists()
         private_dir(self.home)
         self.connectors: dict[str, Connector] = self._configure_connectors()
+        check_processor_graph(self.connectors)
+        self.processors: dict[str, Processor] = processors_of(self.connectors)
         #: connector → example files copied into its inbox by this start (the faces say so to the operator)
         self.seeded: dict[str, int] = {}
         if fresh and settings.seed_examples:
@@ -123,6 +134,11 @@ class Hub:
                                                   if c.context.inbox is not None},
                                   settle=0.0)
         self.poller = Poller(self.connectors, PollStore(self.journal.engine), lease=settings.lease)
+        self.timers = TimerStore(self.journal.engine)
+        self.projections = ProjectionManager(self.journal.engine, self.processors)
+        self.projections.create_tables()
+        self.timer_firer = TimerFirer(self.processors, self.journal, self.timers, self.projections,
+                                      retry=settings.retry, on_journaled=self.relay.wakeup.set)
         self.workers: dict[str, DeliveryWorker] = {}
         self.instances = InstanceRegistry(self.journal.engine)
         self._declared = False
@@ -143,9 +159,11 @@ class Hub:
                 validate_connector_sections(self.host.connector_classes(), self.settings.connectors).items()):
             if not conn_settings.enabled:
                 continue
-            context = ConnectorContext(name=name, home=self.home,
-                                       inbox=(conn_settings.inbox or self.home / "inbox" / name).resolve(),
-                                       outbox=(conn_settings.outbox or self.home / "outbox" / name).resolve())
+            # a processor has no partner: no inbox to watch
+            inbox = None if issubclass(cls, Processor) else (conn_settings.inbox or self.home / "inbox" / name)
+            context = ConnectorContext(name=name, home=self.home, inbox=inbox.resolve() if inbox else None,
+                                       outbox=(conn_settings.outbox or self.home / "outbox" / name).resolve(),
+                                       read=lambda: self.journal.engine.connect())
             try:
                 configured[name] = cls(conn_settings, context)
             except Exception as exc:  # one broken connector must not take the hub down
@@ -206,16 +224,24 @@ class Hub:
         for d in (self.home / "inbox", self.home / "outbox"):
             private_dir(d)
         for c in self.connectors.values():
-            private_dir(c.context.inbox)
+            if c.context.inbox is not None:
+                private_dir(c.context.inbox)
         self._clean_partial_writes()
         self.bus.declare(self.subscriptions)
         self.instances.register(self.home)
+        self.projections.ensure(self.clock)
         s = self.settings
         for name in self.subscriptions:
-            self.workers[name] = DeliveryWorker(
-                self.connectors[name], self.journal, self.bus, self.policy, retry=s.retry,
-                batch_size=s.batch_size, batch_wait=s.batch_wait, timeout=s.delivery_timeout, lease=s.lease,
-                stale_dispatch=s.stale_dispatch, instances=self.instances)
+            common: dict[str, Any] = dict(
+                retry=s.retry, batch_size=s.batch_size, batch_wait=s.batch_wait, timeout=s.delivery_timeout,
+                lease=s.lease, stale_dispatch=s.stale_dispatch, instances=self.instances)
+            connector = self.connectors[name]
+            if isinstance(connector, Processor):
+                self.workers[name] = ProcessorWorker(
+                    connector, self.journal, self.bus, self.policy, timers=self.timers,
+                    projections=self.projections, clock=self.clock, on_journaled=self.relay.wakeup.set, **common)
+            else:
+                self.workers[name] = DeliveryWorker(connector, self.journal, self.bus, self.policy, **common)
         self._declared = True
         self.host.startup(self)
 
@@ -225,7 +251,7 @@ class Hub:
         another process may be writing right now, so only files older than a delivery timeout go."""
         older_than = 0.0 if not self.bus.is_amqp else time.time() - self.settings.delivery_timeout
         for connector in self.connectors.values():
-            for directory in {connector.context.inbox, connector.context.outbox}:
+            for directory in {connector.context.inbox, connector.context.outbox} - {None}:
                 if not directory.is_dir():
                     continue
                 for leftover in directory.glob(".tmp-*.part"):
@@ -273,7 +299,9 @@ class Hub:
         wait = self.settings.batch_wait if self.bus.is_amqp else 0.0
         swept = False
         while deadline is None or time.monotonic() < deadline:
-            progress_made = self.relay.publish_pending()
+            fired = self.timer_firer.fire_due(self.clock())
+            summary.timers_fired += fired
+            progress_made = fired + self.relay.publish_pending()
             summary.published += progress_made
             for name, worker in self.workers.items():
                 step = worker.step(wait=wait)
@@ -294,6 +322,54 @@ class Hub:
         summary.left = {name: self.journal.backlog(name) for name in self.workers}
         return summary
 
+    def tick(self, at: datetime, on_progress: Callable[[int], None] | None = None) -> RunSummary:
+        """Fire what is due at ``at`` and let the processors handle what that derives, with their clock at ``at``
+        (``relais tick --at``: a day replayed deterministically; running it twice fires nothing twice).
+        Deliveries to partners are left to ``relais run``."""
+        self.clock = lambda: at
+        for worker in self.workers.values():
+            if isinstance(worker, ProcessorWorker):
+                worker.clock = self.clock
+        self.start()
+        self.recover()
+        summary = RunSummary()
+        processor_workers = {n: w for n, w in self.workers.items() if isinstance(w, ProcessorWorker)}
+        wait = self.settings.batch_wait if self.bus.is_amqp else 0.0
+        swept = False
+        while True:
+            fired = self.timer_firer.fire_due(at)
+            summary.timers_fired += fired
+            progress_made = fired + self.relay.publish_pending()
+            for name, worker in processor_workers.items():
+                step = worker.step(wait=wait)
+                summary.delivered[name] = summary.delivered.get(name, 0) + step.delivered
+                summary.failed[name] = summary.failed.get(name, 0) + step.failed
+                progress_made += step.delivered + step.failed
+            if on_progress is not None:
+                on_progress(sum(summary.delivered.values()))
+            if progress_made:
+                swept = False
+                continue
+            if swept:
+                break
+            swept = True
+            for worker in processor_workers.values():
+                worker.sweep()
+        summary.left = {name: self.journal.backlog(name) for name in processor_workers}
+        return summary
+
+    def _run_timers(self, stop: threading.Event) -> None:
+        """The timer thread: fire what is due, sleep until the next one (at most a poll interval)."""
+        names = sorted(self.processors)
+        while not stop.is_set():
+            try:
+                self.timer_firer.fire_due(self.clock())
+                wait = next_wait(self.timers, names, self.clock, self.settings.poll_interval)
+            except Exception as exc:  # journal away: try again shortly
+                log.warning("timer_firing_failed", error_type=type(exc).__name__, error=str(exc)[:300])
+                wait = self.settings.poll_interval
+            stop.wait(max(wait, 0.05))
+
     def run(self, stop: threading.Event) -> None:
         """Run until ``stop`` is set: relay and delivery workers in threads, inbox scanning here."""
         self.start()
@@ -304,6 +380,8 @@ class Hub:
                     for n, w in self.workers.items()]
         if self.poller:
             threads.append(threading.Thread(target=self.poller.run, args=(stop,), name="poller", daemon=True))
+        if self.processors:
+            threads.append(threading.Thread(target=self._run_timers, args=(stop,), name="timers", daemon=True))
         for t in threads:
             t.start()
         log.info("hub_started", connectors=sorted(self.connectors), broker=self.bus.topology.namespace,

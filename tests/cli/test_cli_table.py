@@ -43,6 +43,11 @@ TABLE = [
     (["replay", "-c", "nope", "--since", "2026-01-01"], 2, "Error: no connector named 'nope'"),
     (["replay", "-c", "bailleurs"], 2, "Error: Missing option '--since'."),
     (["replay", "-c", "bailleurs", "--since", "2026-01-01"], 2, "Error: connector 'bailleurs' subscribes to nothing"),
+    (["dossier", "0630000000000"], 1, "Error: no dossier for 0630000000000"),
+    (["tick", "--at", "demain"], 2, "Error: Invalid value for '--at': 'demain' is not a date"),
+    (["projections", "rebuild", "nope"], 2, "Error: no projection named 'nope'; projections: dossier"),
+    (["projections", "list", "extra"], 2, "Error: Got unexpected extra argument (extra)"),
+    (["timers", "--status", "late"], 2, "Error: Invalid value for '--status': 'late' is not one"),
     (["contracts", "export", "--out", "{tmp}/cal.json"], 2, "Error: Invalid value for '--out': Directory "),
 ]
 
