@@ -194,7 +194,9 @@ def _check_whole(grid: Grid) -> list[tuple[int, str, str]]:
 _EXPECTED = {"decimal_parsing": "a number", "decimal_type": "a number", "int_parsing": "a whole number",
              "int_type": "a whole number", "int_from_float": "a whole number", "bool_type": "true or false",
              "bool_parsing": "true or false", "date_type": "a date (YYYY-MM-DD, unquoted)",
-             "date_parsing": "a date (YYYY-MM-DD, unquoted)", "string_type": "a quoted text",
+             "date_parsing": "a date (YYYY-MM-DD, unquoted)",
+             "date_from_datetime_parsing": "a date (YYYY-MM-DD, unquoted)",
+             "date_from_datetime_inexact": "a date (YYYY-MM-DD, unquoted)", "string_type": "a quoted text",
              "tuple_type": "a list [ … ]", "dict_type": "a table", "model_type": "a table { … }"}
 
 
@@ -217,7 +219,7 @@ def _message(error: dict[str, Any]) -> str:
     if kind == "string_pattern_mismatch":
         return f"{field} {shown} must match {error['ctx']['pattern']} (lower-case letters, digits and _)"
     text = error["msg"].removeprefix("Value error, ")
-    if error["loc"] and isinstance(error["loc"][-1], str) and text.startswith(("must ", "is ")):
+    if names and text.startswith(("must ", "is ")):
         return f"{field} {text}"
     return text
 
