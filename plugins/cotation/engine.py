@@ -147,7 +147,7 @@ def _fixed_lines(facts: FaitsCotation, grid: Grid, on: date) -> list[LigneCalcul
         if said is None:
             continue
         weight = criterion.points if criterion.kind == "points" else Decimal(0)
-        description = "; ".join(said) + ("" if criterion.kind == "points" else " (critère sans pondération)")
+        description = " ; ".join(said) + ("" if criterion.kind == "points" else " (critère sans pondération)")
         lines.append(_line(criterion, description, weight, weight))
     for category in CategorieCritere:
         if grid.combine_rule(category) == "max":
@@ -163,7 +163,7 @@ def _keep_best(lines: list[LigneCalcul], category: CategorieCritere) -> list[Lig
     best = max(block, key=lambda line: line.points)   # max() returns the first of equal maxima
     return [line if line is best or line.categorie is not category else line.model_copy(update={
         "points": Decimal(0), "retenu": False,
-        "declencheur": f"{line.declencheur} — non retenu : seul le critère le mieux pondéré du bloc compte"})
+        "declencheur": f"{line.declencheur} ; non retenu : seul le critère le mieux pondéré du bloc compte"})
         for line in lines]
 
 
@@ -201,7 +201,7 @@ def _coefficient(criterion: Criterion, facts: FaitsCotation, on: date,
     # a category stands for its fixed criteria only; seniority or refusals are counted when named by their id
     base = sum((line.points for line in lines if line.critere in targets
                 or (line.kind in ("points", "zero_weight") and line.categorie.value in targets)), Decimal(0))
-    description = (f"{'; '.join(said)} : {nombre(criterion.coefficient * 100)} % de {nombre(base)} point(s) "
+    description = (f"{' ; '.join(said)} : {nombre(criterion.coefficient * 100)} % de {nombre(base)} point(s) "
                    f"({_targets(criterion.applies_to)}), soit {nombre(base * (criterion.coefficient - 1))} "
                    "de plus")
     return _line(criterion, description, criterion.coefficient, base * (criterion.coefficient - 1))

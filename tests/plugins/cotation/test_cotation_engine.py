@@ -233,7 +233,7 @@ def test_facts_from_a_registered_demand_and_the_event():
     assert isinstance(payload, CotationCalculee)
     assert (payload.score, payload.grille_version, payload.date_calcul) == (114.0, "thiers_dore_montagne.v1", ON)
     [line] = [line for line in payload.lignes if line.critere.value == "suroccupation_avec_mineur"]
-    assert (line.points, line.ponderation, line.valeur) == (25.0, 25.0, "motif : logement suroccupé; 2 mineur(s) "
+    assert (line.points, line.ponderation, line.valeur) == (25.0, 25.0, "motif : logement suroccupé ; 2 mineur(s) "
                                                                            "au foyer")
 
 

@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 
 from contracts.enums import CategorieCritere, CritereCotation
-from plugins.cotation import DEFAULT_GRID, GridError, NoGridInEffect, default_grid, grid_in_effect, load_grid, load_grids
+from plugins.cotation import (
+    DEFAULT_GRID, GridError, NoGridInEffect, default_grid, grid_in_effect, load_grid, load_grids,
+)
 
 SEED = Path(__file__).resolve().parents[2] / "fixtures" / "seeds" / "003_excerpts.txt"
 GRID_TEXT = DEFAULT_GRID.read_text(encoding="utf-8")
