@@ -84,9 +84,19 @@ def test_the_grid_criteria_are_the_contracts_criteria_in_their_blocks():
     assert grid.combine_rule(CategorieCritere.MOTIF) == "max"
 
 
-def test_every_ambiguity_choice_is_written_beside_the_grid():
-    for subject in ("which reason wins", "what the coefficient multiplies", "(unit)"):
-        assert f"CHOICE {subject}" in GRID_TEXT or f"CHOICE ({subject}" in GRID_TEXT, subject
+def _block_of(criterion: str) -> str:
+    """The text of the [[criterion]] table whose id is ``criterion``."""
+    start = GRID_TEXT.index(f'id = "{criterion}"')
+    end = GRID_TEXT.find("[[criterion]]", start)
+    return GRID_TEXT[start:end if end != -1 else None]
+
+
+def test_every_ambiguity_choice_is_written_beside_the_rows_it_concerns():
+    assert "CHOICE (what the coefficient multiplies)" in _block_of("premier_quartile")
+    assert "CHOICE (unit)" in _block_of("anciennete")
+    combine = GRID_TEXT.index("[combine]")
+    assert "CHOICE (which reason wins" in GRID_TEXT[GRID_TEXT.rindex("\n\n", 0, combine - 2):combine]
+    assert "-2 points for EACH refusal" in _block_of("refus_offre_adaptee")
 
 
 # --- load errors: file, line, criterion, fix -----------------------------------------------------------------
