@@ -15,6 +15,7 @@ import json
 import re
 import tomllib
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from enum import Enum
@@ -29,7 +30,7 @@ from contracts.enums import (
 from contracts.scalars import VersionGrille
 from plugins.cotation.toml_lines import locate
 
-__all__ = ["Grid", "Criterion", "Trigger", "GridError", "Fact", "Kind", "load_grid", "load_grids", "grid_in_effect",
+__all__ = ["Grid", "Criterion", "Trigger", "GridError", "GridProblem", "Fact", "Kind", "load_grid", "load_grids", "grid_in_effect",
            "NoGridInEffect", "default_grid", "GRIDS_DIR", "DEFAULT_GRID"]
 
 #: The grids shipped with Relais; Thiers Dore et Montagne's is the example and the default.
@@ -41,16 +42,33 @@ Kind = Literal["points", "zero_weight", "coefficient", "per_month", "per_occurre
 Fact = Literal["prioritaire_dalo", "chomage_longue_duree", "handicap", "travailleur_cle", "premier_quartile"]
 
 
-class GridError(ValueError):
-    """A grid file is not valid. Raised at load, before any score is computed: a configuration error, to be fixed
-    by whoever edits the grid (it is not a delivery error and never reaches the bus)."""
+@dataclass(frozen=True)
+class GridProblem:
+    """One mistake in a grid file, located."""
 
-    def __init__(self, file: str, line: int | None, criterion: str | None, message: str) -> None:
-        self.file, self.line, self.criterion, self.message = file, line, criterion, message
-        where = file + (f" line {line}" if line else "")
-        if criterion:
-            where += f", criterion {criterion!r}"
-        super().__init__(f"{where}: {message}")
+    file: str
+    line: int | None
+    criterion: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = self.file + (f" line {self.line}" if self.line else "")
+        if self.criterion:
+            where += f", criterion {self.criterion!r}"
+        return f"{where}: {self.message}"
+
+
+class GridError(ValueError):
+    """A grid file is not valid: every problem found, one per line of the message, each with its file, line,
+    criterion and fix. Raised at load, before any score is computed: a configuration error, for whoever edits the
+    grid (not a delivery error: it never reaches the bus). ``line``, ``criterion`` and ``message`` are the first
+    problem's."""
+
+    def __init__(self, problems: list[GridProblem]) -> None:
+        self.problems = tuple(problems)
+        first = self.problems[0]
+        self.file, self.line, self.criterion, self.message = first.file, first.line, first.criterion, first.message
+        super().__init__("\n".join(str(p) for p in self.problems))
 
 
 def _number(value: Any) -> Any:
@@ -212,12 +230,10 @@ def _message(error: dict[str, Any]) -> str:
         return f"unknown key {field!r}: remove it or correct its spelling"
     if kind in _EXPECTED:
         return f"{field} must be {_EXPECTED[kind]}, got {shown}"
-    if kind == "literal_error":
-        return f"{field} must be one of {error['ctx']['expected']}, got {shown}"
-    if kind == "enum":
+    if kind in ("literal_error", "enum"):
         return f"{field} must be one of {error['ctx']['expected']}, got {shown}"
     if kind == "string_pattern_mismatch":
-        return f"{field} {shown} must match {error['ctx']['pattern']} (lower-case letters, digits and _)"
+        return f"{field} {shown} does not match the pattern {error['ctx']['pattern']}"
     text = error["msg"].removeprefix("Value error, ")
     if names and text.startswith(("must ", "is ")):
         return f"{field} {text}"
@@ -242,16 +258,18 @@ def load_grid(path: str | Path) -> Grid:
     except tomllib.TOMLDecodeError as exc:
         match = re.search(r"\(at line (\d+), column \d+\)", str(exc))
         message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
-        raise GridError(path.name, int(match.group(1)) if match else None, None,
-                        f"not valid TOML: {message}") from None
+        raise GridError([GridProblem(path.name, int(match.group(1)) if match else None, None,
+                                     f"not valid TOML: {message}")]) from None
     try:
         grid = Grid.model_validate(raw)
     except ValidationError as exc:
-        error = exc.errors()[0]
-        loc = tuple(error["loc"])
-        raise GridError(path.name, locate(text, loc), _criterion_name(raw, loc), _message(error)) from None
-    for index, field, message in _check_whole(grid):
-        raise GridError(path.name, locate(text, ("criterion", index, field)), grid.criterion[index].id, message)
+        raise GridError([GridProblem(path.name, locate(text, tuple(e["loc"])),
+                                     _criterion_name(raw, tuple(e["loc"])), _message(e))
+                         for e in exc.errors()]) from None
+    problems = [GridProblem(path.name, locate(text, ("criterion", index, field)), grid.criterion[index].id, message)
+                for index, field, message in _check_whole(grid)]
+    if problems:
+        raise GridError(problems)
     return grid
 
 
@@ -266,9 +284,10 @@ def load_grids(paths: Iterable[str | Path]) -> tuple[Grid, ...]:
         grid = load_grid(path)
         for field, value in (("version", grid.version), ("effective_from", grid.effective_from.isoformat())):
             if (grid.id, f"{field}={value}") in seen:
-                raise GridError(path.name, locate(path.read_text(encoding="utf-8"), (field,)), None,
-                                f"{field}: {grid.id!r} already has a version with {field} {value} "
-                                f"({seen[grid.id, f'{field}={value}']}); give each version its own")
+                raise GridError([GridProblem(
+                    path.name, locate(path.read_text(encoding="utf-8"), (field,)), None,
+                    f"{field}: {grid.id!r} already has a version with {field} {value} "
+                    f"({seen[grid.id, f'{field}={value}']}); give each version its own")])
             seen[grid.id, f"{field}={value}"] = path.name
         grids.append(grid)
     return tuple(grids)

@@ -211,3 +211,12 @@ def test_two_versions_may_not_share_an_effective_date(tmp_path):
                                         r"version with effective_from 2023-01-01 \(a\.toml\)"):
         load_grids([_version(tmp_path, "v1", "2023-01-01", 30, "a.toml"),
                     _version(tmp_path, "v2", "2023-01-01", 35, "b.toml")])
+
+
+def test_every_problem_is_reported_at_once(tmp_path):
+    text = replace_in(replace_in(GRID_TEXT, "sans_abri", "points = 30", 'points = "dix"'),
+                      "trop_petit", "points = 10", "pionts = 10")
+    error = load_error(tmp_path, text)
+    assert [(p.criterion, p.line) for p in error.problems] == [
+        ("sans_abri", line_of(text, 'points = "dix"')), ("trop_petit", line_of(text, "pionts = 10"))]
+    assert str(error).count("\n") == 1
