@@ -9,10 +9,10 @@ from plugins.cotation.engine import Cotation, LigneCalcul, complete_months, scor
 from plugins.cotation.explain import cotation_from_event, explain
 from plugins.cotation.facts import FaitsCotation, faits_depuis_demande
 from plugins.cotation.grid import (
-    DEFAULT_GRID, GRIDS_DIR, Criterion, Grid, GridError, NoGridInEffect, Trigger, default_grid, grid_in_effect,
-    load_grid, load_grids,
+    DEFAULT_GRID, GRIDS_DIR, Criterion, Grid, GridError, GridProblem, NoGridInEffect, Trigger, default_grid,
+    grid_in_effect, load_grid, load_grids,
 )
 
 __all__ = ["Cotation", "LigneCalcul", "complete_months", "score", "explain", "cotation_from_event", "FaitsCotation",
-           "faits_depuis_demande", "DEFAULT_GRID", "GRIDS_DIR", "Criterion", "Grid", "GridError", "NoGridInEffect", "Trigger", "default_grid",
-           "grid_in_effect", "load_grid", "load_grids"]
+           "faits_depuis_demande", "DEFAULT_GRID", "GRIDS_DIR", "Criterion", "Grid", "GridError", "GridProblem",
+           "NoGridInEffect", "Trigger", "default_grid", "grid_in_effect", "load_grid", "load_grids"]

@@ -30,8 +30,8 @@ from contracts.enums import (
 from contracts.scalars import VersionGrille
 from plugins.cotation.toml_lines import locate
 
-__all__ = ["Grid", "Criterion", "Trigger", "GridError", "GridProblem", "Fact", "Kind", "load_grid", "load_grids", "grid_in_effect",
-           "NoGridInEffect", "default_grid", "GRIDS_DIR", "DEFAULT_GRID"]
+__all__ = ["Grid", "Criterion", "Trigger", "GridError", "GridProblem", "Fact", "Kind", "load_grid", "load_grids",
+           "grid_in_effect", "NoGridInEffect", "default_grid", "GRIDS_DIR", "DEFAULT_GRID"]
 
 #: The grids shipped with Relais; Thiers Dore et Montagne's is the example and the default.
 GRIDS_DIR = Path(__file__).resolve().parent / "grids"
