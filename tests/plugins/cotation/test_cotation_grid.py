@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from contracts.enums import CategorieCritere, CritereCotation
+from contracts.enums import CategorieCritere, CritereCotation, SecteurEmploi
 from plugins.cotation import (
-    DEFAULT_GRID, GridError, NoGridInEffect, default_grid, grid_in_effect, load_grid, load_grids,
+    DEFAULT_GRID, FaitsCotation, GridError, NoGridInEffect, cotation_from_event, default_grid, grid_in_effect,
+    load_grid, load_grids, score,
 )
 
 SEED = Path(__file__).resolve().parents[2] / "fixtures" / "seeds" / "003_excerpts.txt"
@@ -220,3 +221,36 @@ def test_every_problem_is_reported_at_once(tmp_path):
     assert [(p.criterion, p.line) for p in error.problems] == [
         ("sans_abri", line_of(text, 'points = "dix"')), ("trop_petit", line_of(text, "pionts = 10"))]
     assert str(error).count("\n") == 1
+
+
+@pytest.mark.parametrize("criterion", [c.id for c in default_grid().criteria])
+def test_each_criterion_s_mistake_is_located_on_its_own_line(tmp_path, criterion):
+    block = _block_of(criterion)
+    label_line = next(line for line in block.splitlines() if line.startswith("label = "))
+    text = replace_in(GRID_TEXT, criterion, label_line, "label = 42")
+    error = load_error(tmp_path, text)
+    expected = [n for n, line in enumerate(text.splitlines(), 1) if line == "label = 42"]
+    assert (error.line, error.criterion) == (expected[0], criterion)
+    assert error.message == "label must be a quoted text, got 42"
+
+
+def test_a_mistake_in_the_combine_table_is_located(tmp_path):
+    text = GRID_TEXT.replace('motif = "max"', 'motif = "maximum"')
+    error = load_error(tmp_path, text)
+    assert error.line == line_of(text, 'motif = "maximum"') and error.criterion is None
+    assert error.message == "motif must be one of 'sum' or 'max', got \"maximum\""
+
+
+def test_a_territory_s_own_criterion(tmp_path):
+    """A criterion the contracts do not name travels as critere_local with its label, and comes back by it."""
+    local = ('\n[[criterion]]\nid = "emploi_sur_le_territoire"\ncategory = "local"\n'
+             'label = "Emploi sur le territoire de l\'EPCI"\nkind = "points"\npoints = 5\n'
+             'when = { sectors = ["prive", "fonction_publique"] }\n')
+    grid = load_grid(write(tmp_path, GRID_TEXT + local))
+    cotation = score(FaitsCotation(secteurs={SecteurEmploi.PRIVE}, date_depot=date(2026, 1, 1)), grid,
+                     date(2026, 1, 1))
+    assert cotation.total == 15   # salarié du privé 10 + local 5
+    event = cotation.to_event("0630323000123G6301")
+    [line] = [line for line in event.lignes if line.critere is CritereCotation.CRITERE_LOCAL]
+    assert line.libelle == "Emploi sur le territoire de l'EPCI" and line.points == 5
+    assert cotation_from_event(event, [grid]) == cotation
