@@ -132,7 +132,7 @@ def _match(when: Trigger, facts: FaitsCotation, on: date) -> list[str] | None:
             if facts.naissance_demandeur is None:
                 return None
             years = age(facts.naissance_demandeur, on)
-            if (years < limit) is not under:
+            if years < 0 or (years < limit) is not under:   # born after the computation day: no age yet
                 return None
             said.append(f"âge du demandeur : {years} ans")
     return said
