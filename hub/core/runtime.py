@@ -19,7 +19,7 @@ import os
 import shutil
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from importlib import metadata
@@ -357,6 +357,26 @@ class Hub:
                 worker.sweep()
         summary.left = {name: self.journal.backlog(name) for name in processor_workers}
         return summary
+
+    def schedule_timers(self, processor: str, requests: Iterable[tuple[str, str | None, datetime, dict[str, Any]]],
+                        chunk: int = 1000) -> int:
+        """Set timers for a processor from outside its handling — e.g. a command asking it to recompute every open
+        demand: set one timer per demand due now, then ``tick`` fires them, each once, through the processor's
+        ``on_timer``. ``requests`` are (key, subject, due, payload); returns how many were set."""
+        if processor not in self.processors:
+            raise ConfigurationError(f"no processor named {processor!r}; processors: "
+                                     f"{', '.join(sorted(self.processors)) or 'none'}")
+        done = 0
+        batch: list[tuple[str, str | None, datetime, dict[str, Any]]] = []
+        for request in [*requests, None]:
+            if request is not None:
+                batch.append(request)
+            if batch and (request is None or len(batch) >= chunk):
+                with self.journal.engine.begin() as conn:
+                    self.timers.schedule_in(conn, processor, batch, (), utcnow())
+                done += len(batch)
+                batch = []
+        return done
 
     def _run_timers(self, stop: threading.Event) -> None:
         """The timer thread: fire what is due, sleep until the next one (at most a poll interval)."""

@@ -14,7 +14,7 @@ from hub.core.journal_schema import deliveries, events
 from hub.core.processing import MAX_CAUSATION_DEPTH, ProcessContext, derived_id, wrap_derived
 from tests.factories import decision as any_decision
 from tests.factories import write_decisions
-from tests.processors.conftest import NOW, make_hub, rows, with_sections  # noqa: F401
+from tests.processors.conftest import NOW, rows, with_sections
 from tests.processors.plugin import Contingents, compte
 
 
@@ -110,7 +110,7 @@ def _context(hub, processor):
 
 
 def test_an_undeclared_type_or_a_chain_too_deep_is_refused(hub_settings, make_hub):
-    from contracts.events import ContingentsEligibles, DecisionDalo  # noqa: F401
+    from contracts.events import ContingentsEligibles
     with make_hub(hub_settings) as hub:
         processor: Contingents = hub.connectors["contingents"]
         ctx = _context(hub, processor)
