@@ -45,6 +45,9 @@ MAX_CAUSATION_DEPTH = 16
 #: The territory's civil time: "due on 1 March" means until the end of 1 March there.
 TERRITORY_ZONE = ZoneInfo("Europe/Paris")
 
+#: Where a timer's payload keeps the entity of the event that set it (taken out before the processor sees it).
+ENTITY_KEY = "_relais_entity"
+
 _NAMESPACE = uuid.UUID("6b1f3f5e-93c1-4a40-9d0b-3c1e1d6a0b52")
 
 
@@ -67,6 +70,8 @@ class Timer:
     subject: str | None
     due_at: datetime
     payload: Mapping[str, Any]
+    #: the legal entity of the event that set it: answerable for what it derives when the processor has none
+    entity: LegalEntity | None = None
 
 
 @dataclass
@@ -101,7 +106,13 @@ class ProcessContext:
             raise ValueError(f"timer {key!r}: give the due time a time zone")
         if subject is None:
             subject = self.cause.subject if self.cause is not None else (self.timer.subject if self.timer else None)
-        self.schedules.append((key, subject, due, json.loads(json.dumps(dict(payload or {})))))
+        stored = json.loads(json.dumps(dict(payload or {})))
+        if ENTITY_KEY in stored:
+            raise ValueError(f"timer {key!r}: the payload key {ENTITY_KEY!r} is reserved")
+        setter = self.cause.entity if self.cause is not None else (self.timer.entity if self.timer else None)
+        if setter is not None:
+            stored[ENTITY_KEY] = setter.model_dump(mode="json")
+        self.schedules.append((key, subject, due, stored))
 
     def cancel(self, key: str) -> None:
         """Forget a timer that has not fired yet (nothing happens if it already fired or never existed)."""
@@ -115,8 +126,8 @@ class ProcessContext:
             return configured
         if self.cause is not None:
             return self.cause.entity
-        if self.timer is not None and self.timer.payload.get("_entity"):
-            return LegalEntity.model_validate(self.timer.payload["_entity"])
+        if self.timer is not None and self.timer.entity is not None:
+            return self.timer.entity
         raise ConfigurationError(f"[connectors.{self.processor.name}] entity: set the legal entity (siren, nom) "
                                  "answerable for what this processor derives from its timers")
 
@@ -144,8 +155,14 @@ class Processor(Connector):
         return ()
 
     def on_timer(self, timer: Timer, ctx: ProcessContext) -> Iterable[EventData | Envelope[Any]]:
-        """A timer set with ``ctx.schedule`` is due; return what it derives."""
+        """A timer set with ``ctx.schedule`` is due; return what it derives. Do not write the projection here (a
+        rebuild replays events, not timers): record what the firing decided in ``applied``."""
         return ()
+
+    def applied(self, event: Envelope[Any], ctx: ProcessContext) -> None:
+        """Called with each event this processor derived, in the transaction that journals it, and again with the
+        same event during a rebuild: the place to update the projection from the processor's own decisions ("notice
+        sent", "radiated"), which it is never given back as input. The default does nothing."""
 
     def reset_projection(self, conn: Connection) -> None:
         """Empty the projection before a rebuild; the default deletes every row of ``tables``."""

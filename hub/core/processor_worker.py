@@ -121,6 +121,8 @@ class ProcessorWorker(DeliveryWorker):
                 depth = depths.get(c.seq, 0) + 1
                 try:
                     made = wrap_derived(ctx, processor.process(event, ctx), event.id, depth)
+                    for own in made:
+                        processor.applied(own, ctx)
                     self.timers.schedule_in(conn, self.name, ctx.schedules, ctx.cancels, now)
                 except Exception as exc:
                     raise _HandlingFailed(index, _as_failure(exc), event) from exc
@@ -185,6 +187,8 @@ class TimerFirer:
                 ctx = ProcessContext(conn, processor, at, timer=d.timer)
                 try:
                     made = wrap_derived(ctx, processor.on_timer(d.timer, ctx), f"timer\x1f{d.timer.key}", 1)
+                    for own in made:
+                        processor.applied(own, ctx)
                     self.store.schedule_in(conn, processor.name, ctx.schedules, ctx.cancels, at)
                 except Exception as exc:
                     raise _TimerFailed(d, exc) from exc

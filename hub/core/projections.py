@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 import structlog
-from sqlalchemy import Engine, and_, exists, select, text, update
+from sqlalchemy import Engine, and_, exists, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
@@ -98,7 +98,8 @@ class ProjectionManager:
         """Empty one projection and replay the journal into it, in one transaction. Returns the events replayed.
 
         Replayed: every journaled event of a type the processor subscribes to, except those it has not been given
-        yet (an open delivery: live processing will apply them after this) and those it emitted itself."""
+        yet (an open delivery: live processing will apply them after this), through ``process``; and the events it
+        emitted itself, through ``applied`` — for one demand, in the order live processing saw them."""
         processor = self.processors[name]
         types = subscribed_types(processor)
         now = clock()
@@ -111,17 +112,20 @@ class ProjectionManager:
                                           deliveries.c.status.notin_(S.SETTLED)))
             last = 0
             while types:
-                page = conn.execute(select(events.c.seq, events.c.body)
-                                    .where(events.c.seq > last, events.c.type.in_(types),
-                                           events.c.source != name, ~not_yet)
+                taken = and_(events.c.type.in_(types), events.c.source != name, ~not_yet)
+                page = conn.execute(select(events.c.seq, events.c.source, events.c.body)
+                                    .where(events.c.seq > last, or_(taken, events.c.source == name))
                                     .order_by(events.c.seq).limit(REBUILD_PAGE)).all()
                 if not page:
                     break
-                for seq, body in page:
+                for seq, source, body in page:
                     event = REGISTRY.parse(body)
                     ctx = ProcessContext(conn, processor, now, cause=event, replaying=True)
-                    for _ in processor.process(event, ctx) or ():   # drained: a generator runs to its end
-                        pass
+                    if source == name:     # its own decision, derived from an event or a timer
+                        processor.applied(event, ctx)
+                    else:
+                        for _ in processor.process(event, ctx) or ():   # drained: a generator runs to its end
+                            pass
                     last = seq
                 replayed += len(page)
                 if on_progress is not None:

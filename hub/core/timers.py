@@ -20,7 +20,8 @@ from sqlalchemy.engine import Connection
 
 from hub.core.journal_schema import TimerStatus as T
 from hub.core.journal_schema import timers
-from hub.core.processing import Timer
+from contracts import LegalEntity
+from hub.core.processing import ENTITY_KEY, Timer
 
 __all__ = ["TimerStore", "DueTimer"]
 
@@ -81,8 +82,7 @@ class TimerStore:
                 .returning(timers.c.id, timers.c.processor, timers.c.key, timers.c.subject, timers.c.due_at,
                            timers.c.payload, timers.c.attempts))
         rows = sorted(conn.execute(stmt), key=lambda r: (r.due_at, r.id))
-        return [DueTimer(r.id, r.processor, r.attempts,
-                         Timer(r.key, r.subject, r.due_at, json.loads(r.payload or "{}"))) for r in rows]
+        return [DueTimer(r.id, r.processor, r.attempts, _timer(r.key, r.subject, r.due_at, r.payload)) for r in rows]
 
     def failed(self, timer_id: int, error: str, retry_at: datetime | None, now: datetime) -> None:
         """A firing raised (and was rolled back): try again at ``retry_at``, or give up (``failed``) when it is
@@ -123,6 +123,12 @@ class TimerStore:
                 .where(and_(*conds) if conds else True).order_by(timers.c.due_at, timers.c.id).limit(limit))
         with self.engine.connect() as conn:
             return [dict(r._mapping) for r in conn.execute(stmt)]
+
+
+def _timer(key: str, subject: str | None, due_at: datetime, payload: str | None) -> Timer:
+    data = json.loads(payload or "{}")
+    entity = data.pop(ENTITY_KEY, None)
+    return Timer(key, subject, due_at, data, LegalEntity.model_validate(entity) if entity else None)
 
 
 def retry_at(attempts: int, now: datetime, max_attempts: int, base: float, cap: float) -> datetime | None:

@@ -26,8 +26,8 @@ def with_sections(settings: HubSettings, **sections: dict[str, Any]) -> HubSetti
 
 @pytest.fixture
 def make_hub() -> Callable[..., Hub]:
-    def make(settings: HubSettings, clock: Callable[[], datetime] = lambda: NOW) -> Hub:
-        return Hub(settings, PluginHost.load(allow=PLUGINS, extra=[EXTRA]), clock=clock)
+    def make(settings: HubSettings, clock: Callable[[], datetime] = lambda: NOW, plugins=PLUGINS) -> Hub:
+        return Hub(settings, PluginHost.load(allow=plugins, extra=[EXTRA]), clock=clock)
     return make
 
 

@@ -49,9 +49,12 @@ class Contingents(Processor):
 
     def on_timer(self, timer, ctx):
         nu = timer.payload["nu"]
-        ctx.conn.execute(compte.update().where(compte.c.numero_unique == nu)
-                         .values(relances=compte.c.relances + 1))
         return [ContingentsEligibles(numero_unique=nu, contingents=(), date_evaluation=timer.due_at.date())]
+
+    def applied(self, event, ctx):
+        if event.causationid is None:        # derived from its timer: a reminder was made
+            ctx.conn.execute(compte.update().where(compte.c.numero_unique == event.subject)
+                             .values(relances=compte.c.relances + 1))
 
 
 class LoopSettings(ConnectorSettings):
