@@ -307,7 +307,9 @@ class Hub:
                 step = worker.step(wait=wait)
                 summary.delivered[name] = summary.delivered.get(name, 0) + step.delivered
                 summary.failed[name] = summary.failed.get(name, 0) + step.failed
-                progress_made += step.delivered + step.failed
+                # a step that only consumed messages (each blocked behind an earlier event of its demand, which a
+                # later step frees) still drained its queue: progress, or --once would stop with work queued
+                progress_made += step.delivered + step.failed + step.received
             if on_progress is not None:
                 on_progress(sum(summary.delivered.values()))
             if progress_made:
@@ -344,7 +346,9 @@ class Hub:
                 step = worker.step(wait=wait)
                 summary.delivered[name] = summary.delivered.get(name, 0) + step.delivered
                 summary.failed[name] = summary.failed.get(name, 0) + step.failed
-                progress_made += step.delivered + step.failed
+                # a step that only consumed messages (each blocked behind an earlier event of its demand, which a
+                # later step frees) still drained its queue: progress, or --once would stop with work queued
+                progress_made += step.delivered + step.failed + step.received
             if on_progress is not None:
                 on_progress(sum(summary.delivered.values()))
             if progress_made:
