@@ -102,7 +102,8 @@ def relais_journal(tmp_path: Path) -> Iterator[Any]:
 
 @pytest.fixture
 def relais_hub(tmp_path: Path) -> Iterator[Callable[..., TestHub]]:
-    """``relais_hub("my_plugin", connectors={"my_plugin": {...}}, settings={...})`` → a started :class:`TestHub`.
+    """``relais_hub("my_plugin", connectors={"my_plugin": {...}}, settings={...}, clock=...)`` → a started
+    :class:`TestHub` (``clock``: what processors see as now, e.g. ``lambda: datetime(2027, 1, 4, tzinfo=UTC)``).
 
     Plugins are entry-point names (an installed package), plugin objects, or Connector classes. Every hub made in a
     test is closed after it."""
@@ -110,9 +111,9 @@ def relais_hub(tmp_path: Path) -> Iterator[Callable[..., TestHub]]:
     made: list[TestHub] = []
 
     def make(*plugins: str | object, connectors: Mapping[str, Any] | None = None,
-             settings: Mapping[str, Any] | None = None, strict: bool = True) -> TestHub:
+             settings: Mapping[str, Any] | None = None, strict: bool = True, clock: Any = None) -> TestHub:
         home = tmp_path / f"relais-{len(made)}"
-        harness = TestHub(home, plugins, connectors=connectors, settings=settings, strict=strict)
+        harness = TestHub(home, plugins, connectors=connectors, settings=settings, strict=strict, clock=clock)
         made.append(harness)
         return harness
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -73,7 +74,8 @@ class TestHub:
     __test__ = False   # not a test class, whatever pytest's name matching thinks
 
     def __init__(self, home: Path, plugins: Iterable[str | object], *, connectors: Mapping[str, Any] | None = None,
-                 settings: Mapping[str, Any] | None = None, strict: bool = True):
+                 settings: Mapping[str, Any] | None = None, strict: bool = True,
+                 clock: Callable[[], datetime] | None = None):
         from hub.core.runtime import Hub
         from hub.settings import HubSettings
         options: dict[str, Any] = {
@@ -85,7 +87,7 @@ class TestHub:
         home.mkdir(parents=True, exist_ok=True)
         self.host = build_host(plugins, strict=strict)
         try:
-            self.hub = Hub(HubSettings(**options), self.host)
+            self.hub = Hub(HubSettings(**options), self.host, clock=clock)
         except ConfigurationError as exc:   # a misspelt key in the test's connectors: say which, as the CLI does
             pytest.fail(f"the hub refused its configuration: {exc}", pytrace=False)
         if strict:
@@ -152,7 +154,30 @@ class TestHub:
                             pytrace=False)
             time.sleep(0.02)
 
+    def tick(self, at: datetime) -> Any:
+        """``relais tick --at``: fire the processors' timers due at ``at`` and let the processors handle what that
+        derives, their clock at ``at``; returns the run summary (``timers_fired``)."""
+        return self.hub.tick(at)
+
     # --- what came out ----------------------------------------------------------------------------------------
+    def events(self, *, source: str | None = None, type: str | None = None) -> list[Envelope[Any]]:
+        """Journaled events in journal order, e.g. ``events(source="my_processor")``: what a processor derived."""
+        from sqlalchemy import select
+
+        from contracts import REGISTRY
+        from hub.core.journal_schema import events as table
+        stmt = select(table.c.body).order_by(table.c.seq)
+        if source is not None:
+            stmt = stmt.where(table.c.source == source)
+        if type is not None:
+            stmt = stmt.where(table.c.type == type)
+        with self.hub.journal.engine.connect() as conn:
+            return [REGISTRY.parse(body) for (body,) in conn.execute(stmt)]
+
+    def read(self) -> Any:
+        """A connection to the journal's database, to read a processor's projection: ``with hub.read() as conn:``."""
+        return self.hub.journal.engine.connect()
+
     def outbox(self, connector: str) -> list[Path]:
         """Files a connector delivered into its outbox directory (the default ``deliver``), oldest name first."""
         outbox = self.hub.connector(connector).context.outbox
