@@ -11,6 +11,9 @@ What is measured, with 1 KB JSON messages / CAL decisions (synthetic, tests/fact
 * ``hub_embedded`` / ``hub_rabbitmq``: ``Hub.run()`` from decision files dropped in the inbox to every event
   delivered to a partner connector that accepts at once (no I/O, so the hub is what is measured): decode, contract
   checks, journal (group commit), outbox relay under confirms, bus, claim, access policy, encode, record, ack.
+* with ``--processor``, the same again with one processor subscribed to every event (``#``) that writes one
+  projection row per event, until the partner and the processor have both had every event
+  (``hub_<backend>_processor``; ``ratio_<backend>_processor`` is against the hub without it, in the same run).
 
 The ratios printed are hub / baseline, for the same transport.
 """
@@ -32,7 +35,9 @@ sys.path.insert(0, str(ROOT))
 from kombu import Connection, Consumer, Exchange, Producer, Queue  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 
-from hub import Connector, PartnerRole, hookimpl  # noqa: E402
+from sqlalchemy import Column, MetaData, String, Table  # noqa: E402
+
+from hub import Connector, PartnerRole, Processor, hookimpl  # noqa: E402
 from hub.core.journal_schema import DeliveryStatus  # noqa: E402
 from hub.core.logging import configure_logging  # noqa: E402
 from hub.core.plugins import PluginHost  # noqa: E402
@@ -109,10 +114,32 @@ class Accepting(Connector):
         return None
 
 
+_seen_meta = MetaData()
+_seen = Table("bench_processor_seen", _seen_meta, Column("event_id", String(128), primary_key=True),
+              Column("type", String(100), nullable=False))
+
+
+class Counting(Processor):
+    """A processor on every event, writing one projection row per event and deriving nothing."""
+
+    name = "bench_processor"
+    subscriptions = ("#",)
+    tables = _seen_meta
+
+    def process(self, event, ctx):
+        ctx.conn.execute(_seen.insert().values(event_id=event.id, type=event.type))
+        return ()
+
+
 class BenchPlugin:
+    def __init__(self, processor: bool = False):
+        self.processor = processor
+
     @hookimpl
     def relais_register_connectors(self, register):
         register(Accepting)
+        if self.processor:
+            register(Counting)
 
 
 def _write_inbox(inbox: Path, n: int, per_file: int = 500) -> None:
@@ -122,7 +149,7 @@ def _write_inbox(inbox: Path, n: int, per_file: int = 500) -> None:
         write_decisions(inbox, f"cal-{start:06d}.json", decisions[start:start + per_file])
 
 
-def hub_end_to_end(n: int, backend: str) -> dict[str, float]:
+def hub_end_to_end(n: int, backend: str, processor: bool = False) -> dict[str, float]:
     home = Path(tempfile.mkdtemp(prefix="relais-bench-")) / "home"
     overrides: dict = {"home": home, "seed_examples": False, "namespace": f"bench{uuid.uuid4().hex[:8]}"}
     schema = None
@@ -135,7 +162,7 @@ def hub_end_to_end(n: int, backend: str) -> dict[str, float]:
     settings = HubSettings(**overrides)
     _write_inbox(home / "inbox" / "bailleurs", n)
     host = PluginHost.load(allow=["bailleurs"], extra=[])
-    host.register(BenchPlugin(), name="bench")
+    host.register(BenchPlugin(processor), name="bench")
     try:
         with Hub(settings, host) as hub:
             hub.start()
@@ -143,8 +170,8 @@ def hub_end_to_end(n: int, backend: str) -> dict[str, float]:
             runner = threading.Thread(target=hub.run, args=(stop,))
             started = time.perf_counter()
             runner.start()
-            done = {("bench_partner", DeliveryStatus.DELIVERED): n}
-            while hub.journal.delivery_counts("bench_partner") != done:
+            watched = ["bench_partner"] + (["bench_processor"] if processor else [])
+            while any(hub.journal.delivery_counts(w) != {(w, DeliveryStatus.DELIVERED): n} for w in watched):
                 time.sleep(0.01)
             elapsed = time.perf_counter() - started
             stop.set()
@@ -162,7 +189,7 @@ def _cleanup_queues(hub: Hub) -> None:
     ns = hub.bus.topology.namespace
     with Connection(AMQP_URL) as conn:
         channel = conn.default_channel
-        for queue in [f"{ns}.q.bench_partner", f"{ns}.poison", *(f"{ns}.retry.{ms}" for ms in RETRY_TIERS_MS)]:
+        for queue in [f"{ns}.q.bench_partner", f"{ns}.q.bench_processor", f"{ns}.poison", *(f"{ns}.retry.{ms}" for ms in RETRY_TIERS_MS)]:
             channel.queue_delete(queue)
         for exchange in ("events", "deliver", "retry", "poison"):
             channel.exchange_delete(f"{ns}.{exchange}")
@@ -173,6 +200,8 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=10_000)
     parser.add_argument("--backend", choices=["embedded", "rabbitmq", "both"], default="both")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    parser.add_argument("--processor", action="store_true",
+                        help="also measure the hub with one processor subscribed to every event")
     args = parser.parse_args()
     configure_logging("json", "warning")
     results: dict[str, float] = {}
@@ -180,10 +209,16 @@ def main() -> None:
         results["kombu_memory_roundtrip"] = kombu_memory_roundtrip(args.events)
         results["hub_embedded"] = hub_end_to_end(args.events, "embedded")["events_per_s"]
         results["ratio_embedded"] = results["hub_embedded"] / results["kombu_memory_roundtrip"]
+        if args.processor:
+            results["hub_embedded_processor"] = hub_end_to_end(args.events, "embedded", True)["events_per_s"]
+            results["ratio_embedded_processor"] = results["hub_embedded_processor"] / results["hub_embedded"]
     if args.backend in ("rabbitmq", "both"):
         results["rabbitmq_confirm_publish"] = rabbitmq_confirm_publish(args.events)
         results["hub_rabbitmq"] = hub_end_to_end(args.events, "rabbitmq")["events_per_s"]
         results["ratio_rabbitmq"] = results["hub_rabbitmq"] / results["rabbitmq_confirm_publish"]
+        if args.processor:
+            results["hub_rabbitmq_processor"] = hub_end_to_end(args.events, "rabbitmq", True)["events_per_s"]
+            results["ratio_rabbitmq_processor"] = results["hub_rabbitmq_processor"] / results["hub_rabbitmq"]
     if args.json:
         print(json.dumps({k: round(v, 3) for k, v in results.items()}))
         return
