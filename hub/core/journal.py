@@ -11,6 +11,9 @@ caller's connection).
 Why the methods below stay: every caller (the runtime, the faces, plugins' tests, the benches) talks to ``Journal``;
 each public method of the single class it was is kept, with its signature, as a forward to the store that does the
 work. New code may use the stores directly.
+
+The schema is versioned (:mod:`hub.core.migrations`): opening a journal brings it to this release's revision, or
+refuses (see :class:`Journal`).
 """
 
 from __future__ import annotations
@@ -19,11 +22,8 @@ from collections.abc import Callable
 from typing import Any
 
 from contracts import Envelope
-from sqlalchemy import text
-
-from hub.core.journal_schema import metadata
+from hub.core import migrations
 from hub.core.polling import PollStore
-from hub.core.schema_upgrade import upgrade_additively
 from hub.core.stores.common import as_utc, utcnow
 from hub.core.stores.dead_letters import DeadLetterStore
 from hub.core.stores.deliveries import (
@@ -57,17 +57,22 @@ class _Forward:
 
 
 class Journal:
-    """The journal's engine, schema and stores."""
+    """The journal's engine, schema and stores.
+
+    Opening it brings the schema to this release's revision under a lock (:func:`hub.core.migrations.prepare`):
+    an empty database is created at the head revision; a journal behind is migrated if ``auto_upgrade`` (the
+    ``journal_auto_upgrade`` setting), refused otherwise; a journal ahead of this release is always refused."""
 
     def __init__(self, url: str, *, router: Callable[[Envelope[Any]], list[Route]] | None = None,
                  connect_timeout: float = 10.0, statement_timeout: float = 60.0,
-                 dead_letter_quota: Callable[[str], int | None] | None = None):
+                 dead_letter_quota: Callable[[str], int | None] | None = None, auto_upgrade: bool = True):
         self.url = url
         self.engine = make_engine(url, connect_timeout=connect_timeout, statement_timeout=statement_timeout)
-        with self.engine.begin() as conn:   # one process at a time creates what is missing
-            if self.engine.dialect.name == "postgresql":
-                conn.execute(text("SELECT pg_advisory_xact_lock(7431)"))
-            upgrade_additively(conn, metadata)
+        try:
+            migrations.prepare(self.engine, auto_upgrade=auto_upgrade)
+        except BaseException:
+            self.engine.dispose()
+            raise
         self.dead_letter_store = DeadLetterStore(self.engine, dead_letter_quota)
         self.inbound_dead_letters = self.dead_letter_store.inbound
         self.outbox = OutboxStore(self.engine)

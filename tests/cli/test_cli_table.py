@@ -43,6 +43,8 @@ TABLE = [
     (["replay", "-c", "nope", "--since", "2026-01-01"], 2, "Error: no connector named 'nope'"),
     (["replay", "-c", "bailleurs"], 2, "Error: Missing option '--since'."),
     (["replay", "-c", "bailleurs", "--since", "2026-01-01"], 2, "Error: connector 'bailleurs' subscribes to nothing"),
+    (["db", "current", "extra"], 2, "Error: Got unexpected extra argument (extra)"),
+    (["db", "upgrade", "--to", "0001"], 2, "Error: No such option '--to'"),
     (["contracts", "export", "--out", "{tmp}/cal.json"], 2, "Error: Invalid value for '--out': Directory "),
 ]
 
