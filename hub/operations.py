@@ -1,7 +1,9 @@
-"""Operating commands: ``relais dead list|show|retry|discard``, ``relais replay`` and ``relais event``.
+"""Operating commands: ``relais dead list|show|retry|discard``, ``relais replay``, ``relais event`` and
+``relais db current|upgrade``.
 
 They work on the journal only, so they can run beside a running hub (or several): what they reopen is flagged
-for dispatch and the running hubs' next sweep (within a second) sends it.
+for dispatch and the running hubs' next sweep (within a second) sends it. ``relais db`` opens the journal's engine
+without building a hub, so that it can show or migrate a journal the hub refuses to start on.
 """
 
 from __future__ import annotations
@@ -15,10 +17,12 @@ import click
 
 from hub.cli_support import EXIT_FAILED, OperatorError, pass_ctx
 from hub.cli_support import parse_when as _parse_when
+from hub.core import migrations
 from hub.core.hookspecs import hookimpl
+from hub.core.stores.engine import make_engine
 from hub.core.private import write_private
 
-__all__ = ["dead", "replay", "event_state", "relais_register_commands"]
+__all__ = ["dead", "replay", "event_state", "db", "relais_register_commands"]
 
 
 def _filters(f):
@@ -181,10 +185,60 @@ def event_state(ctx, event_id, as_json):
 
 
 
+@click.group()
+def db() -> None:
+    """The journal's schema revision: where it is, and upgrading it to this release's."""
+
+
+def _journal_engine(ctx):
+    settings = ctx.settings
+    return make_engine(settings.journal, connect_timeout=settings.journal_timeout,
+                       statement_timeout=settings.journal_statement_timeout)
+
+
+@db.command("current")
+@pass_ctx
+def db_current(ctx):
+    """Show the journal's revision, the one this release needs, and whether the journal is behind or ahead."""
+    engine = _journal_engine(ctx)
+    try:
+        state = migrations.journal_revision(engine)
+    finally:
+        engine.dispose()
+    click.echo(f"journal revision: {state.label}")
+    click.echo(f"this release:     {state.head}")
+    migrations.refuse_ahead(state)
+    if state.empty:
+        click.echo(f"status:           empty; created at {state.head} when the hub or `relais db upgrade` opens it")
+    elif state.behind:
+        click.echo(f"status:           behind by {len(state.pending)} revision(s) ({', '.join(state.pending)}); "
+                   "run `relais db upgrade` (a start applies them too unless journal_auto_upgrade = false)")
+    else:
+        click.echo("status:           up to date")
+
+
+@db.command("upgrade")
+@pass_ctx
+def db_upgrade(ctx):
+    """Apply the journal's pending schema migrations (under a lock: safe beside starting hubs). Back the journal up
+    first: migrations only move forward."""
+    engine = _journal_engine(ctx)
+    try:
+        done = migrations.upgrade(engine)
+    finally:
+        engine.dispose()
+    if done is None:
+        click.echo(f"journal already at revision {migrations.head()}: nothing to do")
+    elif done.created:
+        click.echo(f"journal created at revision {done.to_revision}")
+    else:
+        click.echo(f"journal upgraded from revision {done.from_label} to {done.to_revision}")
+
+
 @hookimpl
 def relais_register_commands(register):
     """The operating commands are a built-in plugin of the command line, registered like any plugin's."""
-    for command in (dead, replay, event_state):
+    for command in (dead, replay, event_state, db):
         register(command)
 
 

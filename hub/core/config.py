@@ -46,6 +46,9 @@ class RuntimeSettings(BaseModel):
     delivery_timeout: float = Field(default=60.0, gt=0, description="A partner call longer than this is abandoned and retried.")
     journal_timeout: float = Field(default=10.0, gt=0, le=600, description="Seconds to connect to the journal, and "
                                    "the longest the gateway waits for it before answering 503 (/healthz too).")
+    journal_auto_upgrade: bool = Field(default=True, description="Apply the journal's pending schema migrations "
+                                       "when the hub or a command opens it (under a lock); false: refuse to start "
+                                       "on a journal that is behind, until `relais db upgrade`.")
     journal_statement_timeout: float = Field(default=60.0, gt=0, description="PostgreSQL: a statement running "
                                              "longer is cancelled (and retried by its caller).")
     gateway_read_timeout: float = Field(default=10.0, gt=0, le=600, description="Seconds a client may take to send "

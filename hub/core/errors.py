@@ -5,7 +5,9 @@ message (acknowledge, retry later, dead-letter); everything else raises one of t
 
     RelaisError                      root; never raised itself
     ├── ConfigurationError           bad settings or plugin wiring: the hub refuses to start
-    │   └── DuplicateRegistration    two plugins registered the same connector name
+    │   ├── DuplicateRegistration    two plugins registered the same connector name
+    │   └── JournalRevisionError     the journal's schema revision is not this release's: behind (and
+    │                                journal_auto_upgrade = false) or ahead (a newer release migrated it)
     ├── StartupError                 a service of the hub could not start (the gateway's port is taken)
     ├── ScaffoldError                ``relais new-connector`` refused (a bundled or invalid name, a directory in
     │                                the way); defined in hub.scaffold
@@ -28,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = [
-    "RelaisError", "ConfigurationError", "DuplicateRegistration", "StartupError", "RetryableError", "RejectError",
+    "RelaisError", "ConfigurationError", "DuplicateRegistration", "JournalRevisionError", "StartupError", "RetryableError", "RejectError",
     "DecodeError", "ContractError", "AccessDenied", "InputTooLarge", "ConflictingResend", "EncodeError",
     "ErrorLocation",
 ]
@@ -83,6 +85,16 @@ class ConfigurationError(RelaisError):
 
 class DuplicateRegistration(ConfigurationError):
     """Two plugins claim the same connector name."""
+
+
+class JournalRevisionError(ConfigurationError):
+    """The journal's schema is not at the revision this release needs; the message says which revision it is at,
+    which one is needed, and the command that fixes it (``relais db upgrade``, or running the newer release)."""
+
+    def __init__(self, message: str, *, current: str | None, head: str):
+        super().__init__(message)
+        self.current = current
+        self.head = head
 
 
 class StartupError(RelaisError):

@@ -21,7 +21,7 @@ import structlog
 from sqlalchemy import Select, delete, or_, select, update
 from sqlalchemy.engine import Engine
 
-from hub.core.journal import utcnow
+from hub.core.stores.common import utcnow
 from hub.core.journal_schema import instances
 
 __all__ = ["InstanceRegistry", "HEARTBEAT", "STALE_AFTER"]

@@ -151,7 +151,7 @@ dead_letters = Table(
     Column("status", String(12), nullable=False),         # open | retried | discarded
     Column("created_at", UtcDateTime(), nullable=False),
     Column("updated_at", UtcDateTime(), nullable=False),
-    # added after 0.1 (nullable: journals of 0.1 gain them at start, see hub.core.schema_upgrade)
+    # added after 0.1 (nullable: revision 0001 adds them to a journal of 0.1, see hub.core.migrations)
     Column("digest", String(80)),                         # inbound: what identical rejected inputs share
     Column("occurrences", Integer),                       # how many times it came (NULL: once)
     Column("last_seen_at", UtcDateTime()),                # when it last came

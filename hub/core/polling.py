@@ -28,7 +28,7 @@ from sqlalchemy.engine import Engine
 
 from hub.core import metrics
 from hub.core.connector import Connector, Polled
-from hub.core.journal import as_utc, utcnow
+from hub.core.stores.common import as_utc, utcnow
 from hub.core.journal_schema import polls
 
 __all__ = ["PollState", "PollStore", "Poller", "PollResult"]

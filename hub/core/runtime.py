@@ -42,7 +42,7 @@ from hub.core.journal import Backlog, Journal, utcnow
 from hub.core.journal_schema import DeliveryStatus
 from hub.core.outbox import OutboxRelay
 from hub.core.plugins import ENTRY_POINT_GROUP, PluginFailure, PluginHost
-from hub.core.polling import Poller, PollResult, PollStore
+from hub.core.polling import Poller, PollResult
 from hub.core.processing import Processor, check_processor_graph, processors_of
 from hub.core.processor_worker import ProcessorWorker, TimerFirer, next_wait
 from hub.core.projections import ProjectionManager
@@ -126,14 +126,15 @@ class Hub:
         self.journal = Journal(settings.journal, router=Router(self.connectors, self.policy),
                                connect_timeout=settings.journal_timeout,
                                statement_timeout=settings.journal_statement_timeout,
-                               dead_letter_quota=self._dead_letter_quota)
+                               dead_letter_quota=self._dead_letter_quota,
+                               auto_upgrade=settings.journal_auto_upgrade)
         self.bus = Bus(settings.broker, namespace=settings.namespace)
         self.relay = OutboxRelay(self.journal, self.bus, settings.batch_size)
         self.ingestor = Ingestor(self.journal, self.policy, on_journaled=self.relay.wakeup.set)
         self.inbox = InboxScanner(self.ingestor, {n: c for n, c in self.connectors.items()
                                                   if c.context.inbox is not None},
                                   settle=0.0)
-        self.poller = Poller(self.connectors, PollStore(self.journal.engine), lease=settings.lease)
+        self.poller = Poller(self.connectors, self.journal.polls, lease=settings.lease)
         self.timers = TimerStore(self.journal.engine)
         self.projections = ProjectionManager(self.journal.engine, self.processors)
         self.projections.create_tables()

@@ -48,6 +48,8 @@ TABLE = [
     (["projections", "rebuild", "nope"], 2, "Error: no projection named 'nope'; projections: dossier"),
     (["projections", "list", "extra"], 2, "Error: Got unexpected extra argument (extra)"),
     (["timers", "--status", "late"], 2, "Error: Invalid value for '--status': 'late' is not one"),
+    (["db", "current", "extra"], 2, "Error: Got unexpected extra argument (extra)"),
+    (["db", "upgrade", "--to", "0001"], 2, "Error: No such option '--to'"),
     (["contracts", "export", "--out", "{tmp}/cal.json"], 2, "Error: Invalid value for '--out': Directory "),
 ]
 

@@ -1,0 +1,64 @@
+"""The one SQLAlchemy engine every journal store shares: SQLite (embedded) or PostgreSQL (at scale), with the
+pragmas and timeouts the journal relies on.
+
+Why in one place: the journal, its schema migrations (``relais db``) and the stores must see the same database the
+same way — the embedded file created owner-only, WAL and full sync on SQLite, connect and statement timeouts on
+PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+
+from hub.core.private import private_dir, private_file
+
+__all__ = ["make_engine"]
+
+
+def _private_sqlite_files(url: str) -> None:
+    """The embedded journal holds nominative data: create it (and its WAL and shared-memory files, which SQLite
+    creates with the database file's mode) owner-only, and tighten a journal an older release created 0644."""
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    private_dir(path.parent)
+    private_file(path)
+    for suffix in ("-wal", "-shm", "-journal"):
+        companion = path.with_name(path.name + suffix)
+        if companion.exists():
+            private_file(companion)
+
+
+def make_engine(url: str, *, connect_timeout: float = 10.0, statement_timeout: float = 60.0) -> Engine:
+    if url.startswith("sqlite"):
+        _private_sqlite_files(url)
+        engine = create_engine(url, connect_args={"timeout": 60, "check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn, _record):  # WAL: readers never block the writer; FULL sync: a commit survives a crash
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=FULL")
+            cur.execute("PRAGMA busy_timeout=60000")
+            cur.close()
+        return engine
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    # Why both timeouts: a journal that accepts TCP and never answers must not hang a start or a request for
+    # minutes (connect), and a statement stuck behind a lock must fail and be retried rather than hold a worker
+    # forever (statement_timeout, set per connection so the URL's own options — a search_path — are kept).
+    engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10, pool_timeout=connect_timeout,
+                           connect_args={"connect_timeout": max(1, round(connect_timeout))})
+    statement_ms = max(1, round(statement_timeout * 1000))
+
+    @event.listens_for(engine, "connect")
+    def _timeouts(dbapi_conn, _record):
+        cur = dbapi_conn.cursor()
+        cur.execute(f"SET statement_timeout = {statement_ms}")
+        cur.close()
+        dbapi_conn.commit()
+    return engine

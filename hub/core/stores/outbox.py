@@ -1,0 +1,67 @@
+"""The outbox store: events journaled but not yet confirmed by the broker (table ``outbox``).
+
+Why a row per event, written in the event's own transaction: a crash between journaling and publishing leaves the
+row, and the relay (:mod:`hub.core.outbox`) publishes it on restart; the row goes once the broker confirmed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.engine import Connection, Engine
+
+from hub.core.journal_schema import events, outbox
+
+__all__ = ["OutboxStore"]
+
+
+class OutboxStore:
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    def add_in(self, conn: Connection, seqs: Sequence[int]) -> None:
+        """Inside the append's transaction: these events wait for the broker."""
+        if seqs:
+            conn.execute(outbox.insert(), [{"seq": seq} for seq in seqs])
+
+    def unpublished(self, limit: int) -> list[tuple[int, str, str]]:
+        """(seq, type, body) of journaled events not yet confirmed by the broker, oldest first."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(events.c.seq, events.c.type, events.c.body)
+                                .join(outbox, outbox.c.seq == events.c.seq)
+                                .order_by(outbox.c.seq).limit(limit))
+            return [tuple(r) for r in rows]
+
+    @contextmanager
+    def unpublished_batch(self, limit: int) -> Iterator[list[tuple[int, str, str]]]:
+        """A batch of the outbox, removed from it when the block exits normally (the broker confirmed it).
+
+        On PostgreSQL the rows are locked with SKIP LOCKED for the duration, so several hub processes relay
+        disjoint batches instead of all publishing the same events; a relay that dies releases its rows with its
+        connection. If the block raises, the rows stay for the next attempt."""
+        if self.engine.dialect.name != "postgresql":
+            rows = self.unpublished(limit)
+            yield rows
+            self.mark_published([seq for seq, _t, _b in rows])
+            return
+        with self.engine.begin() as conn:
+            seqs = [seq for (seq,) in conn.execute(select(outbox.c.seq).order_by(outbox.c.seq).limit(limit)
+                                                   .with_for_update(skip_locked=True))]
+            rows: list[tuple[int, str, str]] = []
+            if seqs:
+                rows = [tuple(r) for r in conn.execute(select(events.c.seq, events.c.type, events.c.body)
+                                                       .where(events.c.seq.in_(seqs)).order_by(events.c.seq))]
+            yield rows
+            if seqs:
+                conn.execute(delete(outbox).where(outbox.c.seq.in_(seqs)))
+
+    def mark_published(self, seqs: Sequence[int]) -> None:
+        if seqs:
+            with self.engine.begin() as conn:
+                conn.execute(delete(outbox).where(outbox.c.seq.in_(list(seqs))))
+
+    def size(self) -> int:
+        with self.engine.connect() as conn:
+            return conn.execute(select(func.count()).select_from(outbox)).scalar_one()
