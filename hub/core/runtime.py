@@ -297,14 +297,37 @@ class Hub:
         summary.ingested = self.inbox.scan()
         self.recover()
         deadline = None if max_seconds is None else time.monotonic() + max_seconds
+        self._drain(self.workers, summary, deadline, on_progress)
+        return summary
+
+    def tick(self, at: datetime, on_progress: Callable[[int], None] | None = None) -> RunSummary:
+        """Fire what is due at ``at`` and let the processors handle what that derives, with their clock at ``at``
+        (``relais tick --at``: a day replayed deterministically; running it twice fires nothing twice).
+        Deliveries to partners are left to ``relais run``."""
+        self.clock = lambda: at
+        for worker in self.workers.values():
+            if isinstance(worker, ProcessorWorker):
+                worker.clock = self.clock
+        self.start()
+        self.recover()
+        summary = RunSummary()
+        self._drain({n: w for n, w in self.workers.items() if isinstance(w, ProcessorWorker)}, summary, None,
+                    on_progress)
+        return summary
+
+    def _drain(self, workers: dict[str, DeliveryWorker], summary: RunSummary, deadline: float | None,
+               on_progress: Callable[[int], None] | None) -> None:
+        """Rounds of "fire due timers, publish the outbox, one step per worker" until a round and the sweep after
+        it find nothing left (or ``deadline``); ``summary.left`` says what remains per worker."""
         wait = self.settings.batch_wait if self.bus.is_amqp else 0.0
         swept = False
         while deadline is None or time.monotonic() < deadline:
             fired = self.timer_firer.fire_due(self.clock())
             summary.timers_fired += fired
-            progress_made = fired + self.relay.publish_pending()
-            summary.published += progress_made
-            for name, worker in self.workers.items():
+            published = self.relay.publish_pending()
+            summary.published += published
+            progress_made = fired + published
+            for name, worker in workers.items():
                 step = worker.step(wait=wait)
                 summary.delivered[name] = summary.delivered.get(name, 0) + step.delivered
                 summary.failed[name] = summary.failed.get(name, 0) + step.failed
@@ -320,48 +343,9 @@ class Hub:
                 break
             # queues drained: dispatch what only the journal knows about (due retries, freed successors), once
             swept = True
-            for worker in self.workers.values():
+            for worker in workers.values():
                 worker.sweep()
-        summary.left = {name: self.journal.backlog(name) for name in self.workers}
-        return summary
-
-    def tick(self, at: datetime, on_progress: Callable[[int], None] | None = None) -> RunSummary:
-        """Fire what is due at ``at`` and let the processors handle what that derives, with their clock at ``at``
-        (``relais tick --at``: a day replayed deterministically; running it twice fires nothing twice).
-        Deliveries to partners are left to ``relais run``."""
-        self.clock = lambda: at
-        for worker in self.workers.values():
-            if isinstance(worker, ProcessorWorker):
-                worker.clock = self.clock
-        self.start()
-        self.recover()
-        summary = RunSummary()
-        processor_workers = {n: w for n, w in self.workers.items() if isinstance(w, ProcessorWorker)}
-        wait = self.settings.batch_wait if self.bus.is_amqp else 0.0
-        swept = False
-        while True:
-            fired = self.timer_firer.fire_due(at)
-            summary.timers_fired += fired
-            progress_made = fired + self.relay.publish_pending()
-            for name, worker in processor_workers.items():
-                step = worker.step(wait=wait)
-                summary.delivered[name] = summary.delivered.get(name, 0) + step.delivered
-                summary.failed[name] = summary.failed.get(name, 0) + step.failed
-                # a step that only consumed messages (each blocked behind an earlier event of its demand, which a
-                # later step frees) still drained its queue: progress, or --once would stop with work queued
-                progress_made += step.delivered + step.failed + step.received
-            if on_progress is not None:
-                on_progress(sum(summary.delivered.values()))
-            if progress_made:
-                swept = False
-                continue
-            if swept:
-                break
-            swept = True
-            for worker in processor_workers.values():
-                worker.sweep()
-        summary.left = {name: self.journal.backlog(name) for name in processor_workers}
-        return summary
+        summary.left = {name: self.journal.backlog(name) for name in workers}
 
     def schedule_timers(self, processor: str, requests: Iterable[tuple[str, str | None, datetime, dict[str, Any]]],
                         chunk: int = 1000) -> int:
