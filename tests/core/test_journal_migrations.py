@@ -5,10 +5,12 @@ once; a journal behind is refused when ``journal_auto_upgrade`` is off, a journa
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import subprocess
 import sys
 import time
+import tomllib
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -76,6 +78,19 @@ def test_the_schema_check_finds_a_change_that_has_no_migration(tmp_path):
         assert [(d[0], d[3].name) for d in drift] == [("add_column", "priority")]
     finally:
         journal.close()
+
+
+def test_the_revisions_ship_in_a_non_editable_install():
+    """The hub reads its revisions from the installed package: each file beside the modules of hub.core.migrations
+    (revisions, the revision template) must be package data, or an installed hub has no migration to run."""
+    config = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    shipped = config["tool"]["setuptools"]["package-data"]["hub.core.migrations"]
+    package = migrations.SCRIPT_LOCATION
+    files = [p.relative_to(package).as_posix() for p in package.rglob("*")
+             if p.is_file() and "__pycache__" not in p.parts
+             and not (p.parent == package and p.suffix == ".py")]    # the package's own modules ship anyway
+    assert "versions/0001_baseline.py" in files
+    assert [f for f in files if not any(fnmatch.fnmatch(f, pattern) for pattern in shipped)] == []
 
 
 # --- a journal of the previous release, with its data ------------------------------------------------------------
