@@ -5,8 +5,14 @@ once; a journal behind is refused when ``journal_auto_upgrade`` is off, a journa
 
 from __future__ import annotations
 
-import threading
+import fnmatch
+import os
+import subprocess
+import sys
+import time
+import tomllib
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
 import structlog
@@ -28,6 +34,7 @@ from tests.core.journal_release_0001 import (
 )
 
 HEAD = migrations.head()
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -71,6 +78,19 @@ def test_the_schema_check_finds_a_change_that_has_no_migration(tmp_path):
         assert [(d[0], d[3].name) for d in drift] == [("add_column", "priority")]
     finally:
         journal.close()
+
+
+def test_the_revisions_ship_in_a_non_editable_install():
+    """The hub reads its revisions from the installed package: each file beside the modules of hub.core.migrations
+    (revisions, the revision template) must be package data, or an installed hub has no migration to run."""
+    config = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    shipped = config["tool"]["setuptools"]["package-data"]["hub.core.migrations"]
+    package = migrations.SCRIPT_LOCATION
+    files = [p.relative_to(package).as_posix() for p in package.rglob("*")
+             if p.is_file() and "__pycache__" not in p.parts
+             and not (p.parent == package and p.suffix == ".py")]    # the package's own modules ship anyway
+    assert "versions/0001_baseline.py" in files
+    assert [f for f in files if not any(fnmatch.fnmatch(f, pattern) for pattern in shipped)] == []
 
 
 # --- a journal of the previous release, with its data ------------------------------------------------------------
@@ -155,30 +175,36 @@ def test_a_journal_ahead_of_this_release_is_refused(journal_url):
                                              f"(it needs {HEAD}): a newer release of relais migrated it")
 
 
-# --- two processes at once ----------------------------------------------------------------------------------------
-@pytest.mark.postgres
-def test_hubs_starting_together_on_an_old_journal_migrate_it_once(pg_schema_url):
-    create_release_0001_journal(pg_schema_url)
-    barrier = threading.Barrier(4)
-    failures: list[BaseException] = []
+# --- several processes at once -----------------------------------------------------------------------------------
+_START = """
+import sys, time
+import structlog
+from hub.core.journal import Journal
+start_at = float(sys.argv[2])
+while time.time() < start_at:   # all start together
+    time.sleep(0.001)
+with structlog.testing.capture_logs() as logs:
+    Journal(sys.argv[1]).close()
+print(sum(1 for e in logs if e["event"] == "journal_migrated"))
+"""
 
-    def start() -> None:
-        try:
-            barrier.wait(10)
-            Journal(pg_schema_url).close()
-        except BaseException as exc:  # collected and asserted below
-            failures.append(exc)
 
-    with structlog.testing.capture_logs() as logs:
-        threads = [threading.Thread(target=start) for _ in range(4)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(60)
-    assert failures == []
-    assert _migrations_logged(logs) == [("none (created before versioned migrations)", HEAD)]
-    journal = Journal(pg_schema_url)
+@pytest.mark.slow
+@pytest.mark.parametrize("old", [True, False], ids=["old-journal", "empty-journal"])
+def test_processes_starting_together_migrate_the_journal_once(journal_url, old):
+    """Processes, not threads: one process serialises its own threads; the database's lock (advisory lock 7431 on
+    PostgreSQL, the write lock taken at once on SQLite) is what keeps two processes from migrating together."""
+    if old:
+        create_release_0001_journal(journal_url)
+    start_at = str(time.time() + 4)
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    starts = [subprocess.Popen([sys.executable, "-c", _START, journal_url, start_at], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, env=env) for _ in range(4)]
+    results = [p.communicate(timeout=120) for p in starts]
+    assert [p.returncode for p in starts] == [0] * 4, [err for _out, err in results]
+    assert sorted(out.strip() for out, _err in results) == ["0", "0", "0", "1"]
+    journal = Journal(journal_url)
     try:
-        assert journal.count_events() == 3 and schema_drift(journal.engine, metadata) == []
+        assert journal.count_events() == (3 if old else 0) and schema_drift(journal.engine, metadata) == []
     finally:
         journal.close()

@@ -8,7 +8,7 @@ connection the caller's transaction holds, so a migration and the check before i
 Why a lock: two hub processes starting together on an empty or old PostgreSQL journal would both migrate; the loser
 dies on a unique violation in PostgreSQL's catalogue (or adds a column twice). Every check-and-migrate takes the
 transaction-level advisory lock 7431 first, so the second process waits, then finds the journal at head. SQLite
-runs the same code (its writers are serialised by the database file's lock).
+runs the same code, its database write lock taken first in place of the advisory lock.
 
 A journal's state, and what opening it does (:func:`prepare`):
 
@@ -21,6 +21,7 @@ A journal's state, and what opening it does (:func:`prepare`):
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -154,11 +155,21 @@ def refuse_ahead(state: JournalRevision) -> None:
             "upgrade (`relais db current` shows the revisions)", current=state.current, head=state.head)
 
 
+#: Alembic keeps the running migration in module-level proxies (``alembic.context``, ``alembic.op``): two threads of
+#: one process must not migrate at once, whatever the database's own lock lets through.
+_IN_PROCESS = threading.Lock()
+
+
 def _lock(conn: Connection) -> None:
+    """Hold the journal's schema lock until the transaction ends: the advisory lock on PostgreSQL; on SQLite the
+    database's write lock, taken at once (``BEGIN IMMEDIATE``) rather than at the first write, so that a second
+    process waits (``busy_timeout``) before reading the revision instead of failing half-way through its DDL."""
     if conn.dialect.name == "postgresql":
         # a migration of a large journal may outlast journal_statement_timeout; the processes waiting for it too
         conn.execute(text("SET LOCAL statement_timeout = 0"))
         conn.execute(text(f"SELECT pg_advisory_xact_lock({SCHEMA_LOCK})"))
+    elif conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _migrate(conn: Connection, state: JournalRevision) -> Migration:
@@ -182,7 +193,7 @@ def prepare(engine: Engine, *, auto_upgrade: bool = True) -> Migration | None:
 
     An empty journal is created even with ``auto_upgrade=False``: there is nothing in it to protect, and a first
     start must not need a separate command."""
-    with engine.begin() as conn:
+    with _IN_PROCESS, engine.begin() as conn:
         _lock(conn)
         state = _read(conn)
         refuse_ahead(state)
