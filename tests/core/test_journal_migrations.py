@@ -18,6 +18,7 @@ import pytest
 import structlog
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Column, Integer, MetaData, inspect
 from sqlalchemy.engine import Engine
 
@@ -78,6 +79,11 @@ def test_the_schema_check_finds_a_change_that_has_no_migration(tmp_path):
         assert [(d[0], d[3].name) for d in drift] == [("add_column", "priority")]
     finally:
         journal.close()
+
+
+def test_head_is_the_last_revision_shipped():
+    """``migrations.HEAD`` (what a start compares with, without loading Alembic) must follow a new revision file."""
+    assert ScriptDirectory.from_config(migrations.alembic_config()).get_current_head() == migrations.HEAD
 
 
 def test_the_revisions_ship_in_a_non_editable_install():

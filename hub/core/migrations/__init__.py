@@ -27,23 +27,24 @@ from functools import cache
 from pathlib import Path
 
 import structlog
-from alembic.config import Config
-from alembic.runtime.environment import EnvironmentContext
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from alembic.util.exc import CommandError
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection, Engine
 
 from hub.core.errors import JournalRevisionError
 from hub.core.journal_schema import metadata
 
-__all__ = ["SCRIPT_LOCATION", "JournalRevision", "Migration", "alembic_config", "head", "journal_revision",
-           "prepare", "refuse_ahead", "upgrade"]
+__all__ = ["SCRIPT_LOCATION", "HEAD", "VERSION_TABLE", "JournalRevision", "Migration", "alembic_config", "head",
+           "journal_revision", "prepare", "refuse_ahead", "upgrade"]
 
 log = structlog.get_logger(__name__)
 
 SCRIPT_LOCATION = Path(__file__).resolve().parent
+#: The revision this release needs: the last file under ``versions/`` (a test checks they agree). Written here so that
+#: opening a journal already at head — every start but the first after an upgrade — reads one row and never imports
+#: Alembic (half a second at every command's start); Alembic is imported when there is something to migrate.
+HEAD = "0002"
+#: Where Alembic records a journal's revision.
+VERSION_TABLE = "alembic_version"
 #: The advisory lock every schema check-and-migrate holds on PostgreSQL (since before migrations: keep the number,
 #: a release that used it may still be starting beside this one).
 SCHEMA_LOCK = 7431
@@ -51,24 +52,26 @@ SCHEMA_LOCK = 7431
 _FIRST_TABLE = "events"
 
 
-def alembic_config() -> Config:
+def alembic_config():
     """The Alembic configuration of the journal: only the script location (inside the installed package)."""
+    from alembic.config import Config   # imported on first need (see HEAD)
+
     config = Config()
     config.set_main_option("script_location", str(SCRIPT_LOCATION))
     return config
 
 
 @cache
-def _scripts() -> ScriptDirectory:
+def _scripts():
     """Read once per process: the revisions are files of the installed package."""
+    from alembic.script import ScriptDirectory   # imported on first need (see HEAD)
+
     return ScriptDirectory.from_config(alembic_config())
 
 
 def head() -> str:
     """The revision this release needs."""
-    found = _scripts().get_current_head()
-    assert found is not None, f"no revision under {SCRIPT_LOCATION / 'versions'}: the package is incomplete"
-    return found
+    return HEAD
 
 
 @dataclass(frozen=True)
@@ -128,15 +131,14 @@ class Migration:
 
 
 def _read(conn: Connection) -> JournalRevision:
-    current = MigrationContext.configure(conn).get_current_revision()
-    tables = set(inspect(conn).get_table_names())
-    known = True
-    if current is not None:
-        try:
-            known = _scripts().get_revision(current) is not None
-        except CommandError:   # alembic's "no such revision": written by a newer release
-            known = False
-    return JournalRevision(current=current, head=head(), empty=current is None and _FIRST_TABLE not in tables,
+    inspector = inspect(conn)
+    current = None
+    if inspector.has_table(VERSION_TABLE):
+        current = conn.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar()
+    if current == HEAD:
+        return JournalRevision(current=current, head=HEAD, empty=False, known=True)
+    known = current is None or current in {script.revision for script in _scripts().walk_revisions()}
+    return JournalRevision(current=current, head=HEAD, empty=current is None and not inspector.has_table(_FIRST_TABLE),
                            known=known)
 
 
@@ -173,6 +175,8 @@ def _lock(conn: Connection) -> None:
 
 
 def _migrate(conn: Connection, state: JournalRevision) -> Migration:
+    from alembic.runtime.environment import EnvironmentContext   # imported on first need (see HEAD)
+
     scripts = _scripts()
     target = state.head
 
