@@ -32,6 +32,7 @@ from hub.core.private import private_dir, private_file
 from hub.core.schema_upgrade import upgrade_additively
 from hub.core.journal_schema import DeliveryStatus as S
 from hub.core.journal_schema import dead_letters, deliveries, events, metadata, outbox, snapshots
+from hub.core import partners_schema  # noqa: F401  (its tables are on the same metadata: created with the journal's)
 
 __all__ = [
     "Journal", "AppendResult", "Backlog", "Conflict", "Route", "ClaimedDelivery", "DeliveryOutcome", "LeaseExpiry",

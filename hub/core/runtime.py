@@ -40,6 +40,8 @@ from hub.core.ingest import IngestReport, Ingestor
 from hub.core.journal import Backlog, Journal
 from hub.core.journal_schema import DeliveryStatus
 from hub.core.outbox import OutboxRelay
+from hub.core.audit import AuditTrail
+from hub.core.partners import PartnerRegistry
 from hub.core.plugins import ENTRY_POINT_GROUP, PluginFailure, PluginHost
 from hub.core.polling import Poller, PollResult, PollStore
 from hub.core.private import PRIVATE_FILE, private_dir
@@ -125,6 +127,8 @@ class Hub:
         self.poller = Poller(self.connectors, PollStore(self.journal.engine), lease=settings.lease)
         self.workers: dict[str, DeliveryWorker] = {}
         self.instances = InstanceRegistry(self.journal.engine)
+        self.partners = PartnerRegistry(self.journal.engine)
+        self.audit = AuditTrail(self.journal.engine)
         self._declared = False
         self._lock_fd: int | None = None
         metrics.register_depth_collector(self._depths, self.journal.outbox_size)
