@@ -36,6 +36,7 @@ from hub.progress import SUMMARY_INTERVAL, ProgressDisplay, count_lines
 from hub.cli_support import (
     EXIT_FAILED, EXIT_REJECTED, EXIT_UNFINISHED, EXIT_USAGE, Context, OperatorError, pass_ctx,
 )
+from hub import partners_cli
 from hub.scaffold import commands as scaffold_commands
 from hub.settings import config_file
 
@@ -84,12 +85,14 @@ def _setting(ctx: click.Context, name: str) -> str:
 @click.group(cls=RelaisGroup)
 @click.option("--config", "config", type=click.Path(dir_okay=False), envvar="RELAIS_CONFIG",
               help="TOML settings file (default: ./relais.toml if present).")
+@click.option("--as", "operator", envvar="RELAIS_OPERATOR", metavar="NAME",
+              help="Your name in the audit trail (default: your account on this system).")
 @click.version_option(package_name="relais")
 @click.pass_context
-def cli(ctx: click.Context, config: str | None) -> None:
+def cli(ctx: click.Context, config: str | None, operator: str | None = None) -> None:
     """Relais: the hub of the dispositif de gestion partagée de la demande de logement social."""
     config_file(config)   # a named file that does not exist fails every command, before any work
-    ctx.obj = Context(config, _HOST[0])
+    ctx.obj = Context(config, _HOST[0], operator)
 
 
 # --- configuration ----------------------------------------------------------------------------------------------
@@ -415,6 +418,7 @@ def plugins(ctx: Context, as_json: bool) -> None:
 def history(ctx: Context, numero_unique: str, as_json: bool) -> None:
     """Every event of a demand, in order, with its date and the legal entity behind it."""
     with ctx.hub() as hub:
+        ctx.audit(hub, "history", numero_unique)
         rows = hub.journal.history(numero_unique)
     if as_json:
         click.echo(json.dumps(rows, default=str, indent=2))
@@ -555,7 +559,8 @@ def _early_logging() -> None:
 
 
 #: Commands of Relais itself that are plugins of the command line, registered like any plugin's.
-BUILTIN_COMMAND_PLUGINS = {"relais.operations": operations, "relais.scaffold": scaffold_commands}
+BUILTIN_COMMAND_PLUGINS = {"relais.operations": operations, "relais.scaffold": scaffold_commands,
+                           "relais.partners": partners_cli}
 
 
 def prepare() -> click.Group:
