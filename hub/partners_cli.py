@@ -1,4 +1,5 @@
-"""Commands of the partner registry and the audit trail: ``relais partners …`` and ``relais audit``.
+"""Commands of the partner registry, the audit trail and the access rules: ``relais partners …``, ``relais audit``,
+``relais policy explain``.
 
 A built-in plugin of the command line (``relais_register_commands``), like the operating commands. Every change
 of the registry is itself audited, under the operator's name (``relais --as NAME``, else the system account).
@@ -14,13 +15,16 @@ from typing import Any
 
 import click
 
+from contracts import REGISTRY
 from hub.cli_support import EXIT_FAILED, EXIT_USAGE, OperatorError, pass_ctx, parse_when
+from hub.core.access_rules import Recipient
 from hub.core.audit import AuditKind
 from hub.core.hookspecs import hookimpl
 from hub.core.partners import Partner, PartnerError, read_rpls_csv
 from hub.core.roles import PartnerRole
+from hub.core.routing import recipient_of
 
-__all__ = ["partners", "audit_command", "relais_register_commands"]
+__all__ = ["partners", "audit_command", "policy", "relais_register_commands"]
 
 
 def _registry_call(work: Any) -> Any:
@@ -222,8 +226,52 @@ def audit_command(ctx, partner, kind, since, until, limit, as_json):
             click.echo(f"{'':<21}{r['reason']}")
 
 
+@click.group()
+def policy() -> None:
+    """The access rules: who may receive which demands (the `access_rules` setting, else the shipped rules)."""
+
+
+@policy.command("explain")
+@click.argument("partner_id", metavar="PARTNER")
+@click.argument("numero_unique")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def policy_explain(ctx, partner_id, numero_unique, as_json):
+    """For each event of a demand: would PARTNER receive it, and by which rule (or why not).
+
+    PARTNER is a registered partner's id, or connector:NAME for a connector's own partner."""
+    with ctx.hub() as hub:
+        recipient = _recipient(hub, partner_id)
+        ctx.audit(hub, "policy explain", numero_unique, reason=f"for {partner_id}")
+        rows = hub.journal.history(numero_unique)
+        bodies = {seq: body for seq, _type, body in hub.journal.bodies([r["seq"] for r in rows])}
+        verdicts = []
+        for r in rows:
+            verdict = hub.policy.rules.evaluate(recipient, REGISTRY.parse(bodies[r["seq"]]), hub.policy.history)
+            verdicts.append({"event_id": r["id"], "type": r["type"], "allowed": verdict.allowed,
+                             "rule": verdict.rule, "why": verdict.why})
+        source = hub.policy.rules.source
+    if not rows:
+        raise OperatorError(f"no event journaled for {numero_unique}", EXIT_FAILED)
+    if as_json:
+        click.echo(json.dumps({"partner": partner_id, "rules": source, "events": verdicts}, indent=2,
+                              ensure_ascii=False))
+        return
+    click.echo(f"{partner_id} ({recipient.role.value}), rules of {source}:")
+    for v in verdicts:
+        outcome = f"allowed by {v['rule']}" if v["allowed"] else "denied"
+        click.echo(f"  {v['type']:<28} [{v['event_id']}] {outcome}: {v['why']}")
+
+
+def _recipient(hub: Any, partner_id: str) -> Recipient:
+    if partner_id.startswith("connector:"):
+        return recipient_of(hub.connector(partner_id.split(":", 1)[1]))
+    partner = _registry_call(lambda: hub.partners.require(partner_id))
+    return Recipient(partner.id, partner.role, partner.communes)
+
+
 @hookimpl
 def relais_register_commands(register):
-    """The registry and audit commands are a built-in plugin of the command line."""
-    for command in (partners, audit_command):
+    """The registry, audit and policy commands are a built-in plugin of the command line."""
+    for command in (partners, audit_command, policy):
         register(command)

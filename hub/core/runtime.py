@@ -40,7 +40,9 @@ from hub.core.ingest import IngestReport, Ingestor
 from hub.core.journal import Backlog, Journal
 from hub.core.journal_schema import DeliveryStatus
 from hub.core.outbox import OutboxRelay
+from hub.core.access_rules import AccessRules
 from hub.core.audit import AuditTrail
+from hub.core.demand_facts import DemandTypes
 from hub.core.partners import PartnerRegistry
 from hub.core.plugins import ENTRY_POINT_GROUP, PluginFailure, PluginHost
 from hub.core.polling import Poller, PollResult, PollStore
@@ -113,7 +115,7 @@ class Hub:
         self.seeded: dict[str, int] = {}
         if fresh and settings.seed_examples:
             self._seed_examples()
-        self.policy = AccessPolicy()
+        self.policy = AccessPolicy(AccessRules.load(settings.access_rules), history=self._demand_types)
         self.journal = Journal(settings.journal, router=Router(self.connectors, self.policy),
                                connect_timeout=settings.journal_timeout,
                                statement_timeout=settings.journal_statement_timeout,
@@ -128,10 +130,16 @@ class Hub:
         self.workers: dict[str, DeliveryWorker] = {}
         self.instances = InstanceRegistry(self.journal.engine)
         self.partners = PartnerRegistry(self.journal.engine)
+        self._demand_facts = DemandTypes(self.journal.engine)
         self.audit = AuditTrail(self.journal.engine)
         self._declared = False
         self._lock_fd: int | None = None
         metrics.register_depth_collector(self._depths, self.journal.outbox_size)
+
+    def _demand_types(self, subject: str) -> frozenset[str]:
+        """The event types journaled for a demand (access rules on a household's past); the journal is made after
+        the policy, which it needs for routing, hence the indirection."""
+        return self._demand_facts(subject)
 
     def _dead_letter_quota(self, connector: str) -> int | None:
         configured = self.connectors.get(connector)

@@ -21,7 +21,7 @@ from typing import Any
 from contracts import Envelope
 from hub.core.errors import ErrorLocation, ScopeRefused
 from hub.core.partners import Partner
-from hub.core.routing import topic_matches
+from hub.core.topics import topic_matches
 
 __all__ = ["apply_partner_scope", "scoped_message_id", "scoped_event_id"]
 
