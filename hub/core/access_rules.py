@@ -1,4 +1,5 @@
-"""The access rules as data: who may receive which demands, read from a TOML file (``access_rules.toml`` beside
+"""The access rules as data: who may receive which demands (and, by role, which event types a partner emits), read
+from a TOML file (``access_rules.toml`` beside
 this module is the default, DOMAIN.md's table; a territory names its own with the ``access_rules`` setting).
 
 Why data and not code: the rules are the territory's agreement (the PPGD's convention), they change without a
@@ -49,6 +50,7 @@ class _RulesFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     rules: list[AccessRule]
+    emits: dict[PartnerRole, tuple[str, ...]] = Field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -72,9 +74,12 @@ class AccessRules:
     """Evaluate the rules for a recipient and an event; ``history(subject)`` gives the event types journaled for a
     demand (for ``demand_types`` rules), if the caller can."""
 
-    def __init__(self, rules: Iterable[AccessRule], source: str = "default"):
+    def __init__(self, rules: Iterable[AccessRule], source: str = "default",
+                 emits: dict[PartnerRole, tuple[str, ...]] | None = None):
         self.rules = tuple(rules)
         self.source = source
+        #: role → the event types a partner of that role emits unless its registration says otherwise
+        self.emits = dict(emits or {})
 
     @classmethod
     def load(cls, path: Path | None = None) -> "AccessRules":
@@ -93,7 +98,7 @@ class AccessRules:
             where = ".".join(str(p) for p in first["loc"])
             raise ConfigurationError(f"access_rules: {path}: {where}: {first['msg']} (see the shipped "
                                      f"{DEFAULT_RULES.name} for the shape)") from None
-        return cls(parsed.rules, source=str(path))
+        return cls(parsed.rules, source=str(path), emits=parsed.emits)
 
     def evaluate(self, recipient: Recipient, event: Envelope[Any],
                  history: Callable[[str], frozenset[str]] | None = None) -> Verdict:

@@ -275,7 +275,8 @@ class Ingestor:
             return AccessDenied(f"connector {connector.name!r} may not emit {item.type!r} "
                                 f"(it declares emits={list(connector.emits)})", location=loc)
         if partner is not None:   # who authenticated decides the entity, the ids and what may be said
-            return apply_partner_scope(partner, tuple(connector.emits), item, loc)
+            return apply_partner_scope(partner, tuple(connector.emits), item, loc,
+                                       self.policy.rules.emits.get(partner.role))
         return item
 
     def commit(self, events: Sequence[Envelope[Any]], rejections: Sequence[Rejection],

@@ -45,13 +45,17 @@ def scoped_event_id(partner: Partner, event_id: str) -> str:
 
 
 def apply_partner_scope(partner: Partner, connector_emits: tuple[str, ...], item: Envelope[Any],
-                        loc: ErrorLocation) -> Envelope[Any] | ScopeRefused:
-    """The event as the partner may send it (its entity stamped, its ids scoped), or why it may not."""
+                        loc: ErrorLocation, role_emits: tuple[str, ...] | None = None) -> Envelope[Any] | ScopeRefused:
+    """The event as the partner may send it (its entity stamped, its ids scoped), or why it may not.
+
+    The types it may emit: its registration's ``emits``, else its role's (``role_emits``, from the access rules'
+    ``[emits]`` table), else its connector's — and never beyond its connector's (checked before this)."""
     def refused(reason: str, field: str | None) -> ScopeRefused:
         return ScopeRefused(reason, location=ErrorLocation(file=loc.file, line=loc.line, record=loc.record,
                                                            field=field))
 
-    emits = partner.emits if partner.emits is not None else connector_emits
+    emits = partner.emits if partner.emits is not None else role_emits if role_emits is not None \
+        else connector_emits
     if not topic_matches(emits, item.type):
         return refused(f"type: partner {partner.id!r} may not emit {item.type!r} (its scope: {', '.join(emits)}); "
                        "ask the hub's operator to widen it if this is your role", "type")
