@@ -303,7 +303,7 @@ def _start_gateway(hub, address: tuple[str, int]):
     host, port = address
     server = GatewayServer(hub, host, port)
     server.start()   # raises StartupError (exit 1) if it cannot listen: a hub without its gateway is not running
-    click.echo(f"relais: gateway on http://{host}:{port}")
+    click.echo(f"relais: gateway on {server.scheme}://{host}:{port}")
     return server
 
 

@@ -21,9 +21,7 @@ from fastapi.security import APIKeyHeader, HTTPBearer
 
 from hub.core.connector import Connector
 from hub.core.partners import Authenticated, legacy_partner
-
-#: Where the gateway's protocol puts the verified client certificate's subject in the ASGI scope's extensions.
-PEER_SUBJECT = "relais.peer_subject"
+from hub.gateway.limits import PEER_SUBJECT
 
 __all__ = ["API_KEY_HEADER", "key_is_valid", "presented_key", "unauthorized", "forbidden", "require_api_key",
            "resolve_partner", "legacy_key_id", "PEER_SUBJECT"]

@@ -22,7 +22,8 @@ import structlog
 from fastapi import HTTPException
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-__all__ = ["HeaderDeadlineProtocol", "PartnerSlots", "PartnerRates", "read_limited", "MAX_HEADER_BYTES"]
+__all__ = ["HeaderDeadlineProtocol", "PartnerSlots", "PartnerRates", "read_limited", "MAX_HEADER_BYTES",
+           "PEER_SUBJECT", "peer_subject"]
 
 log = structlog.get_logger(__name__)
 
@@ -30,9 +31,31 @@ log = structlog.get_logger(__name__)
 MAX_HEADER_BYTES = 64 * 1024
 
 
+#: The ASGI scope extension holding the verified client certificate's subject (mutual TLS).
+PEER_SUBJECT = "relais.peer_subject"
+
+#: Short names of RFC 4514 for the attributes a subject usually has.
+_SHORT_NAMES = {"commonName": "CN", "organizationName": "O", "organizationalUnitName": "OU", "countryName": "C",
+                "localityName": "L", "stateOrProvinceName": "ST", "streetAddress": "STREET",
+                "domainComponent": "DC", "userId": "UID"}
+
+
+def peer_subject(transport: Any) -> str | None:
+    """The subject of the client certificate the TLS handshake verified, as RFC 4514 writes it (``openssl x509
+    -noout -subject -nameopt RFC2253`` prints the same): ``CN=caleol.ophis.fr,O=OPHIS,C=FR``. None without one.
+
+    Why here: uvicorn does not put the peer certificate in the ASGI scope; the protocol sees the transport."""
+    peer = transport.get_extra_info("peercert") if transport is not None else None
+    if not peer or "subject" not in peer:
+        return None
+    parts = [f"{_SHORT_NAMES.get(name, name)}={value}" for rdn in reversed(peer["subject"]) for name, value in rdn]
+    return ",".join(parts) or None
+
+
 class HeaderDeadlineProtocol(H11Protocol):
     """uvicorn's HTTP/1.1 protocol, closing a connection whose request headers are not complete within
-    ``read_timeout`` seconds of its opening (or of the previous response): slow-header clients hold nothing."""
+    ``read_timeout`` seconds of its opening (or of the previous response): slow-header clients hold nothing. With
+    mutual TLS, it also puts the verified client certificate's subject in the request's scope (``PEER_SUBJECT``)."""
 
     read_timeout: float = 10.0
 
@@ -55,6 +78,9 @@ class HeaderDeadlineProtocol(H11Protocol):
         super().handle_events()
         if self.cycle is not None and self.cycle is not before:   # a request's headers arrived
             self._disarm()
+            subject = peer_subject(self.transport)
+            if subject is not None:   # read by hub.gateway.auth before the application's task first runs
+                self.cycle.scope.setdefault("extensions", {})[PEER_SUBJECT] = subject
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
