@@ -1,6 +1,6 @@
 """The access rules as data: who may receive which demands (and, by role, which event types a partner emits), read
 from a TOML file (``access_rules.toml`` beside
-this module is the default, DOMAIN.md's table; a territory names its own with the ``access_rules`` setting).
+this module is the default, docs/domain.md's table; a territory names its own with the ``access_rules`` setting).
 
 Why data and not code: the rules are the territory's agreement (the PPGD's convention), they change without a
 release, and an operator must be able to say which rule let an event through (``relais policy explain``). Each

@@ -3,7 +3,7 @@
 Routing uses AMQP topic syntax for subscriptions (:mod:`hub.core.topics`) so that the broker's bindings and the
 journal's delivery rows agree exactly.
 
-The access rules are data (:mod:`hub.core.access_rules`): DOMAIN.md's "Who may read nominative data" by default, a
+The access rules are data (:mod:`hub.core.access_rules`): docs/domain.md's "Who may read nominative data" by default, a
 territory's own file when the ``access_rules`` setting names one. A subscriber is a connector; the partner it
 receives for is the connector's own (its role, and its ``communes``: the territory, or for a réservataire the
 communes where it holds reservations). A decision is computed once per event and subscriber and remembered: the

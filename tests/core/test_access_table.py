@@ -1,5 +1,5 @@
 """Who may send what and who may receive what, as a table: every role × every event kind × inside or outside the
-partner's communes (receiving) or stock and name (emitting). The expectations are DOMAIN.md's table written out
+partner's communes (receiving) or stock and name (emitting). The expectations are docs/domain.md's table written out
 here independently of the shipped rules file, so that a change of the rules that breaks the law shows up as a
 failing row."""
 
@@ -30,7 +30,7 @@ HISTORIES = {"none": frozenset(), "siao_orientation": frozenset({"transmission_s
 
 
 def may_receive(role: PartnerRole, event_type: str, has_communes: bool, inside: bool, history: str) -> bool:
-    """DOMAIN.md, "Who may read nominative data"."""
+    """docs/domain.md, "Who may read nominative data"."""
     if role in SEES_EVERY_DEMAND:
         return True
     if role in (PartnerRole.BAILLEUR, PartnerRole.EPCI):        # of the territory
