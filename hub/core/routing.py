@@ -41,9 +41,12 @@ class AccessPolicy:
     for households it oriented, the COMED for DALO households); without it only the event itself counts."""
 
     def __init__(self, rules: AccessRules | None = None,
-                 history: Callable[[str], frozenset[str]] | None = None):
+                 history: Callable[[str], frozenset[str]] | None = None,
+                 on_denied: Callable[[Connector, Envelope[Any], Verdict], None] | None = None):
         self.rules = rules or AccessRules.load()
         self.history = history
+        #: told of each refusal, once per event and subscriber (the hub writes it in the audit trail)
+        self.on_denied = on_denied
         self._verdicts: OrderedDict[tuple[str, str], Verdict] = OrderedDict()
         self._lock = Lock()
 
@@ -54,6 +57,8 @@ class AccessPolicy:
         if found is not None:
             return found
         found = self.rules.evaluate(recipient_of(connector), event, self.history)
+        if not found.allowed and self.on_denied is not None:
+            self.on_denied(connector, event, found)
         with self._lock:
             self._verdicts[key] = found
             if len(self._verdicts) > _CACHE_SIZE:

@@ -100,3 +100,21 @@ def test_the_operator_defaults_to_the_system_account(relais, monkeypatch):
     relais("history", "0631126000100G6301")
     trail = json.loads(relais("audit", "--json", "--kind", "read").stdout)
     assert trail[0]["actor"] == "operator:carol"
+
+
+def test_policy_explain_names_the_rule_that_let_each_event_through_or_why_not(relais, tmp_path):
+    numero = "0631126000100G6301"
+    document = decisions_document([decision(numero_unique=numero, commune="63430"),
+                                   decision(numero_unique=numero, commune="63300")])
+    (tmp_path / "cal.json").write_text(json.dumps(document), encoding="utf-8")
+    assert relais("ingest", "-c", "bailleurs", str(tmp_path / "cal.json")).exit_code == 0
+    assert relais("partners", "add", "action-logement", "--siren", siren(), "--nom", "Action Logement",
+                  "--role", "reservataire", "-c", "bailleurs", "--commune", "63430").exit_code == 0
+    explained = json.loads(relais("--as", "dana", "policy", "explain", "action-logement", numero, "--json").stdout)
+    assert [(e["allowed"], e["rule"]) for e in explained["events"]] == [
+        (True, "reservataire_on_its_reservation_communes"), (False, None)]
+    assert "holds no reservation in the event's communes (63300)" in explained["events"][1]["why"]
+    text = relais("policy", "explain", "connector:habisoft", numero).stdout
+    assert text.count("allowed by registration_services") == 2
+    trail = json.loads(relais("audit", "--json", "--partner", "operator:dana").stdout)
+    assert [(r["action"], r["target"]) for r in trail] == [("policy explain", numero)]

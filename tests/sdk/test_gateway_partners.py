@@ -9,9 +9,11 @@ import json
 import pytest
 from fastapi.testclient import TestClient
 
+from hub import Connector, PartnerRole
 from hub.core.plugins import PluginHost
 from hub.core.runtime import Hub
 from hub.gateway import create_app
+from hub.testing import connector_plugin
 from tests.factories import decision, decisions_document, rpls, siren
 from tests.sdk.conftest import with_connectors
 
@@ -184,3 +186,28 @@ def test_one_partners_runaway_client_is_limited_without_starving_the_others(hub_
         assert "gateway_rate_per_partner" in statuses[-1].json()["detail"]
         siren_b, key_b = keys["bailleur-b"]
         assert post(client, decisions_document([decision()], bailleur_siren=siren_b), key_b).status_code == 202
+
+
+class Reservataire(Connector):
+    """A réservataire holding reservations in one commune only."""
+
+    name = "reservataire"
+    role = PartnerRole.RESERVATAIRE
+    subscriptions = ("decision_cal.*",)
+
+
+def test_each_refusal_of_the_access_policy_is_audited_once(hub_settings):
+    settings = with_connectors(hub_settings, bailleurs={"api_keys": [LEGACY_KEY]},
+                               reservataire={"communes": ["63430"]})
+    host = PluginHost.load(allow=["bailleurs"])
+    host.register(connector_plugin(Reservataire), "reservataire")
+    with Hub(settings, host) as hub, TestClient(create_app(hub)) as client:
+        inside, outside = decision(commune="63430"), decision(commune="63300")
+        assert post(client, decisions_document([inside, outside]), LEGACY_KEY).status_code == 202
+        hub.audit_buffer.flush()
+        [denied] = hub.audit.entries(kind="policy")
+        assert (denied["actor"], denied["outcome"], denied["target"]) == (
+            "connector:reservataire", "denied", outside["numero_unique"])
+        assert "holds no reservation in the event's communes (63300)" in denied["reason"]
+        assert hub.journal.delivery_counts("reservataire") == {("reservataire", "denied"): 1,
+                                                               ("reservataire", "pending"): 1}
