@@ -60,6 +60,7 @@ def dead() -> None:
 def dead_list(ctx, connector, event_type, direction, since, until, status, as_json):
     """List dead letters (most useful first: the reason and where the problem is)."""
     with ctx.hub() as hub:
+        ctx.audit(hub, "dead list", connector)
         rows = hub.journal.dead_letters(status=None if status == "any" else status, connector=connector,
                                         event_type=event_type, direction=direction,
                                         since=_parse_when(since), until=_parse_when(until))

@@ -25,8 +25,8 @@ from hub.core.topics import topic_matches
 
 __all__ = ["topic_matches", "AccessPolicy", "Router", "recipient_of"]
 
-#: Decisions remembered (event id, subscriber) → verdict: a batch of events times every subscriber, with room.
-_CACHE_SIZE = 100_000
+#: Answers remembered, (event id, subscriber) → allowed: enough for a batch's routing and its delivery's check.
+_CACHE_SIZE = 10_000
 
 
 def recipient_of(connector: Connector) -> Recipient:
@@ -47,26 +47,29 @@ class AccessPolicy:
         self.history = history
         #: told of each refusal, once per event and subscriber (the hub writes it in the audit trail)
         self.on_denied = on_denied
-        self._verdicts: OrderedDict[tuple[str, str], Verdict] = OrderedDict()
+        self._allowed: OrderedDict[tuple[str, str], bool] = OrderedDict()
         self._lock = Lock()
 
     def verdict(self, connector: Connector, event: Envelope[Any]) -> Verdict:
-        key = (event.id, connector.name)
-        with self._lock:
-            found = self._verdicts.get(key)
-        if found is not None:
-            return found
-        found = self.rules.evaluate(recipient_of(connector), event, self.history)
-        if not found.allowed and self.on_denied is not None:
-            self.on_denied(connector, event, found)
-        with self._lock:
-            self._verdicts[key] = found
-            if len(self._verdicts) > _CACHE_SIZE:
-                self._verdicts.popitem(last=False)
-        return found
+        """The rules' full answer (the rule, why): for explaining; deciding goes through :meth:`allowed`."""
+        return self.rules.evaluate(recipient_of(connector), event, self.history)
 
     def allowed(self, connector: Connector, event: Envelope[Any]) -> bool:
-        return self.verdict(connector, event).allowed
+        """Whether ``connector``'s partner may receive ``event``; computed once per event and subscriber (only the
+        answer is kept, a few dozen bytes: a 30,000-event message must not hold 30,000 explanations)."""
+        key = (event.id, connector.name)
+        with self._lock:
+            found = self._allowed.get(key)
+        if found is not None:
+            return found
+        verdict = self.verdict(connector, event)
+        if not verdict.allowed and self.on_denied is not None:
+            self.on_denied(connector, event, verdict)
+        with self._lock:
+            self._allowed[key] = verdict.allowed
+            if len(self._allowed) > _CACHE_SIZE:
+                self._allowed.popitem(last=False)
+        return verdict.allowed
 
     def may_emit(self, connector: Connector, event: Envelope[Any]) -> bool:
         return topic_matches(connector.emits, event.type)

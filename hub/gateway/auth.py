@@ -20,6 +20,7 @@ from fastapi import HTTPException, Request, Security
 from fastapi.security import APIKeyHeader, HTTPBearer
 
 from hub.core.connector import Connector
+from hub.core.credentials import parse_key_id
 from hub.core.partners import Authenticated, legacy_partner
 from hub.gateway.limits import PEER_SUBJECT
 
@@ -105,7 +106,9 @@ async def resolve_partner(hub: Any, conn: Connector, request: Request) -> Authen
         found = await asyncio.to_thread(registry.by_certificate, subject)
     presented = presented_key(request)
     if found is None and presented:
-        found = registry.verified.get(presented) or await asyncio.to_thread(registry.authenticate, presented)
+        found = registry.verified.get(presented)
+        if found is None and parse_key_id(presented) is not None:   # only a hub key costs a look-up and a hash
+            found = await asyncio.to_thread(registry.authenticate, presented)
     if found is not None:
         if found.partner.connector != conn.name:
             raise forbidden(conn.name, partner=found.partner.id, its_connector=found.partner.connector)
