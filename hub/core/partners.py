@@ -28,7 +28,8 @@ from hub.core.errors import RelaisError
 from hub.core.partners_schema import PartnerStatus, partner_certificates, partner_keys, partner_stock, partners
 from hub.core.roles import PartnerRole
 
-__all__ = ["Partner", "Authenticated", "PartnerRegistry", "PartnerError", "legacy_partner", "PARTNER_ID"]
+__all__ = ["Partner", "Authenticated", "PartnerRegistry", "PartnerError", "legacy_partner", "PARTNER_ID",
+           "partner_origin", "origin_partner"]
 
 log = structlog.get_logger(__name__)
 
@@ -74,6 +75,20 @@ def legacy_partner(connector: Any) -> Partner:
     return Partner(id=f"connector:{connector.name}", entity=getattr(settings, "entity", None), role=connector.role,
                    connector=connector.name, communes=frozenset(getattr(settings, "communes", ()) or ()),
                    legacy=True)
+
+
+def partner_origin(partner: Partner, origin: str) -> str:
+    """The origin a message of ``partner`` is kept under: a dead letter retried later is then decoded again as that
+    partner's (its entity, its ids), not as an anonymous file. Legacy partners keep the origin as it was."""
+    return origin if partner.legacy else f"partner:{partner.id}:{origin}"
+
+
+def origin_partner(origin: str | None) -> str | None:
+    """The partner id :func:`partner_origin` put in an origin, if any."""
+    if not origin or not origin.startswith("partner:"):
+        return None
+    partner_id = origin.split(":", 2)[1]
+    return partner_id if PARTNER_ID.match(partner_id) else None
 
 
 def _utcnow() -> datetime:

@@ -31,7 +31,7 @@ from hub.core.audit import AuditEntry, AuditKind, BufferedAudit
 from hub.core.connector import Connector, RawMessage
 from hub.core.credentials import parse_key_id
 from hub.core.errors import ScopeRefused
-from hub.core.partners import Authenticated, Partner
+from hub.core.partners import Authenticated, Partner, partner_origin
 from hub.core.plugins import PluginFailure
 from hub.gateway.auth import API_KEY_HEADER, presented_key, resolve_partner
 from hub.gateway.commit import DecodedMessage, InboundCommitter, InboundOutcome
@@ -202,7 +202,7 @@ def _inbound_router(gateway: Gateway) -> APIRouter:
                 log.warning("inbound_too_large", connector=connector, limit=limit)
             raise
         message_id = _partner_message_id(request) or "sha256:" + hashlib.sha256(body).hexdigest()
-        raw = RawMessage(body=body, origin=f"http:{message_id}", message_id=message_id,
+        raw = RawMessage(body=body, origin=partner_origin(auth.partner, f"http:{message_id}"), message_id=message_id,
                          metadata={"content_type": request.headers.get("Content-Type", "")})
         del body
         partner = auth.partner

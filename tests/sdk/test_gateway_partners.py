@@ -211,3 +211,22 @@ def test_each_refusal_of_the_access_policy_is_audited_once(hub_settings):
         assert "holds no reservation in the event's communes (63300)" in denied["reason"]
         assert hub.journal.delivery_counts("reservataire") == {("reservataire", "denied"): 1,
                                                                ("reservataire", "pending"): 1}
+
+
+def test_a_partners_rejected_record_retried_by_the_operator_is_journaled_as_that_partners(client, gateway_hub,
+                                                                                         landlords):
+    from hub.core.deadletters import DeadLetterOps
+    siren_a, key_a = landlords["bailleur-a"]
+    broken = decision(decision="attribution_rang")                     # no rang: rejected, kept
+    answer = post(client, decisions_document([decision(), broken], bailleur_siren=siren_a), key_a)
+    assert answer.status_code == 400
+    [dead] = gateway_hub.journal.dead_letters()
+    fixed = decisions_document([dict(broken, rang=2)], bailleur_siren=siren_a)
+    fixed["bailleur"]["nom"] = "Whatever the file says"
+    outcome = DeadLetterOps(gateway_hub).retry([dead], json.dumps(fixed).encode())
+    assert outcome.retried == [dead["id"]]
+    [row] = gateway_hub.journal.history(broken["numero_unique"])
+    assert (row["entity_siren"], row["entity_nom"]) == (siren_a, "Habitat A")
+    stolen = decisions_document([dict(broken, rang=2)])                # another SIREN: refused on retry too
+    refused = DeadLetterOps(gateway_hub).retry([dict(dead, status="open")], json.dumps(stolen).encode())
+    assert refused.retried == [] and "entity.siren" in refused.still_failing[0][1]
