@@ -17,12 +17,11 @@ import click
 
 from contracts import REGISTRY
 from hub.cli_support import EXIT_FAILED, EXIT_USAGE, OperatorError, pass_ctx, parse_when
-from hub.core.access_rules import Recipient
+from hub.core.access_rules import Recipient, recipient_of
 from hub.core.audit import AuditKind
 from hub.core.hookspecs import hookimpl
 from hub.core.partners import Partner, PartnerError, read_rpls_csv
 from hub.core.roles import PartnerRole
-from hub.core.routing import recipient_of
 
 __all__ = ["partners", "audit_command", "policy", "relais_register_commands"]
 

@@ -23,7 +23,7 @@ from hub.core.errors import ConfigurationError
 from hub.core.roles import PartnerRole
 from hub.core.topics import topic_matches
 
-__all__ = ["AccessRule", "AccessRules", "Verdict", "DEFAULT_RULES", "Recipient"]
+__all__ = ["AccessRule", "AccessRules", "Verdict", "DEFAULT_RULES", "Recipient", "recipient_of"]
 
 DEFAULT_RULES = Path(__file__).with_name("access_rules.toml")
 GRANTS = ("all", "territory", "reservations", "demand_types")
@@ -61,6 +61,13 @@ class Recipient:
     id: str
     role: PartnerRole
     communes: frozenset[str] = frozenset()
+
+
+def recipient_of(connector: Any) -> Recipient:
+    """The partner a subscribing connector receives for: its role, and its ``communes`` (territory, or where it
+    holds reservations)."""
+    return Recipient(f"connector:{connector.name}", connector.role,
+                     frozenset(getattr(connector.settings, "communes", ()) or ()))
 
 
 @dataclass(frozen=True)

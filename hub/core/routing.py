@@ -18,7 +18,7 @@ from threading import Lock
 from typing import Any
 
 from contracts import Envelope
-from hub.core.access_rules import AccessRules, Recipient, Verdict
+from hub.core.access_rules import AccessRules, Verdict, recipient_of
 from hub.core.connector import Connector
 from hub.core.journal import Route
 from hub.core.topics import topic_matches
@@ -27,11 +27,6 @@ __all__ = ["topic_matches", "AccessPolicy", "Router", "recipient_of"]
 
 #: Answers remembered, (event id, subscriber) → allowed: enough for a batch's routing and its delivery's check.
 _CACHE_SIZE = 10_000
-
-
-def recipient_of(connector: Connector) -> Recipient:
-    return Recipient(f"connector:{connector.name}", connector.role,
-                     frozenset(getattr(connector.settings, "communes", ()) or ()))
 
 
 class AccessPolicy:
