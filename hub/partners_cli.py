@@ -20,6 +20,7 @@ from hub.cli_support import EXIT_FAILED, EXIT_USAGE, OperatorError, pass_ctx, pa
 from hub.core.access_rules import Recipient, recipient_of
 from hub.core.audit import AuditKind
 from hub.core.hookspecs import hookimpl
+from hub.core.private import write_private
 from hub.core.partners import Partner, PartnerError, read_rpls_csv
 from hub.core.roles import PartnerRole
 
@@ -34,10 +35,22 @@ def _registry_call(work: Any) -> Any:
         raise OperatorError(str(exc), EXIT_FAILED if str(exc).startswith("no partner") else EXIT_USAGE) from None
 
 
-def _show_key(key: str, key_id: str, partner_id: str) -> None:
+def _show_key(key: str, key_id: str, partner_id: str, key_file: Path | None = None) -> None:
+    """The new key, once: on standard output, or into ``key_file`` (owner-only) so that it never crosses a
+    terminal or a CI log."""
+    if key_file is not None:
+        write_private(key_file, (key + "\n").encode())
+        click.echo(f"key {key_id} for partner {partner_id} written to {key_file} (owner-only; the hub keeps only "
+                   "its hash)")
+        return
     click.echo(f"key {key_id} for partner {partner_id} (shown once, the hub keeps only its hash):")
     click.echo(f"  {key}")
     click.echo("give it to the partner over a safe channel; it sends it in X-Relais-Api-Key or Authorization: Bearer")
+
+
+def _key_file(f):
+    return click.option("--key-file", type=click.Path(dir_okay=False, path_type=Path),
+                        help="Write the key to this file (owner-only) instead of printing it.")(f)
 
 
 def _as_dict(p: Partner, keys: list[dict[str, Any]] | None = None, stock: int | None = None) -> dict[str, Any]:
@@ -67,8 +80,9 @@ def partners() -> None:
 @click.option("--emits", multiple=True, metavar="PATTERN",
               help="An event type it may emit (repeat; topic syntax, e.g. siao_label.*); default: its connector's.")
 @click.option("--expires-in-days", type=click.IntRange(min=1), help="The first key expires after this many days.")
+@_key_file
 @pass_ctx
-def partners_add(ctx, partner_id, siren, nom, role, connector, communes, emits, expires_in_days):
+def partners_add(ctx, partner_id, siren, nom, role, connector, communes, emits, expires_in_days, key_file):
     """Register a partner and issue its first key (printed once)."""
     with ctx.hub() as hub:
         hub.connector(connector)   # an unknown connector: the error lists those loaded
@@ -79,7 +93,7 @@ def partners_add(ctx, partner_id, siren, nom, role, connector, communes, emits, 
         issued = hub.partners.issue_key(partner.id, expires_at=expires)
         ctx.audit(hub, "partners add", partner.id, kind=AuditKind.ADMIN)
     click.echo(f"partner {partner.id} added: {nom} (SIREN {partner.entity.siren}), {role} via {connector}")
-    _show_key(issued.key, issued.key_id, partner.id)
+    _show_key(issued.key, issued.key_id, partner.id, key_file)
 
 
 @partners.command("list")
@@ -135,14 +149,15 @@ def partners_show(ctx, partner_id, as_json):
 @click.argument("partner_id")
 @click.option("--overlap-days", type=click.FloatRange(min=0), default=7.0, show_default=True,
               help="The previous keys stay valid this long, so that the partner deploys the new one without a gap.")
+@_key_file
 @pass_ctx
-def partners_rotate_key(ctx, partner_id, overlap_days):
+def partners_rotate_key(ctx, partner_id, overlap_days, key_file):
     """Issue a new key (printed once); the partner's previous keys expire after the overlap."""
     with ctx.hub() as hub:
         issued, expiring = _registry_call(
             lambda: hub.partners.rotate_key(partner_id, overlap=timedelta(days=overlap_days)))
         ctx.audit(hub, "partners rotate-key", partner_id, kind=AuditKind.ADMIN)
-    _show_key(issued.key, issued.key_id, partner_id)
+    _show_key(issued.key, issued.key_id, partner_id, key_file)
     if expiring:
         click.echo(f"previous key(s) {', '.join(expiring)} stay valid for {overlap_days:g} day(s)")
 

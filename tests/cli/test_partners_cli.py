@@ -118,3 +118,12 @@ def test_policy_explain_names_the_rule_that_let_each_event_through_or_why_not(re
     assert text.count("allowed by registration_services") == 2
     trail = json.loads(relais("audit", "--json", "--partner", "operator:dana").stdout)
     assert [(r["action"], r["target"]) for r in trail] == [("policy explain", numero)]
+
+
+def test_a_key_can_go_to_an_owner_only_file_instead_of_the_terminal(relais, tmp_path):
+    added = add(relais, "bailleur-a", "--key-file", str(tmp_path / "a.key"))
+    key = (tmp_path / "a.key").read_text().strip()
+    assert key.startswith("rk_") and key not in added.stdout
+    assert (tmp_path / "a.key").stat().st_mode & 0o077 == 0
+    relais("partners", "rotate-key", "bailleur-a", "--key-file", str(tmp_path / "b.key"))
+    assert (tmp_path / "b.key").read_text().strip() != key
