@@ -175,6 +175,23 @@ def partners_revoke(ctx, partner_id, key_id):
     click.echo(f"{what} revoked; a hub process that verified it recently refuses it within 30 s")
 
 
+@partners.command("set-emits")
+@click.argument("partner_id")
+@click.argument("patterns", nargs=-1)
+@click.option("--default", "use_default", is_flag=True, help="Back to its role's scope (or its connector's).")
+@pass_ctx
+def partners_set_emits(ctx, partner_id, patterns, use_default):
+    """Set the event types the partner may emit (topic patterns, e.g. 'siao_*.*' or decision_dalo.v1)."""
+    if bool(patterns) == use_default:
+        raise click.UsageError("give the patterns it may emit, or --default (not both)")
+    with ctx.hub() as hub:
+        partner = _registry_call(lambda: hub.partners.set_emits(partner_id, None if use_default else patterns))
+        ctx.audit(hub, "partners set-emits", partner_id, kind=AuditKind.ADMIN,
+                  reason=", ".join(patterns) if patterns else "default")
+    shown = ", ".join(partner.emits) if partner.emits is not None else "its role's or its connector's (default)"
+    click.echo(f"{partner_id} may emit: {shown}")
+
+
 @partners.command("cert")
 @click.argument("partner_id")
 @click.argument("subject")

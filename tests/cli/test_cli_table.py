@@ -51,6 +51,7 @@ TABLE = [
     (["partners", "rotate-key", "nobody"], 1, "Error: no partner 'nobody'"),
     (["partners", "revoke", "nobody"], 1, "Error: no partner 'nobody'"),
     (["partners", "cert", "nobody", "CN=x"], 1, "Error: no partner 'nobody'"),
+    (["partners", "set-emits", "nobody"], 2, "Error: give the patterns it may emit, or --default"),
     (["partners", "stock", "import", "nobody", "{tmp}/cal.json"], 1, "Error: no partner 'nobody'"),
     (["audit", "--since", "yesterday"], 2, "Error: Invalid value: 'yesterday' is not a date"),
     (["policy", "explain", "nobody", "0631126000100G6301"], 1, "Error: no partner 'nobody'"),

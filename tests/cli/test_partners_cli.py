@@ -127,3 +127,12 @@ def test_a_key_can_go_to_an_owner_only_file_instead_of_the_terminal(relais, tmp_
     assert (tmp_path / "a.key").stat().st_mode & 0o077 == 0
     relais("partners", "rotate-key", "bailleur-a", "--key-file", str(tmp_path / "b.key"))
     assert (tmp_path / "b.key").read_text().strip() != key
+
+
+def test_the_emit_scope_is_set_and_reset(relais):
+    add(relais)
+    assert "bailleur-a may emit: decision_cal.v1" in relais("partners", "set-emits", "bailleur-a",
+                                                             "decision_cal.v1").stdout
+    assert json.loads(relais("partners", "show", "bailleur-a", "--json").stdout)["emits"] == ["decision_cal.v1"]
+    relais("partners", "set-emits", "bailleur-a", "--default")
+    assert json.loads(relais("partners", "show", "bailleur-a", "--json").stdout)["emits"] is None
