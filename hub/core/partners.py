@@ -102,6 +102,9 @@ class PartnerRegistry:
         self.engine = engine
         self.clock = clock
         self.verified: VerifiedKeys[Authenticated] = VerifiedKeys(cache_ttl)
+        #: well-formed keys that did not verify: the same wrong key sent again costs no hash (a client retrying in a
+        #: loop with a revoked key, or someone trying one) for as long as a good one is remembered
+        self.refused: VerifiedKeys[bool] = VerifiedKeys(cache_ttl)
 
     # --- the registry ---------------------------------------------------------------------------------------
     def add(self, partner_id: str, *, siren: str, nom: str, role: str, connector: str,
@@ -217,17 +220,17 @@ class PartnerRegistry:
         if cached is not None:
             return cached
         key_id = parse_key_id(presented)
-        if key_id is None:
+        if key_id is None or self.refused.get(presented):
             return None
         now = self.clock()
         with self.engine.connect() as conn:
             row = conn.execute(select(partner_keys, partners).join(
                 partners, partners.c.id == partner_keys.c.partner).where(
                 partner_keys.c.key_id == key_id)).mappings().first()
-            if row is None or not key_matches(presented, row["hash"]):
-                return None
-            if row["revoked_at"] is not None or (row["expires_at"] is not None and row["expires_at"] <= now) \
+            if row is None or not key_matches(presented, row["hash"]) or row["revoked_at"] is not None \
+                    or (row["expires_at"] is not None and row["expires_at"] <= now) \
                     or row["status"] != PartnerStatus.ACTIVE:
+                self.refused.put(presented, True)
                 return None
             stock = self._stock(conn, row["partner"])
         found = Authenticated(_partner(row, stock), key_id)

@@ -179,3 +179,17 @@ def test_buffered_audit_rows_are_written_in_batches_and_on_close(journal):
     buffered.flush()
     buffered.close()
     assert [r["target"] for r in trail.entries()] == [f"m{i}" for i in range(25)]
+
+
+def test_a_wrong_key_sent_again_costs_no_second_hash(journal, clock, monkeypatch):
+    import hub.core.partners as partners_module
+    hashes = []
+    real = partners_module.key_matches
+    monkeypatch.setattr(partners_module, "key_matches", lambda key, stored: hashes.append(key) or real(key, stored))
+    registry = PartnerRegistry(journal.engine, clock=clock, cache_ttl=60.0)
+    add_landlord(registry)
+    issued = registry.issue_key("bailleur-a")
+    wrong = issued.key[:-2] + ("AA" if not issued.key.endswith("AA") else "BB")
+    assert [registry.authenticate(wrong) for _ in range(5)] == [None] * 5
+    assert [registry.authenticate(issued.key) is not None for _ in range(5)] == [True] * 5
+    assert hashes == [wrong, issued.key]
