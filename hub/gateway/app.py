@@ -72,10 +72,13 @@ class Gateway:
                            outcome="accepted" if status < 400 else "refused",
                            action=f"POST /v1/inbound/{connector} {status}", target=message_id,
                            reason=reason if status >= 400 else None)
-        if now:
-            self.audit.record_now(entry)
-        else:
+        if not now:
             self.audit.record(entry)
+            return
+        try:
+            self.audit.record_now(entry)
+        except Exception as exc:  # the journal away: the refusal stands (nothing was journaled), the log says so
+            log.error("audit_write_failed", partner=entry.actor, error_type=type(exc).__name__)
 
     async def ingest_large(self, connector: Connector, raw: RawMessage,
                            partner: Partner | None = None) -> InboundOutcome | JSONResponse:
@@ -178,6 +181,8 @@ def _inbound_router(gateway: Gateway) -> APIRouter:
             gateway.audit_call(connector, request, auth, exc.status_code, str(exc.detail))
             raise
         body = getattr(response, "audit", {})
+        if response.status_code >= 400 and not body.get("reason"):   # a 503 says why in its detail
+            body = {**body, "reason": json.loads(response.body).get("detail")}
         if response.status_code == 403:   # a scope refusal: on record before the partner hears of it
             await asyncio.to_thread(gateway.audit_call, connector, request, auth, 403, body.get("reason"),
                                     body.get("message_id"), now=True)
