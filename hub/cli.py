@@ -27,6 +27,7 @@ import structlog
 import tenacity
 
 from hub.core import metrics
+from hub.core.audit import AuditKind
 from hub.core.errors import ConfigurationError, RelaisError
 from hub.core.journal_schema import DeliveryStatus
 from hub.core.logging import configure_logging
@@ -327,20 +328,34 @@ def _print_summary(summary) -> None:
 
 @cli.command()
 @click.option("--connector", "-c", required=True, help="The connector whose format the files are in.")
+@click.option("--as-partner", "partner_id", metavar="PARTNER",
+              help="The files are this registered partner's: its legal entity is stamped, its ids scoped, its scopes "
+                   "checked (a file outside them is refused whole and not kept).")
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @pass_ctx
-def ingest(ctx: Context, connector: str, files: tuple[Path, ...]) -> None:
+def ingest(ctx: Context, connector: str, files: tuple[Path, ...], partner_id: str | None = None) -> None:
     """Journal partner files now (as if dropped in the connector's inbox); delivery happens in `relais run`."""
     from hub.core.connector import RawMessage
+    from hub.core.partners import partner_origin
     with ctx.hub() as hub:
         conn = hub.connector(connector)
-        raws = [RawMessage.from_bytes(f.read_bytes(), origin=str(f)) for f in files]
-        report = hub.ingestor.ingest(conn, raws)
+        partner = hub.partners.get(partner_id) if partner_id else None
+        if partner_id and (partner is None or partner.connector != connector or partner.status != "active"):
+            raise OperatorError(f"--as-partner {partner_id}: not an active partner of connector {connector!r} (see "
+                                f"`relais partners list -c {connector}`)", EXIT_USAGE)
+        raws = [RawMessage.from_bytes(f.read_bytes(), origin=partner_origin(partner, str(f)) if partner else str(f))
+                for f in files]
+        report = hub.ingestor.ingest(conn, raws, partner=partner)
+        if partner is not None:
+            ctx.audit(hub, f"ingest -c {connector} --as-partner", partner.id, kind=AuditKind.ADMIN,
+                      reason=", ".join(f.name for f in files)[:4000])
         click.echo(f"{report.journaled} event(s) journaled, {report.duplicates} duplicate(s), "
-                   f"{report.rejected} rejected")
+                   f"{report.rejected + len(report.scope_refused)} rejected")
         for dl_id in report.dead_letter_ids:
             click.echo(f"  rejected: see `relais dead show {dl_id}`")
-        if report.rejected:
+        for refused in report.scope_refused:
+            click.echo(f"  refused, not kept: {refused['origin']}: {refused['reason']}")
+        if report.rejected or report.scope_refused:
             sys.exit(3)
 
 

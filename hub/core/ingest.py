@@ -351,14 +351,25 @@ class Ingestor:
                          origin.line if origin else None, e.type)
 
     def ingest(self, connector: Connector, messages: Iterable[RawMessage],
-               timeout: float | None = None) -> IngestReport:
-        """Decode and journal several messages as one batch (group commit)."""
+               timeout: float | None = None, partner: Partner | None = None) -> IngestReport:
+        """Decode and journal several messages as one batch (group commit).
+
+        With ``partner`` (an operator ingesting a partner's files as that partner), a message with a part outside
+        the partner's scopes is refused whole and not kept: ``report.scope_refused`` says why."""
         events: list[Envelope[Any]] = []
         rejections: list[Rejection] = []
         origins: dict[str, Origin] = {}
+        refused: list[dict[str, Any]] = []
         for raw in messages:
-            accepted, rejected = self.decode(connector, raw, timeout)
+            accepted, rejected = self.decode(connector, raw, timeout, partner)
+            out_of_scope = [r for r in rejected if isinstance(r.error, ScopeRefused)]
+            if out_of_scope:
+                refused += [{"reason": r.error.reason, "problems": r.error.problems, "origin": raw.origin}
+                            for r in out_of_scope]
+                continue
             events += accepted
             rejections += rejected
             origins.update((e.id, Origin(raw.origin, raw.body)) for e in accepted)
-        return self.commit(events, rejections, origins=origins)
+        report = self.commit(events, rejections, origins=origins)
+        report.scope_refused = refused
+        return report

@@ -136,3 +136,21 @@ def test_the_emit_scope_is_set_and_reset(relais):
     assert json.loads(relais("partners", "show", "bailleur-a", "--json").stdout)["emits"] == ["decision_cal.v1"]
     relais("partners", "set-emits", "bailleur-a", "--default")
     assert json.loads(relais("partners", "show", "bailleur-a", "--json").stdout)["emits"] is None
+
+
+def test_an_operator_ingests_a_partners_file_as_that_partners(relais, tmp_path):
+    add(relais, "bailleur-a")
+    siren_a = json.loads(relais("partners", "show", "bailleur-a", "--json").stdout)["siren"]
+    own, forged = decisions_document([decision()], bailleur_siren=siren_a), decisions_document([decision()])
+    (tmp_path / "own.json").write_text(json.dumps(own), encoding="utf-8")
+    (tmp_path / "forged.json").write_text(json.dumps(forged), encoding="utf-8")
+    out = relais("ingest", "-c", "bailleurs", "--as-partner", "bailleur-a", str(tmp_path / "own.json"),
+                 str(tmp_path / "forged.json"))
+    assert out.exit_code == 3
+    assert out.stdout.splitlines()[0] == "1 event(s) journaled, 0 duplicate(s), 1 rejected"
+    assert "refused, not kept:" in out.stdout and "entity.siren" in out.stdout
+    history = relais("history", own["decisions"][0]["numero_unique"]).stdout
+    assert f"Habitat A (SIREN {siren_a})" in history
+    assert "no dead letters" in relais("dead", "list").stdout
+    wrong = relais("ingest", "-c", "bailleurs", "--as-partner", "nobody", str(tmp_path / "own.json"))
+    assert wrong.exit_code == 2 and "--as-partner nobody: not an active partner" in wrong.error_line
