@@ -27,6 +27,7 @@ import structlog
 import tenacity
 
 from hub.core import metrics
+from hub.core.audit import AuditKind
 from hub.core.errors import ConfigurationError, RelaisError
 from hub.core.journal_schema import DeliveryStatus
 from hub.core.logging import configure_logging
@@ -36,6 +37,7 @@ from hub.progress import SUMMARY_INTERVAL, ProgressDisplay, count_lines
 from hub.cli_support import (
     EXIT_FAILED, EXIT_REJECTED, EXIT_UNFINISHED, EXIT_USAGE, Context, OperatorError, pass_ctx,
 )
+from hub import partners_cli
 from hub.scaffold import commands as scaffold_commands
 from hub.settings import config_file
 
@@ -84,12 +86,14 @@ def _setting(ctx: click.Context, name: str) -> str:
 @click.group(cls=RelaisGroup)
 @click.option("--config", "config", type=click.Path(dir_okay=False), envvar="RELAIS_CONFIG",
               help="TOML settings file (default: ./relais.toml if present).")
+@click.option("--as", "operator", envvar="RELAIS_OPERATOR", metavar="NAME",
+              help="Your name in the audit trail (default: your account on this system).")
 @click.version_option(package_name="relais")
 @click.pass_context
-def cli(ctx: click.Context, config: str | None) -> None:
+def cli(ctx: click.Context, config: str | None, operator: str | None = None) -> None:
     """Relais: the hub of the dispositif de gestion partagée de la demande de logement social."""
     config_file(config)   # a named file that does not exist fails every command, before any work
-    ctx.obj = Context(config, _HOST[0])
+    ctx.obj = Context(config, _HOST[0], operator)
 
 
 # --- configuration ----------------------------------------------------------------------------------------------
@@ -300,7 +304,7 @@ def _start_gateway(hub, address: tuple[str, int]):
     host, port = address
     server = GatewayServer(hub, host, port)
     server.start()   # raises StartupError (exit 1) if it cannot listen: a hub without its gateway is not running
-    click.echo(f"relais: gateway on http://{host}:{port}")
+    click.echo(f"relais: gateway on {server.scheme}://{host}:{port}")
     return server
 
 
@@ -324,20 +328,34 @@ def _print_summary(summary) -> None:
 
 @cli.command()
 @click.option("--connector", "-c", required=True, help="The connector whose format the files are in.")
+@click.option("--as-partner", "partner_id", metavar="PARTNER",
+              help="The files are this registered partner's: its legal entity is stamped, its ids scoped, its scopes "
+                   "checked (a file outside them is refused whole and not kept).")
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @pass_ctx
-def ingest(ctx: Context, connector: str, files: tuple[Path, ...]) -> None:
+def ingest(ctx: Context, connector: str, files: tuple[Path, ...], partner_id: str | None = None) -> None:
     """Journal partner files now (as if dropped in the connector's inbox); delivery happens in `relais run`."""
     from hub.core.connector import RawMessage
+    from hub.core.partners import partner_origin
     with ctx.hub() as hub:
         conn = hub.connector(connector)
-        raws = [RawMessage.from_bytes(f.read_bytes(), origin=str(f)) for f in files]
-        report = hub.ingestor.ingest(conn, raws)
+        partner = hub.partners.get(partner_id) if partner_id else None
+        if partner_id and (partner is None or partner.connector != connector or partner.status != "active"):
+            raise OperatorError(f"--as-partner {partner_id}: not an active partner of connector {connector!r} (see "
+                                f"`relais partners list -c {connector}`)", EXIT_USAGE)
+        raws = [RawMessage.from_bytes(f.read_bytes(), origin=partner_origin(partner, str(f)) if partner else str(f))
+                for f in files]
+        report = hub.ingestor.ingest(conn, raws, partner=partner)
+        if partner is not None:
+            ctx.audit(hub, f"ingest -c {connector} --as-partner", partner.id, kind=AuditKind.ADMIN,
+                      reason=", ".join(f.name for f in files)[:4000])
         click.echo(f"{report.journaled} event(s) journaled, {report.duplicates} duplicate(s), "
-                   f"{report.rejected} rejected")
+                   f"{report.rejected + len(report.scope_refused)} rejected")
         for dl_id in report.dead_letter_ids:
             click.echo(f"  rejected: see `relais dead show {dl_id}`")
-        if report.rejected:
+        for refused in report.scope_refused:
+            click.echo(f"  refused, not kept: {refused['origin']}: {refused['reason']}")
+        if report.rejected or report.scope_refused:
             sys.exit(3)
 
 
@@ -415,6 +433,7 @@ def plugins(ctx: Context, as_json: bool) -> None:
 def history(ctx: Context, numero_unique: str, as_json: bool) -> None:
     """Every event of a demand, in order, with its date and the legal entity behind it."""
     with ctx.hub() as hub:
+        ctx.audit(hub, "history", numero_unique)
         rows = hub.journal.history(numero_unique)
     if as_json:
         click.echo(json.dumps(rows, default=str, indent=2))
@@ -556,7 +575,7 @@ def _early_logging() -> None:
 
 #: Commands of Relais itself that are plugins of the command line, registered like any plugin's.
 BUILTIN_COMMAND_PLUGINS = {"relais.operations": operations, "relais.scaffold": scaffold_commands,
-                           "relais.processing": processing_commands}
+                           "relais.processing": processing_commands, "relais.partners": partners_cli}
 
 
 def prepare() -> click.Group:

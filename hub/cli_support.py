@@ -8,10 +8,14 @@ no import cycle to hide.
 
 from __future__ import annotations
 
+import getpass
+import os
 from datetime import datetime, timezone
+from typing import Any
 
 import click
 
+from hub.core.audit import AuditEntry, AuditKind
 from hub.core.logging import configure_logging
 from hub.core.plugins import PluginHost
 from hub.settings import HubSettings, load_settings
@@ -34,10 +38,28 @@ class OperatorError(click.ClickException):
 
 
 class Context:
-    def __init__(self, config: str | None, host: PluginHost | None = None):
+    def __init__(self, config: str | None, host: PluginHost | None = None, operator: str | None = None):
         self.config = config
         self.host = host
+        self._operator = operator
         self._settings: HubSettings | None = None
+
+    @property
+    def operator(self) -> str:
+        """Who runs the command, as the audit trail names them: ``--as NAME`` (or ``RELAIS_OPERATOR``), else the
+        account of the operating system."""
+        if self._operator:
+            return self._operator
+        try:
+            return getpass.getuser()
+        except (KeyError, OSError):   # no name for this uid (a container): still traceable by uid
+            return f"uid{os.getuid()}"
+
+    def audit(self, hub: Any, action: str, target: str | None = None, *, kind: str = AuditKind.READ,
+              reason: str | None = None, outcome: str = "done") -> None:
+        """Record that this operator read, exported or changed something (before it is shown)."""
+        hub.audit.record(AuditEntry(kind=kind, actor=f"operator:{self.operator}", outcome=outcome, action=action,
+                                    target=target, reason=reason))
 
     @property
     def settings(self) -> HubSettings:

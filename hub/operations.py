@@ -18,6 +18,7 @@ import click
 from hub.cli_support import EXIT_FAILED, OperatorError, pass_ctx
 from hub.cli_support import parse_when as _parse_when
 from hub.core import migrations
+from hub.core.audit import AuditKind
 from hub.core.hookspecs import hookimpl
 from hub.core.stores.engine import make_engine
 from hub.core.private import write_private
@@ -63,6 +64,7 @@ def dead() -> None:
 def dead_list(ctx, connector, event_type, direction, since, until, status, as_json):
     """List dead letters (most useful first: the reason and where the problem is)."""
     with ctx.hub() as hub:
+        ctx.audit(hub, "dead list", connector)
         rows = hub.journal.dead_letters(status=None if status == "any" else status, connector=connector,
                                         event_type=event_type, direction=direction,
                                         since=_parse_when(since), until=_parse_when(until))
@@ -84,16 +86,33 @@ def dead_list(ctx, connector, event_type, direction, since, until, status, as_js
 @dead.command("show")
 @click.argument("dead_id", type=int)
 @click.option("--payload", "payload_out", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the kept bytes to this file (to fix them and `dead retry --with-file`).")
+              help="Write the kept bytes to this file (to fix them and `dead retry --with-file`); audited.")
+@click.option("--reveal", is_flag=True, help="Also show the kept bytes (a household's personal values); needs "
+                                               "--reason, and is audited.")
+@click.option("--reason", help="Why you need the personal values (kept in the audit trail).")
 @pass_ctx
-def dead_show(ctx, dead_id, payload_out):
-    """Show one dead letter: every problem found, every delivery attempt, and how to get its bytes."""
+def dead_show(ctx, dead_id, payload_out, reveal, reason):
+    """Show one dead letter: every problem found, every delivery attempt, and how to get its bytes.
+
+    The kept bytes (personal values) are hidden unless asked with --reveal --reason TEXT."""
+    if reveal and not (reason or "").strip():
+        raise click.UsageError("--reveal shows a household's personal values: say why with --reason TEXT "
+                               "(it is kept in the audit trail)")
     with ctx.hub() as hub:
         rows = hub.journal.dead_letters(status=None, ids=[dead_id])
+        if rows:
+            if reveal:
+                ctx.audit(hub, "dead show --reveal", f"dead letter #{dead_id}", kind=AuditKind.REVEAL, reason=reason)
+            else:
+                ctx.audit(hub, "dead show" + (" --payload" if payload_out else ""), f"dead letter #{dead_id}",
+                          reason=reason)
     if not rows:
         raise OperatorError(f"no dead letter #{dead_id} (see `relais dead list --status any`)", EXIT_FAILED)
     r = rows[0]
-    click.echo(json.dumps(_public(r), default=str, indent=2, ensure_ascii=False))
+    shown = _public(r)
+    if reveal and r["payload"] is not None:
+        shown["payload"] = r["payload"].decode("utf-8", errors="replace")
+    click.echo(json.dumps(shown, default=str, indent=2, ensure_ascii=False))
     if payload_out and r["payload"] is not None:
         write_private(payload_out, r["payload"])   # a household's data: owner-only
         click.echo(f"payload ({len(r['payload'])} bytes) written to {payload_out}")
@@ -148,6 +167,7 @@ def replay(ctx, connector, since, until):
         conn = hub.connector(connector)
         if not conn.subscriptions:
             raise click.UsageError(f"connector {connector!r} subscribes to nothing")
+        ctx.audit(hub, "replay", f"connector {connector} since {since}" + (f" until {until}" if until else ""))
         seqs, denied = hub.journal.ensure_deliveries(
             connector, _parse_when(since), until=_parse_when(until),
             types=lambda t: topic_matches(conn.subscriptions, t),
@@ -164,6 +184,7 @@ def replay(ctx, connector, since, until):
 def event_state(ctx, event_id, as_json):
     """Where one event is: journaled when, on the bus or not yet, and its state at every subscriber."""
     with ctx.hub() as hub:
+        ctx.audit(hub, "event", event_id)
         found = hub.journal.find_event(event_id)
     if found is None:
         raise OperatorError(f"no event {event_id} in the journal", EXIT_FAILED)

@@ -30,7 +30,7 @@ __all__ = ["HubSettings", "RetrySettings", "load_settings", "config_file", "NON_
 
 #: ``RELAIS_*`` environment variables that are not settings (plugin selection, the configuration file, test hooks).
 NON_SETTING_VARIABLES = frozenset({"RELAIS_CONFIG", "RELAIS_PLUGINS", "RELAIS_PLUGINS_BLOCK", "RELAIS_EXTRA_PLUGINS",
-                                   "RELAIS_FAILPOINTS"})
+                                   "RELAIS_FAILPOINTS", "RELAIS_OPERATOR"})
 
 
 class HubSettings(BaseSettings, RuntimeSettings):

@@ -58,6 +58,18 @@ class RuntimeSettings(BaseModel):
                                          "beyond, 503.")
     gateway_max_requests_per_partner: int = Field(default=16, ge=1, description="Requests of one connector in "
                                                   "progress at once; beyond, 429 with Retry-After.")
+    gateway_rate_per_partner: float = Field(default=50.0, ge=0, description="Requests per second one partner may "
+                                            "make, on average (0: no limit); beyond, 429 with Retry-After.")
+    gateway_burst_per_partner: int = Field(default=100, ge=1, description="Requests one partner may make at once "
+                                           "above its rate before being limited.")
+    gateway_tls_certfile: Path | None = Field(default=None, description="The gateway's TLS certificate (PEM): "
+                                              "serve HTTPS.")
+    gateway_tls_keyfile: Path | None = Field(default=None, description="The private key of gateway_tls_certfile.")
+    gateway_tls_client_ca: Path | None = Field(default=None, description="CA certificates (PEM) of partners' client "
+                                               "certificates: mutual TLS; a certificate's subject registered with "
+                                               "`relais partners cert add` authenticates its partner.")
+    access_rules: Path | None = Field(default=None, description="TOML file of the territory's access rules "
+                                      "(who may receive which demands); default: the rules shipped with Relais.")
     lease: float = Field(default=300.0, gt=0, description="A claimed delivery whose worker vanished is retaken after this.")
     stale_dispatch: float = Field(default=60.0, gt=0, description="Safety net: open deliveries untouched this long are dispatched again when the queue is idle.")
     retry: RetrySettings = Field(default_factory=RetrySettings)

@@ -1,7 +1,8 @@
 """Operator actions on the dead-letter store: retry (after fixing the cause) and discard.
 
-Inbound dead letters are decoded again from their kept bytes (or from a corrected file), as if just received; the
-journal's idempotency makes the records that had gone through harmless. Outbound dead letters put the delivery
+Inbound dead letters are decoded again from their kept bytes (or from a corrected file), as if just received — as
+the partner who sent them when one did (its entity stamped, its ids scoped, its scopes checked); the journal's
+idempotency makes the records that had gone through harmless. Outbound dead letters put the delivery
 back to pending with a fresh retry budget, flagged for dispatch; a running hub's sweep picks it up within a second.
 Discarding an outbound one settles its delivery, which frees the later events of the same demand it was holding
 back (they are flagged for dispatch too).
@@ -14,6 +15,7 @@ from typing import Any
 
 from hub.core.connector import RawMessage
 from hub.core.journal_schema import DeliveryStatus as S
+from hub.core.partners import origin_partner
 
 __all__ = ["DeadLetterOps", "RetryOutcome"]
 
@@ -47,7 +49,12 @@ class DeadLetterOps:
                 continue
             body = replacement if replacement is not None else (item["payload"] or b"")
             raw = RawMessage.from_bytes(body, origin=f"dead-letter:{item['id']}:{item['origin'] or ''}")
-            events, rejections = self.hub.ingestor.decode(connector, raw)
+            partner_id = origin_partner(item["origin"])
+            partner = self.hub.partners.get(partner_id) if partner_id else None
+            if partner_id and partner is None:
+                outcome.skipped.append((item["id"], f"partner {partner_id!r} who sent it is not in the registry"))
+                continue
+            events, rejections = self.hub.ingestor.decode(connector, raw, partner=partner)
             if rejections:
                 outcome.still_failing.append((item["id"], "; ".join(str(r.error) for r in rejections)))
                 continue

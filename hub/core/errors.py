@@ -9,6 +9,8 @@ message (acknowledge, retry later, dead-letter); everything else raises one of t
     │   └── JournalRevisionError     the journal's schema revision is not this release's: behind (and
     │                                journal_auto_upgrade = false) or ahead (a newer release migrated it)
     ├── StartupError                 a service of the hub could not start (the gateway's port is taken)
+    ├── PartnerError                 the partner registry refused an operator's change (unknown partner, an id
+    │                                taken, an invalid SIREN or commune); defined in hub.core.partners
     ├── ScaffoldError                ``relais new-connector`` refused (a bundled or invalid name, a directory in
     │                                the way); defined in hub.scaffold
     ├── RetryableError               transient: partner down, 5xx, timeout → retried with backoff, then dead-letter
@@ -16,6 +18,9 @@ message (acknowledge, retry later, dead-letter); everything else raises one of t
         ├── DecodeError              the raw input cannot be read as the partner's format (file, line, field path)
         ├── ContractError            the decoded event breaks a contract (wraps pydantic, keeps field paths)
         ├── AccessDenied             a source emitting what it may not, or a partner not allowed to receive it
+        │   └── ScopeRefused         an authenticated partner speaking for another legal entity, or about a dwelling
+        │                            or an event type outside its scopes: the message is refused whole (403),
+        │                            never journaled nor kept, and audited
         ├── InputTooLarge            an inbound message over the configured size limit
         ├── ConflictingResend        a message id already journaled, sent again with different content
         └── EncodeError              a partner's encoder cannot render an event (its format cannot carry it)
@@ -30,8 +35,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = [
-    "RelaisError", "ConfigurationError", "DuplicateRegistration", "JournalRevisionError", "StartupError", "RetryableError", "RejectError",
-    "DecodeError", "ContractError", "AccessDenied", "InputTooLarge", "ConflictingResend", "EncodeError",
+    "RelaisError", "ConfigurationError", "DuplicateRegistration", "JournalRevisionError", "StartupError",
+    "RetryableError", "RejectError", "DecodeError", "ContractError", "AccessDenied", "ScopeRefused", "InputTooLarge",
+    "ConflictingResend", "EncodeError",
     "ErrorLocation",
 ]
 
@@ -211,6 +217,12 @@ class ContractError(RejectError):
 
 class AccessDenied(RejectError):
     """The access rules forbid this flow (see docs/domain.md, "Who may read nominative data")."""
+
+
+class ScopeRefused(AccessDenied):
+    """An authenticated partner's message speaks for another legal entity, about a dwelling outside its stock, or
+    carries a type it may not emit. Why apart from :class:`AccessDenied`: the whole message is refused (403) and
+    not kept — keeping a forgery would let it be replayed."""
 
 
 class InputTooLarge(RejectError):

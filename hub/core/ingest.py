@@ -2,7 +2,8 @@
 
 Order of the checks: size limit, decode (the connector's job), contract (the envelope must be a registered, valid
 event, its text storable), provenance (its ``source`` must be the connector that decoded it), authorisation (a
-connector may only emit the types it declares), then the journal, which absorbs duplicates, refuses a changed resend
+connector may only emit the types it declares), the partner's scopes when the input path knows who sent it (its
+legal entity stamped, its ids scoped, its types and dwellings checked: :mod:`hub.core.scopes`), then the journal, which absorbs duplicates, refuses a changed resend
 and isolates an event it cannot store from the rest of its batch. Whatever fails is kept in the dead-letter store
 with its location and raw bytes: nothing that came in disappears. Only when the journal and the dead-letter store
 have committed may the caller acknowledge upstream.
@@ -26,10 +27,14 @@ from hub.core import metrics
 from hub.core.bulk import RecordReject
 from hub.core.connector import Connector, RawMessage
 from hub.core.faults import failpoint
-from hub.core.errors import AccessDenied, ConflictingResend, ContractError, ErrorLocation, InputTooLarge, RejectError
+from hub.core.errors import (
+    AccessDenied, ConflictingResend, ContractError, ErrorLocation, InputTooLarge, RejectError, ScopeRefused,
+)
 from hub.core.isolation import append_isolating
 from hub.core.journal import Journal
+from hub.core.partners import Partner
 from hub.core.routing import AccessPolicy
+from hub.core.scopes import apply_partner_scope
 from hub.core.storable import unstorable_text
 
 __all__ = ["Ingestor", "IngestReport", "Rejection", "Origin"]
@@ -90,6 +95,8 @@ class IngestReport:
     refused: list[dict[str, Any]] = field(default_factory=list)
     #: the rejections given to ``commit``, as a partner is told of them: {"reason", "problems", "dead_letter_id"}
     rejected_parts: list[dict[str, Any]] = field(default_factory=list)
+    #: records outside the authenticated partner's scopes (never kept): {"reason", "problems"}
+    scope_refused: list[dict[str, Any]] = field(default_factory=list)
 
     def add(self, other: "IngestReport") -> None:
         self.journaled += other.journaled
@@ -100,6 +107,7 @@ class IngestReport:
         self.conflicts += other.conflicts
         self.refused += other.refused
         self.rejected_parts += other.rejected_parts
+        self.scope_refused += other.scope_refused
 
 
 class Ingestor:
@@ -110,8 +118,8 @@ class Ingestor:
         self._pools: dict[str, ThreadPoolExecutor] = {}
         self._pools_lock = threading.Lock()
 
-    def decode(self, connector: Connector, raw: RawMessage,
-               timeout: float | None = None) -> tuple[list[Envelope[Any]], list[Rejection]]:
+    def decode(self, connector: Connector, raw: RawMessage, timeout: float | None = None,
+               partner: Partner | None = None) -> tuple[list[Envelope[Any]], list[Rejection]]:
         """Decode and check one message; never raises for bad input (it becomes rejections).
 
         With ``timeout``, decoding runs in the connector's decoding pool and a connector whose decoding hangs is
@@ -119,12 +127,12 @@ class Ingestor:
         must not stop the others' inboxes."""
         if timeout is not None:
             try:
-                return self.submit_decode(connector, raw).result(timeout=timeout)
+                return self.submit_decode(connector, raw, partner).result(timeout=timeout)
             except FutureTimeout:
                 return self.decode_timed_out(connector, raw, timeout)
         accepted: list[Envelope[Any]] = []
         rejections: list[Rejection] = []
-        for item in self._scan(connector, raw):
+        for item in self._scan(connector, raw, partner):
             if isinstance(item, _WholeMessage):   # the message itself is unusable: only that is kept
                 return [], [item.rejection]
             if isinstance(item, Rejection):
@@ -133,13 +141,16 @@ class Ingestor:
                 accepted.append(item)
         return accepted, rejections
 
-    def ingest_in_chunks(self, connector: Connector, raw: RawMessage, chunk: int = 2_000) -> IngestReport:
+    def ingest_in_chunks(self, connector: Connector, raw: RawMessage, chunk: int = 2_000,
+                         partner: Partner | None = None) -> IngestReport:
         """Decode and journal one large message a chunk of events at a time, in constant memory per chunk.
 
         Why: holding every event of a 40 MB message (and its journal rows) at once took 30 times its size in
         memory. Each chunk is its own transaction, so a crash midway leaves part of the message journaled and
         unacknowledged: the partner's resend journals the rest, the first part being recognised as duplicates. A
-        message found unusable midway is kept whole as a dead letter after the chunks already journaled."""
+        message found unusable midway is kept whole as a dead letter after the chunks already journaled. A record
+        outside the ``partner``'s scopes is not kept (see :class:`~hub.core.errors.ScopeRefused`): it is counted in
+        ``report.scope_refused``."""
         report = IngestReport()
         events: list[Envelope[Any]] = []
         rejections: list[Rejection] = []
@@ -150,9 +161,11 @@ class Ingestor:
             events.clear()
             rejections.clear()
 
-        for item in self._scan(connector, raw):
+        for item in self._scan(connector, raw, partner):
             if isinstance(item, _WholeMessage):
                 rejections.append(item.rejection)
+            elif isinstance(item, Rejection) and isinstance(item.error, ScopeRefused):
+                report.scope_refused.append({"reason": item.error.reason, "problems": item.error.problems})
             elif isinstance(item, Rejection):
                 rejections.append(item)
             else:
@@ -162,7 +175,8 @@ class Ingestor:
         flush()
         return report
 
-    def _scan(self, connector: Connector, raw: RawMessage) -> Iterator[Envelope[Any] | Rejection | "_WholeMessage"]:
+    def _scan(self, connector: Connector, raw: RawMessage,
+              partner: Partner | None = None) -> Iterator[Envelope[Any] | Rejection | "_WholeMessage"]:
         """The checked items of one message, as the connector yields them (see ``decode``)."""
         def rejection(error: RejectError, payload: bytes = raw.body, line: int | None = None,
                       event_type: str | None = None) -> Rejection:
@@ -180,7 +194,7 @@ class Ingestor:
                     # the record alone when the connector can replay it so, else the whole message (RecordReject)
                     yield rejection(item.error, item.replay if item.replay is not None else raw.body, item.line)
                     continue
-                checked = self._check(connector, item, ErrorLocation(file=raw.origin, record=index))
+                checked = self._check(connector, item, ErrorLocation(file=raw.origin, record=index), partner)
                 if isinstance(checked, RejectError):
                     yield rejection(checked, raw.body, None, getattr(item, "type", None))
                 else:
@@ -198,10 +212,10 @@ class Ingestor:
                 f"connector {connector.name!r} failed to decode: {type(exc).__name__}: {exc}",
                 location=ErrorLocation(file=raw.origin))))
 
-    def submit_decode(self, connector: Connector, raw: RawMessage) -> Future:
+    def submit_decode(self, connector: Connector, raw: RawMessage, partner: Partner | None = None) -> Future:
         """``decode`` in the connector's own pool of decoding threads, for callers that bound how long they wait
         (the inbox scanner, the HTTP gateway): a hung connector only ever holds its own threads."""
-        return self.submit(connector, self.decode, connector, raw)
+        return self.submit(connector, self.decode, connector, raw, None, partner)
 
     def submit(self, connector: Connector, work: Any, *args: Any) -> Future:
         """Run ``work(*args)`` in ``connector``'s own pool of decoding threads."""
@@ -231,7 +245,8 @@ class Ingestor:
         checked = self._check(connector, item, ErrorLocation(file=origin, line=line))
         return (None, checked) if isinstance(checked, RejectError) else (checked, None)
 
-    def _check(self, connector: Connector, item: Any, loc: ErrorLocation) -> Envelope[Any] | RejectError:
+    def _check(self, connector: Connector, item: Any, loc: ErrorLocation,
+               partner: Partner | None = None) -> Envelope[Any] | RejectError:
         if not isinstance(item, Envelope):
             return RejectError(f"connector {connector.name!r} produced {type(item).__name__}, not an Envelope",
                                location=loc)
@@ -259,6 +274,9 @@ class Ingestor:
         if not self.policy.may_emit(connector, item):
             return AccessDenied(f"connector {connector.name!r} may not emit {item.type!r} "
                                 f"(it declares emits={list(connector.emits)})", location=loc)
+        if partner is not None:   # who authenticated decides the entity, the ids and what may be said
+            return apply_partner_scope(partner, tuple(connector.emits), item, loc,
+                                       self.policy.rules.emits.get(partner.role))
         return item
 
     def commit(self, events: Sequence[Envelope[Any]], rejections: Sequence[Rejection],
@@ -333,14 +351,25 @@ class Ingestor:
                          origin.line if origin else None, e.type)
 
     def ingest(self, connector: Connector, messages: Iterable[RawMessage],
-               timeout: float | None = None) -> IngestReport:
-        """Decode and journal several messages as one batch (group commit)."""
+               timeout: float | None = None, partner: Partner | None = None) -> IngestReport:
+        """Decode and journal several messages as one batch (group commit).
+
+        With ``partner`` (an operator ingesting a partner's files as that partner), a message with a part outside
+        the partner's scopes is refused whole and not kept: ``report.scope_refused`` says why."""
         events: list[Envelope[Any]] = []
         rejections: list[Rejection] = []
         origins: dict[str, Origin] = {}
+        refused: list[dict[str, Any]] = []
         for raw in messages:
-            accepted, rejected = self.decode(connector, raw, timeout)
+            accepted, rejected = self.decode(connector, raw, timeout, partner)
+            out_of_scope = [r for r in rejected if isinstance(r.error, ScopeRefused)]
+            if out_of_scope:
+                refused += [{"reason": r.error.reason, "problems": r.error.problems, "origin": raw.origin}
+                            for r in out_of_scope]
+                continue
             events += accepted
             rejections += rejected
             origins.update((e.id, Origin(raw.origin, raw.body)) for e in accepted)
-        return self.commit(events, rejections, origins=origins)
+        report = self.commit(events, rejections, origins=origins)
+        report.scope_refused = refused
+        return report

@@ -1,79 +1,70 @@
 """Routing and access policy: which subscriber gets which event, and whether it may see it.
 
-Routing uses AMQP topic syntax for subscriptions so that the broker's bindings and the journal's delivery rows
-agree exactly: ``*`` matches one dot-separated word, ``#`` zero or more.
+Routing uses AMQP topic syntax for subscriptions (:mod:`hub.core.topics`) so that the broker's bindings and the
+journal's delivery rows agree exactly.
 
-The access rules are docs/domain.md's "Who may read nominative data": registration services, the EPCI, State services,
-the SIAO, the device's manager, departmental commissions and the systems of record see every demand; a réservataire
-sees a demand only when it concerns a commune where it holds reservations; anyone else sees nothing.
+The access rules are data (:mod:`hub.core.access_rules`): docs/domain.md's "Who may read nominative data" by default, a
+territory's own file when the ``access_rules`` setting names one. A subscriber is a connector; the partner it
+receives for is the connector's own (its role, and its ``communes``: the territory, or for a réservataire the
+communes where it holds reservations). A decision is computed once per event and subscriber and remembered: the
+router decides when the event is journaled, the delivery worker asks again and gets the same answer.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from functools import lru_cache
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from threading import Lock
 from typing import Any
 
 from contracts import Envelope
+from hub.core.access_rules import AccessRules, Verdict, recipient_of
 from hub.core.connector import Connector
 from hub.core.journal import Route
-from hub.core.roles import PartnerRole
+from hub.core.topics import topic_matches
 
-__all__ = ["topic_matches", "AccessPolicy", "Router"]
+__all__ = ["topic_matches", "AccessPolicy", "Router", "recipient_of"]
 
-FULL_ACCESS_ROLES = frozenset({
-    PartnerRole.SNE, PartnerRole.FICHIER_PARTAGE, PartnerRole.GUICHET, PartnerRole.BAILLEUR, PartnerRole.SIAO,
-    PartnerRole.COMED, PartnerRole.ETAT, PartnerRole.EPCI, PartnerRole.GESTIONNAIRE, PartnerRole.DEPARTEMENT,
-    PartnerRole.PROCESSOR,
-})
-
-
-def _words(text: str) -> tuple[str, ...]:
-    """Split as RabbitMQ does: the empty key has no word; ``a.`` has two (``a`` and an empty one)."""
-    return tuple(text.split(".")) if text else ()
-
-
-@lru_cache(maxsize=16384)
-def _matches(pattern: str, routing_key: str) -> bool:
-    """RabbitMQ's topic semantics, word by word: ``*`` is exactly one word, ``#`` zero or more.
-
-    Why not a regular expression: the one used before could not express "``#.`` may match nothing" (``#.a`` did
-    not match ``a``), so the journal's delivery rows and the broker's bindings disagreed. This walks the pattern
-    keeping the set of key positions reachable so far (no backtracking, linear in pattern × key)."""
-    key = _words(routing_key)
-    reachable = [True] + [False] * len(key)          # reachable[j]: the pattern so far can consume key[:j]
-    for word in _words(pattern):
-        following = [False] * (len(key) + 1)
-        if word == "#":
-            seen = False
-            for j, ok in enumerate(reachable):
-                seen = seen or ok
-                following[j] = seen
-        else:
-            for j in range(len(key)):
-                if reachable[j] and (word == "*" or word == key[j]):
-                    following[j + 1] = True
-        reachable = following
-    return reachable[-1]
-
-
-def topic_matches(patterns: Iterable[str], routing_key: str) -> bool:
-    """Whether any of the subscription ``patterns`` takes ``routing_key``, exactly as a RabbitMQ topic exchange
-    bound with those patterns would route it."""
-    return any(_matches(p, routing_key) for p in patterns)
+#: Answers remembered, (event id, subscriber) → allowed: enough for a batch's routing and its delivery's check.
+_CACHE_SIZE = 10_000
 
 
 class AccessPolicy:
-    """Decides, for a partner and an event, whether the partner may receive it."""
+    """Decides, for a partner and an event, whether the partner may receive it, by the access rules.
+
+    ``history(numero_unique)`` gives the event types journaled for a demand (rules on a household's past: the SIAO
+    for households it oriented, the COMED for DALO households); without it only the event itself counts."""
+
+    def __init__(self, rules: AccessRules | None = None,
+                 history: Callable[[str], frozenset[str]] | None = None,
+                 on_denied: Callable[[Connector, Envelope[Any], Verdict], None] | None = None):
+        self.rules = rules or AccessRules.load()
+        self.history = history
+        #: told of each refusal, once per event and subscriber (the hub writes it in the audit trail)
+        self.on_denied = on_denied
+        self._allowed: OrderedDict[tuple[str, str], bool] = OrderedDict()
+        self._lock = Lock()
+
+    def verdict(self, connector: Connector, event: Envelope[Any]) -> Verdict:
+        """The rules' full answer (the rule, why): for explaining; deciding goes through :meth:`allowed`."""
+        return self.rules.evaluate(recipient_of(connector), event, self.history)
 
     def allowed(self, connector: Connector, event: Envelope[Any]) -> bool:
-        role = connector.role
-        if role in FULL_ACCESS_ROLES:
-            return True
-        if role is PartnerRole.RESERVATAIRE:
-            communes = set(getattr(connector.settings, "communes", ()) or ())
-            return bool(communes & set(event.data.communes()))
-        return False
+        """Whether ``connector``'s partner may receive ``event``; computed once per event and subscriber (only the
+        answer is kept, a few dozen bytes: a 30,000-event message must not hold 30,000 explanations)."""
+        key = (event.id, connector.name)
+        with self._lock:
+            found = self._allowed.get(key)
+        if found is not None:
+            return found
+        verdict = self.verdict(connector, event)
+        if not verdict.allowed and self.on_denied is not None:
+            self.on_denied(connector, event, verdict)
+        with self._lock:
+            self._allowed[key] = verdict.allowed
+            if len(self._allowed) > _CACHE_SIZE:
+                self._allowed.popitem(last=False)
+        return verdict.allowed
 
     def may_emit(self, connector: Connector, event: Envelope[Any]) -> bool:
         return topic_matches(connector.emits, event.type)

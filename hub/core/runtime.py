@@ -41,6 +41,10 @@ from hub.core.ingest import IngestReport, Ingestor
 from hub.core.journal import Backlog, Journal, utcnow
 from hub.core.journal_schema import DeliveryStatus
 from hub.core.outbox import OutboxRelay
+from hub.core.access_rules import AccessRules
+from hub.core.audit import AuditEntry, AuditKind, AuditTrail, BufferedAudit
+from hub.core.demand_facts import DemandTypes
+from hub.core.partners import PartnerRegistry
 from hub.core.plugins import ENTRY_POINT_GROUP, PluginFailure, PluginHost
 from hub.core.polling import Poller, PollResult
 from hub.core.processing import Processor, check_processor_graph, processors_of
@@ -122,7 +126,8 @@ class Hub:
         self.seeded: dict[str, int] = {}
         if fresh and settings.seed_examples:
             self._seed_examples()
-        self.policy = AccessPolicy()
+        self.policy = AccessPolicy(AccessRules.load(settings.access_rules), history=self._demand_types,
+                                   on_denied=self._audit_denial)
         self.journal = Journal(settings.journal, router=Router(self.connectors, self.policy),
                                connect_timeout=settings.journal_timeout,
                                statement_timeout=settings.journal_statement_timeout,
@@ -142,9 +147,24 @@ class Hub:
                                       retry=settings.retry, on_journaled=self.relay.wakeup.set)
         self.workers: dict[str, DeliveryWorker] = {}
         self.instances = InstanceRegistry(self.journal.engine)
+        self.partners = PartnerRegistry(self.journal.engine)
+        self._demand_facts = DemandTypes(self.journal.engine)
+        self.audit = AuditTrail(self.journal.engine)
+        self.audit_buffer = BufferedAudit(self.audit)
         self._declared = False
         self._lock_fd: int | None = None
         metrics.register_depth_collector(self._depths, self.journal.outbox_size)
+
+    def _demand_types(self, subject: str) -> frozenset[str]:
+        """The event types journaled for a demand (access rules on a household's past); the journal is made after
+        the policy, which it needs for routing, hence the indirection."""
+        return self._demand_facts(subject)
+
+    def _audit_denial(self, connector: Connector, event: Any, verdict: Any) -> None:
+        """Every refusal of the access policy is in the audit trail (in batches: routing is on the hot path)."""
+        self.audit_buffer.record(AuditEntry(kind=AuditKind.POLICY, actor=f"connector:{connector.name}",
+                                            outcome="denied", action=f"deliver {event.type}", target=event.subject,
+                                            reason=f"{event.id}: {verdict.why}"))
 
     def _dead_letter_quota(self, connector: str) -> int | None:
         configured = self.connectors.get(connector)
@@ -428,6 +448,7 @@ class Hub:
         if self._lock_fd is not None:
             os.close(self._lock_fd)   # releases the home lock
             self._lock_fd = None
+        self.audit_buffer.close()
         for c in self.connectors.values():
             try:
                 c.close()

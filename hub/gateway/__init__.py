@@ -6,13 +6,16 @@
         202  journaled: every event of the message is durably in the journal (or was already: a resend is harmless)
         400  rejected, wholly or partly: the problems (with field paths) are in the answer and the message is kept in
              the dead-letter store (``relais dead list``); events of the message not listed there were journaled
-        401  no API key, or not a key of any connector
-        403  a key of another connector: each partner posts to its own connector
+        401  no valid credential (a partner key, a registered client certificate, or a legacy connector key)
+        403  a key of a partner of another connector (each partner posts to its own connector); or the message
+             speaks for another legal entity than the authenticated partner, about a dwelling outside its stock,
+             or with a type outside its scope: each field named, nothing journaled nor kept, audited
         404  no such connector, or it takes no inbound messages
         409  an id of the message (a decision id…) was already journaled with different content: the answer names
              the differing fields, the message is kept in the dead-letter store; a correction takes a new id
         413  over ``connectors.<name>.max_message_bytes``; nothing is kept (the partner still has the message)
         415  a ``Content-Type`` the connector does not take (none at all is taken as its own format)
+        429  the partner is over its requests in flight or its rate (``Retry-After``)
         503  the journal is unreachable: nothing was acknowledged, send it again later (``Retry-After``)
     GET  /healthz                  200 when the journal answers, 503 otherwise
     GET  /openapi.json, /docs      the contract of these routes; Swagger UI served offline

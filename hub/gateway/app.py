@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import re
 from collections.abc import AsyncIterator
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -26,11 +27,15 @@ from fastapi.staticfiles import StaticFiles
 from pydantic.json_schema import models_json_schema
 from swagger_ui_bundle import swagger_ui_path
 
+from hub.core.audit import AuditEntry, AuditKind, BufferedAudit
 from hub.core.connector import Connector, RawMessage
+from hub.core.credentials import parse_key_id
+from hub.core.errors import ScopeRefused
+from hub.core.partners import Authenticated, Partner, partner_origin
 from hub.core.plugins import PluginFailure
-from hub.gateway.auth import API_KEY_HEADER, forbidden, key_is_valid, presented_key, unauthorized
+from hub.gateway.auth import API_KEY_HEADER, presented_key, resolve_partner
 from hub.gateway.commit import DecodedMessage, InboundCommitter, InboundOutcome
-from hub.gateway.limits import PartnerSlots, read_limited
+from hub.gateway.limits import PartnerRates, PartnerSlots, read_limited
 from hub.gateway.problems import (PROBLEM_JSON, FieldProblem, InboundAccepted, Problem, RejectedPart,
                                   install_problem_handlers, problem)
 
@@ -54,12 +59,34 @@ class Gateway:
         self.journal_timeout = hub.settings.journal_timeout
         self.read_timeout = hub.settings.gateway_read_timeout
         self.slots = PartnerSlots(hub.settings.gateway_max_requests_per_partner)
+        self.rates = PartnerRates(hub.settings.gateway_rate_per_partner, hub.settings.gateway_burst_per_partner)
+        self.audit = BufferedAudit(hub.audit)
 
-    async def ingest_large(self, connector: Connector, raw: RawMessage) -> InboundOutcome | JSONResponse:
+    def audit_call(self, connector: str, request: Request, auth: Authenticated | None, status: int,
+                   reason: str | None, message_id: str | None = None, *, now: bool = False) -> None:
+        """One audit row per inbound call: who (the partner, or "unauthenticated"), with which key, and the
+        answer. Refusals of a partner's scope are written before answering; the rest in batches."""
+        presented = presented_key(request) or ""
+        entry = AuditEntry(kind=AuditKind.INBOUND, actor=auth.partner.id if auth else "unauthenticated",
+                           key_id=auth.key_id if auth else parse_key_id(presented),
+                           outcome="accepted" if status < 400 else "refused",
+                           action=f"POST /v1/inbound/{connector} {status}", target=message_id,
+                           reason=reason if status >= 400 else None)
+        if not now:
+            self.audit.record(entry)
+            return
+        try:
+            self.audit.record_now(entry)
+        except Exception as exc:  # the journal away: the refusal stands (nothing was journaled), the log says so
+            log.error("audit_write_failed", partner=entry.actor, error_type=type(exc).__name__)
+
+    async def ingest_large(self, connector: Connector, raw: RawMessage,
+                           partner: Partner | None = None) -> InboundOutcome | JSONResponse:
         """A large message, journaled a chunk of events at a time in the connector's decoding pool (see
         :meth:`hub.core.ingest.Ingestor.ingest_in_chunks`), bounded by ``journal_timeout`` plus 10 s per MB."""
         bound = round(self.journal_timeout + 10 * len(raw.body) / 1e6, 1)
-        pending = self.hub.ingestor.submit(connector, self.hub.ingestor.ingest_in_chunks, connector, raw)
+        pending = self.hub.ingestor.submit(connector, self.hub.ingestor.ingest_in_chunks, connector, raw, 2_000,
+                                           partner)
         try:
             report = await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(pending)), bound)
         except (TimeoutError, asyncio.TimeoutError):
@@ -69,6 +96,10 @@ class Gateway:
         except Exception as exc:  # journal down midway: what was journaled is recognised when the partner resends
             return problem(503, "the journal is unavailable; send the message again later (what was kept is "
                                 "recognised as a resend)", headers={"Retry-After": "5"}, error_type=type(exc).__name__)
+        if report.scope_refused:   # large messages are journaled a chunk at a time: the rest may be in
+            return _scope_problem([p for r in report.scope_refused for p in r["problems"]],
+                                  [r["reason"] for r in report.scope_refused], partner, raw.message_id,
+                                  journaled=len(report.event_ids))
         return InboundOutcome(report.event_ids, report.duplicates,
                               report.rejected_parts + [{k: v for k, v in r.items() if k != "event_id"}
                                                        for r in report.refused],
@@ -79,9 +110,9 @@ class Gateway:
         so that a large message (which takes longer to journal, not because the journal is away) is not refused."""
         return round(self.journal_timeout + 0.002 * events, 1)
 
-    async def decode(self, connector: Connector, raw: RawMessage) -> DecodedMessage:
+    async def decode(self, connector: Connector, raw: RawMessage, partner: Partner | None = None) -> DecodedMessage:
         ingestor = self.hub.ingestor
-        pending = asyncio.wrap_future(ingestor.submit_decode(connector, raw))
+        pending = asyncio.wrap_future(ingestor.submit_decode(connector, raw, partner))
         try:
             events, rejections = await asyncio.wait_for(pending, self.decode_timeout)
         except (TimeoutError, FutureTimeout):
@@ -91,6 +122,7 @@ class Gateway:
     def close(self) -> None:
         """Finish the batch in hand and stop (idempotent: uvicorn's shutdown and the server's stop both call it)."""
         self.committer.close()
+        self.audit.close()
 
 
 def _accepts_inbound(connector: Connector) -> bool:
@@ -109,6 +141,19 @@ def _field_problems(rejected: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{**p, "dead_letter_id": part.get("dead_letter_id")} for part in rejected for p in part["problems"]]
 
 
+def _scope_problem(problems: list[dict[str, Any]], reasons: list[str], partner: Partner | None, message_id: str,
+                   journaled: int = 0) -> JSONResponse:
+    """403: parts of the message speak for another legal entity, about a dwelling outside the partner's stock, or
+    carry a type outside its scope. Each problem names its field; nothing of the message was kept."""
+    who = partner.id if partner is not None else "?"
+    kept = "nothing of the message was journaled" if not journaled else \
+        f"{journaled} event(s) of the message's earlier chunks were journaled, the refused parts were not"
+    response = problem(403, f"{len(reasons)} part(s) of the message are outside what partner {who!r} may send "
+                            f"({reasons[0]}); {kept}", errors=problems, message_id=message_id, journaled=journaled)
+    response.audit = {"message_id": message_id, "reason": "; ".join(reasons)[:4000]}   # type: ignore[attr-defined]
+    return response
+
+
 def _partner_message_id(request: Request) -> str | None:
     """The partner's ``Idempotency-Key`` when it is a sane identifier (it ends up in dead-letter origins)."""
     key = request.headers.get("Idempotency-Key", "")
@@ -122,19 +167,31 @@ def _inbound_router(gateway: Gateway) -> APIRouter:
         conn = gateway.hub.connectors.get(connector)
         if conn is None or not _accepts_inbound(conn):
             raise HTTPException(404, detail=f"no connector {connector!r} taking inbound messages")
-        presented = presented_key(request)
-        if not key_is_valid(conn, presented):
-            if presented and any(key_is_valid(c, presented) for c in gateway.hub.connectors.values()):
-                raise forbidden(connector)
-            raise unauthorized(connector)
-        if not _media_type_accepted(conn, request.headers.get("Content-Type")):
-            raise HTTPException(415, detail=f"connector {connector!r} takes "
-                                            f"{' or '.join(conn.accepted_content_types())}; send the body with one "
-                                            "of them as Content-Type")
-        with gateway.slots.slot(connector):
-            return await _accept(gateway, conn, request)
+        auth: Authenticated | None = None
+        try:
+            auth = await resolve_partner(gateway.hub, conn, request)
+            if not _media_type_accepted(conn, request.headers.get("Content-Type")):
+                raise HTTPException(415, detail=f"connector {connector!r} takes "
+                                                f"{' or '.join(conn.accepted_content_types())}; send the body with "
+                                                "one of them as Content-Type")
+            gateway.rates.check(auth.partner.id)
+            with gateway.slots.slot(auth.partner.id):
+                response = await _accept(gateway, conn, request, auth)
+        except HTTPException as exc:
+            gateway.audit_call(connector, request, auth, exc.status_code, str(exc.detail))
+            raise
+        body = getattr(response, "audit", {})
+        if response.status_code >= 400 and not body.get("reason"):   # a 503 says why in its detail
+            body = {**body, "reason": json.loads(response.body).get("detail")}
+        if response.status_code == 403:   # a scope refusal: on record before the partner hears of it
+            await asyncio.to_thread(gateway.audit_call, connector, request, auth, 403, body.get("reason"),
+                                    body.get("message_id"), now=True)
+        else:
+            gateway.audit_call(connector, request, auth, response.status_code, body.get("reason"),
+                               body.get("message_id"))
+        return response
 
-    async def _accept(gateway: Gateway, conn: Connector, request: Request) -> JSONResponse:
+    async def _accept(gateway: Gateway, conn: Connector, request: Request, auth: Authenticated) -> JSONResponse:
         connector = conn.name
         declared = request.headers.get("Content-Length")
         limit = conn.settings.max_message_bytes
@@ -150,12 +207,17 @@ def _inbound_router(gateway: Gateway) -> APIRouter:
                 log.warning("inbound_too_large", connector=connector, limit=limit)
             raise
         message_id = _partner_message_id(request) or "sha256:" + hashlib.sha256(body).hexdigest()
-        raw = RawMessage(body=body, origin=f"http:{message_id}", message_id=message_id,
+        raw = RawMessage(body=body, origin=partner_origin(auth.partner, f"http:{message_id}"), message_id=message_id,
                          metadata={"content_type": request.headers.get("Content-Type", "")})
         del body
+        partner = auth.partner
         if len(raw.body) > LARGE_MESSAGE:   # journaled a chunk at a time: memory stays a small multiple of it
-            return await _answer(connector, message_id, await gateway.ingest_large(conn, raw))
-        decoded = await gateway.decode(conn, raw)
+            return await _answer(connector, message_id, await gateway.ingest_large(conn, raw, partner))
+        decoded = await gateway.decode(conn, raw, partner)
+        refused = [r for r in decoded.rejections if isinstance(r.error, ScopeRefused)]
+        if refused:   # the message is refused whole: nothing journaled, nothing kept (a forgery is not replayable)
+            return _scope_problem([p for r in refused for p in r.error.problems], [r.error.reason for r in refused],
+                                  partner, message_id)
         try:
             # shielded: giving up waiting must not cancel the commit (the committer resolves it in any case)
             bound = gateway.commit_wait(len(decoded.events))
@@ -171,6 +233,16 @@ def _inbound_router(gateway: Gateway) -> APIRouter:
         return await _answer(connector, message_id, outcome)
 
     async def _answer(connector: str, message_id: str, outcome: InboundOutcome | JSONResponse) -> JSONResponse:
+        """The answer, with what its audit row records (the message id; why, when refused)."""
+        response = await _answer_outcome(connector, message_id, outcome)
+        audit = getattr(response, "audit", {})
+        if response.status_code >= 400 and "reason" not in audit:
+            audit["reason"] = json.loads(response.body).get("detail")
+        response.audit = {"message_id": message_id, **audit}   # type: ignore[attr-defined]
+        return response
+
+    async def _answer_outcome(connector: str, message_id: str, outcome: InboundOutcome | JSONResponse
+                              ) -> JSONResponse:
         if isinstance(outcome, JSONResponse):
             return outcome
         answer = {"message_id": message_id, "journaled": len(outcome.journaled), "duplicates": outcome.duplicates,
@@ -275,8 +347,10 @@ def _serve_docs_offline(app: FastAPI) -> None:
 INBOUND_ERRORS = {
     400: "rejected, wholly or partly: every problem with its field path in `errors`; the rejected parts are kept in "
          "the dead letters, the other events were journaled",
-    401: "no API key, or not a key of any connector",
-    403: "a valid key of another connector: each partner posts to its own connector",
+    401: "no credential, or not a valid one (unknown, expired or revoked key; unregistered certificate)",
+    403: "a valid key of a partner of another connector (each partner posts to its own connector's route); or the "
+         "message speaks for another legal entity than the authenticated partner, about a dwelling outside its "
+         "stock, or carries a type outside its scope: `errors` names each field, nothing was journaled",
     404: "no such connector, or it takes no inbound messages",
     409: "an id of the message (a decision id…) was already journaled with different content: `conflicts` names "
          "the differing fields (never their values) and the journaled event; the message is kept in the dead "
@@ -284,13 +358,15 @@ INBOUND_ERRORS = {
     408: "the body stopped arriving for gateway_read_timeout seconds; nothing is kept, send it again",
     413: "over connectors.NAME.max_message_bytes; nothing is kept",
     415: "a Content-Type this connector does not take",
-    429: "this partner already has gateway_max_requests_per_partner requests in progress; retry after Retry-After",
+    429: "this partner already has gateway_max_requests_per_partner requests in progress, or is over "
+         "gateway_rate_per_partner: retry after Retry-After seconds",
     503: "the journal is unreachable or did not answer within journal_timeout, or the gateway serves its maximum of "
          "connections: send again later (Retry-After; a resend of what was kept is recognised)",
 }
 SECURITY_SCHEMES = {
     "ApiKey": {"type": "apiKey", "in": "header", "name": API_KEY_HEADER,
-               "description": "One of connectors.NAME.api_keys."},
+               "description": "A partner key issued by `relais partners add` (rk_<key id>_<secret>), or one of "
+                              "connectors.NAME.api_keys (legacy)."},
     "Bearer": {"type": "http", "scheme": "bearer", "description": "The same key as a bearer token."},
 }
 
@@ -326,7 +402,7 @@ def _openapi(app: FastAPI, hub: Any) -> dict[str, Any]:
                              "content": {"application/json": {"schema": {
                                  "$ref": "#/components/schemas/InboundAccepted"}}}}}
         for status, description in INBOUND_ERRORS.items():
-            headers = {"Retry-After": {"schema": {"type": "integer"}}} if status == 503 else \
+            headers = {"Retry-After": {"schema": {"type": "integer"}}} if status in (429, 503) else \
                 {"WWW-Authenticate": {"schema": {"type": "string"}}} if status == 401 else None
             responses[str(status)] = {"description": description,
                                       "content": {PROBLEM_JSON: {"schema": problem_ref}},

@@ -1,8 +1,15 @@
-"""Partner authentication: one or more API keys per connector (``connectors.<name>.api_keys``), compared in
-constant time, presented in ``X-Relais-Api-Key`` or ``Authorization: Bearer``."""
+"""Partner authentication: a presented credential resolves a *partner* (a legal entity of the registry,
+:mod:`hub.core.partners`), never only a connector.
+
+Credentials, in the order tried: a client certificate's subject (mutual TLS, see :mod:`hub.gateway.limits`'s
+protocol), a hub-issued key ``rk_<key id>_<secret>``, then — the migration path — one of the connector's configured
+``connectors.<name>.api_keys``, compared in constant time, which authenticates the partner ``connector:NAME``.
+Keys are presented in ``X-Relais-Api-Key`` or ``Authorization: Bearer``."""
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import hmac
 from collections.abc import Callable
 
@@ -13,8 +20,12 @@ from fastapi import HTTPException, Request, Security
 from fastapi.security import APIKeyHeader, HTTPBearer
 
 from hub.core.connector import Connector
+from hub.core.credentials import parse_key_id
+from hub.core.partners import Authenticated, legacy_partner
+from hub.gateway.limits import PEER_SUBJECT
 
-__all__ = ["API_KEY_HEADER", "key_is_valid", "presented_key", "unauthorized", "forbidden", "require_api_key"]
+__all__ = ["API_KEY_HEADER", "key_is_valid", "presented_key", "unauthorized", "forbidden", "require_api_key",
+           "resolve_partner", "legacy_key_id", "PEER_SUBJECT"]
 
 log = structlog.get_logger(__name__)
 
@@ -47,13 +58,17 @@ def key_is_valid(connector: Connector, presented: str | None) -> bool:
 
 def unauthorized(connector: str) -> HTTPException:
     log.warning("inbound_unauthorized", connector=connector)
-    return HTTPException(401, detail=f"send a key of connectors.{connector}.api_keys in {API_KEY_HEADER} "
-                                     "or Authorization: Bearer", headers={"WWW-Authenticate": "Bearer"})
+    return HTTPException(401, detail=f"send your partner key (issued by `relais partners add`) or a key of "
+                                     f"connectors.{connector}.api_keys in {API_KEY_HEADER} or Authorization: Bearer",
+                         headers={"WWW-Authenticate": "Bearer"})
 
 
-def forbidden(connector: str) -> HTTPException:
+def forbidden(connector: str, partner: str | None = None, its_connector: str | None = None) -> HTTPException:
     """A key that authenticates another partner: the caller is known, but may not speak for this connector."""
-    log.warning("inbound_forbidden", connector=connector)
+    log.warning("inbound_forbidden", connector=connector, partner=partner)
+    if partner is not None:
+        return HTTPException(403, detail=f"this key authenticates partner {partner!r}, which speaks through "
+                                         f"connector {its_connector!r}: post to /v1/inbound/{its_connector}")
     return HTTPException(403, detail=f"this key is not one of connectors.{connector}.api_keys (it belongs to "
                                      "another connector): post to your own connector's route")
 
@@ -73,3 +88,33 @@ def require_api_key(connector: str) -> Callable[..., Connector]:
         return conn
 
     return authenticated_connector
+
+
+def legacy_key_id(presented: str) -> str:
+    """What the audit trail records of a configured key: a short fingerprint, never the key."""
+    return "cfg-" + hashlib.sha256(presented.encode()).hexdigest()[:10]
+
+
+async def resolve_partner(hub: Any, conn: Connector, request: Request) -> Authenticated:
+    """The partner the request's credential authenticates for connector ``conn``; raises 401 (no valid credential)
+    or 403 (a valid credential of a partner of another connector). A registry key's first check costs one scrypt
+    hash, computed off the event loop; later ones hit the registry's short cache."""
+    registry = hub.partners
+    subject = (request.scope.get("extensions") or {}).get(PEER_SUBJECT)
+    found: Authenticated | None = None
+    if subject:
+        found = await asyncio.to_thread(registry.by_certificate, subject)
+    presented = presented_key(request)
+    if found is None and presented:
+        found = registry.verified.get(presented)
+        if found is None and parse_key_id(presented) is not None:   # only a hub key costs a look-up and a hash
+            found = await asyncio.to_thread(registry.authenticate, presented)
+    if found is not None:
+        if found.partner.connector != conn.name:
+            raise forbidden(conn.name, partner=found.partner.id, its_connector=found.partner.connector)
+        return found
+    if key_is_valid(conn, presented):
+        return Authenticated(legacy_partner(conn), legacy_key_id(presented or ""), via="legacy-key")
+    if presented and any(key_is_valid(c, presented) for c in hub.connectors.values()):
+        raise forbidden(conn.name)
+    raise unauthorized(conn.name)

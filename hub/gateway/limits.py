@@ -12,14 +12,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+import math
+import threading
+import time
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import structlog
 from fastapi import HTTPException
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-__all__ = ["HeaderDeadlineProtocol", "PartnerSlots", "read_limited", "MAX_HEADER_BYTES"]
+__all__ = ["HeaderDeadlineProtocol", "PartnerSlots", "PartnerRates", "read_limited", "MAX_HEADER_BYTES",
+           "PEER_SUBJECT", "peer_subject"]
 
 log = structlog.get_logger(__name__)
 
@@ -27,9 +31,31 @@ log = structlog.get_logger(__name__)
 MAX_HEADER_BYTES = 64 * 1024
 
 
+#: The ASGI scope extension holding the verified client certificate's subject (mutual TLS).
+PEER_SUBJECT = "relais.peer_subject"
+
+#: Short names of RFC 4514 for the attributes a subject usually has.
+_SHORT_NAMES = {"commonName": "CN", "organizationName": "O", "organizationalUnitName": "OU", "countryName": "C",
+                "localityName": "L", "stateOrProvinceName": "ST", "streetAddress": "STREET",
+                "domainComponent": "DC", "userId": "UID"}
+
+
+def peer_subject(transport: Any) -> str | None:
+    """The subject of the client certificate the TLS handshake verified, as RFC 4514 writes it (``openssl x509
+    -noout -subject -nameopt RFC2253`` prints the same): ``CN=caleol.ophis.fr,O=OPHIS,C=FR``. None without one.
+
+    Why here: uvicorn does not put the peer certificate in the ASGI scope; the protocol sees the transport."""
+    peer = transport.get_extra_info("peercert") if transport is not None else None
+    if not peer or "subject" not in peer:
+        return None
+    parts = [f"{_SHORT_NAMES.get(name, name)}={value}" for rdn in reversed(peer["subject"]) for name, value in rdn]
+    return ",".join(parts) or None
+
+
 class HeaderDeadlineProtocol(H11Protocol):
     """uvicorn's HTTP/1.1 protocol, closing a connection whose request headers are not complete within
-    ``read_timeout`` seconds of its opening (or of the previous response): slow-header clients hold nothing."""
+    ``read_timeout`` seconds of its opening (or of the previous response): slow-header clients hold nothing. With
+    mutual TLS, it also puts the verified client certificate's subject in the request's scope (``PEER_SUBJECT``)."""
 
     read_timeout: float = 10.0
 
@@ -52,6 +78,9 @@ class HeaderDeadlineProtocol(H11Protocol):
         super().handle_events()
         if self.cycle is not None and self.cycle is not before:   # a request's headers arrived
             self._disarm()
+            subject = peer_subject(self.transport)
+            if subject is not None:   # read by hub.gateway.auth before the application's task first runs
+                self.cycle.scope.setdefault("extensions", {})[PEER_SUBJECT] = subject
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
@@ -105,7 +134,7 @@ async def read_limited(stream: AsyncIterator[bytes], *, limit: int, timeout: flo
 
 
 class PartnerSlots:
-    """At most ``per_partner`` requests of one connector in progress; the next gets 429 with ``Retry-After`` at once,
+    """At most ``per_partner`` requests of one partner in progress; the next gets 429 with ``Retry-After`` at once,
     so that one partner's flood never makes the others wait."""
 
     def __init__(self, per_partner: int):
@@ -115,8 +144,8 @@ class PartnerSlots:
     @contextlib.contextmanager
     def slot(self, connector: str):
         if self._busy.get(connector, 0) >= self.per_partner:
-            log.warning("gateway_partner_busy", connector=connector, limit=self.per_partner)
-            raise HTTPException(429, detail=f"connector {connector!r} already has {self.per_partner} requests in "
+            log.warning("gateway_partner_busy", partner=connector, limit=self.per_partner)
+            raise HTTPException(429, detail=f"partner {connector!r} already has {self.per_partner} requests in "
                                             "progress (gateway_max_requests_per_partner); retry shortly",
                                 headers={"Retry-After": "1"})
         self._busy[connector] = self._busy.get(connector, 0) + 1
@@ -124,3 +153,38 @@ class PartnerSlots:
             yield
         finally:
             self._busy[connector] -= 1
+
+
+class PartnerRates:
+    """A token bucket per partner: ``rate`` requests per second on average, ``burst`` at once. Past it, 429 with
+    the seconds until a request would pass in ``Retry-After``. Why beside :class:`PartnerSlots`: slots bound the
+    requests in flight, this bounds their flow — a runaway client of fast requests starves the journal too."""
+
+    def __init__(self, rate: float, burst: int, clock: Callable[[], float] = time.monotonic):
+        self.rate = rate
+        self.burst = burst
+        self.clock = clock
+        self._buckets: dict[str, tuple[float, float]] = {}   # partner → (tokens, at)
+        self._lock = threading.Lock()
+
+    def wait_needed(self, partner: str) -> float:
+        """0 when the partner may go on (a token is taken), else the seconds until it may."""
+        if self.rate <= 0:
+            return 0.0
+        now = self.clock()
+        with self._lock:
+            tokens, at = self._buckets.get(partner, (float(self.burst), now))
+            tokens = min(float(self.burst), tokens + (now - at) * self.rate)
+            if tokens >= 1.0:
+                self._buckets[partner] = (tokens - 1.0, now)
+                return 0.0
+            self._buckets[partner] = (tokens, now)
+            return (1.0 - tokens) / self.rate
+
+    def check(self, partner: str) -> None:
+        wait = self.wait_needed(partner)
+        if wait > 0:
+            log.warning("gateway_partner_rate_limited", partner=partner, rate=self.rate)
+            raise HTTPException(429, detail=f"partner {partner!r} is over its rate of {self.rate:g} requests per "
+                                            "second (gateway_rate_per_partner); retry after Retry-After seconds",
+                                headers={"Retry-After": str(max(1, math.ceil(wait)))})

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import errno
 import socket
+import ssl
 import threading
 import time
 from typing import Any
@@ -16,7 +17,24 @@ from hub.core.errors import StartupError
 from hub.gateway.app import create_app
 from hub.gateway.limits import MAX_HEADER_BYTES, HeaderDeadlineProtocol
 
-__all__ = ["GatewayServer"]
+__all__ = ["GatewayServer", "tls_options"]
+
+
+def tls_options(settings: Any) -> dict[str, Any]:
+    """uvicorn's TLS settings from the hub's: HTTPS with ``gateway_tls_certfile``/``keyfile``; with
+    ``gateway_tls_client_ca``, mutual TLS where a client certificate is optional (partners may still use keys) but,
+    when presented, must be signed by that CA — its subject then identifies the partner."""
+    if settings.gateway_tls_certfile is None:
+        if settings.gateway_tls_keyfile is not None or settings.gateway_tls_client_ca is not None:
+            raise StartupError("gateway_tls_keyfile and gateway_tls_client_ca need gateway_tls_certfile (the "
+                               "gateway's own certificate); set it, or unset them to serve plain HTTP")
+        return {}
+    options: dict[str, Any] = {"ssl_certfile": str(settings.gateway_tls_certfile),
+                               "ssl_keyfile": str(settings.gateway_tls_keyfile) if settings.gateway_tls_keyfile
+                               else None}
+    if settings.gateway_tls_client_ca is not None:
+        options.update(ssl_ca_certs=str(settings.gateway_tls_client_ca), ssl_cert_reqs=ssl.CERT_OPTIONAL)
+    return options
 
 
 class GatewayServer:
@@ -32,7 +50,8 @@ class GatewayServer:
             self.app, host=host, port=port, log_config=None, access_log=False, lifespan="on", http=protocol,
             limit_concurrency=settings.gateway_max_connections,
             timeout_keep_alive=max(1, round(settings.gateway_keep_alive)),
-            h11_max_incomplete_event_size=MAX_HEADER_BYTES))
+            h11_max_incomplete_event_size=MAX_HEADER_BYTES, **tls_options(settings)))
+        self.scheme = "https" if settings.gateway_tls_certfile else "http"
         self.thread = threading.Thread(target=self._serve, name="gateway", daemon=True)
 
     def _serve(self) -> None:

@@ -51,6 +51,17 @@ TABLE = [
     (["db", "current", "extra"], 2, "Error: Got unexpected extra argument (extra)"),
     (["db", "upgrade", "--to", "0001"], 2, "Error: No such option '--to'"),
     (["contracts", "export", "--out", "{tmp}/cal.json"], 2, "Error: Invalid value for '--out': Directory "),
+    (["partners", "add", "x", "--siren", "732829321", "--nom", "n", "--role", "bailleur", "-c", "bailleurs"], 2,
+     "Error: --siren: SIREN: check digit"),
+    (["partners", "list", "--yaml"], 2, "Error: No such option '--yaml'"),
+    (["partners", "show", "nobody"], 1, "Error: no partner 'nobody' (see `relais partners list`)"),
+    (["partners", "rotate-key", "nobody"], 1, "Error: no partner 'nobody'"),
+    (["partners", "revoke", "nobody"], 1, "Error: no partner 'nobody'"),
+    (["partners", "cert", "nobody", "CN=x"], 1, "Error: no partner 'nobody'"),
+    (["partners", "set-emits", "nobody"], 2, "Error: give the patterns it may emit, or --default"),
+    (["partners", "stock", "import", "nobody", "{tmp}/cal.json"], 1, "Error: no partner 'nobody'"),
+    (["audit", "--since", "yesterday"], 2, "Error: Invalid value: 'yesterday' is not a date"),
+    (["policy", "explain", "nobody", "0631126000100G6301"], 1, "Error: no partner 'nobody'"),
 ]
 
 

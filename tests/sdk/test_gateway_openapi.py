@@ -60,7 +60,9 @@ def test_openapi_lists_each_inbound_route_with_its_body_answers_and_security(cli
         "$ref": "#/components/schemas/InboundAccepted"}
     assert operation["security"] == [{"ApiKey": []}, {"Bearer": []}]
     assert document["components"]["securitySchemes"]["ApiKey"] == {
-        "type": "apiKey", "in": "header", "name": "X-Relais-Api-Key", "description": "One of connectors.NAME.api_keys."}
+        "type": "apiKey", "in": "header", "name": "X-Relais-Api-Key",
+        "description": "A partner key issued by `relais partners add` (rk_<key id>_<secret>), or one of "
+                       "connectors.NAME.api_keys (legacy)."}
     body = operation["requestBody"]["content"]["application/json"]["schema"]
     assert body["properties"]["decisions"]["items"] == {"$ref": "#/components/schemas/bailleurs.Decision"}
     assert "bailleurs.LegalEntity" in document["components"]["schemas"]

@@ -1,0 +1,149 @@
+"""The access rules as data: who may receive which demands (and, by role, which event types a partner emits), read
+from a TOML file (``access_rules.toml`` beside
+this module is the default, docs/domain.md's table; a territory names its own with the ``access_rules`` setting).
+
+Why data and not code: the rules are the territory's agreement (the PPGD's convention), they change without a
+release, and an operator must be able to say which rule let an event through (``relais policy explain``). Each
+evaluation returns a :class:`Verdict` naming the rule and why, so the explanation is the decision itself, never a
+second implementation of it.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from contracts import Envelope
+from hub.core.errors import ConfigurationError
+from hub.core.roles import PartnerRole
+from hub.core.topics import topic_matches
+
+__all__ = ["AccessRule", "AccessRules", "Verdict", "DEFAULT_RULES", "Recipient", "recipient_of"]
+
+DEFAULT_RULES = Path(__file__).with_name("access_rules.toml")
+GRANTS = ("all", "territory", "reservations", "demand_types")
+
+
+class AccessRule(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1)
+    roles: tuple[PartnerRole, ...] = Field(min_length=1)
+    grant: str
+    types: tuple[str, ...] = ()
+
+    @model_validator(mode="after")
+    def _coherent(self) -> "AccessRule":
+        if self.grant not in GRANTS:
+            raise ValueError(f"grant: {self.grant!r} is not one of {', '.join(GRANTS)}")
+        if self.grant == "demand_types" and not self.types:
+            raise ValueError("types: required when grant is demand_types (topic patterns, e.g. decision_dalo.*)")
+        return self
+
+
+class _RulesFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    rules: list[AccessRule]
+    emits: dict[PartnerRole, tuple[str, ...]] = Field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Who would receive: a partner's id, role and communes (its territory; for a réservataire, where it holds
+    reservations)."""
+
+    id: str
+    role: PartnerRole
+    communes: frozenset[str] = frozenset()
+
+
+def recipient_of(connector: Any) -> Recipient:
+    """The partner a subscribing connector receives for: its role, and its ``communes`` (territory, or where it
+    holds reservations)."""
+    return Recipient(f"connector:{connector.name}", connector.role,
+                     frozenset(getattr(connector.settings, "communes", ()) or ()))
+
+
+@dataclass(frozen=True)
+class Verdict:
+    allowed: bool
+    rule: str | None          # the rule that granted, None when none did
+    why: str
+
+
+class AccessRules:
+    """Evaluate the rules for a recipient and an event; ``history(subject)`` gives the event types journaled for a
+    demand (for ``demand_types`` rules), if the caller can."""
+
+    def __init__(self, rules: Iterable[AccessRule], source: str = "default",
+                 emits: dict[PartnerRole, tuple[str, ...]] | None = None):
+        self.rules = tuple(rules)
+        self.source = source
+        #: role → the event types a partner of that role emits unless its registration says otherwise
+        self.emits = dict(emits or {})
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> "AccessRules":
+        path = path or DEFAULT_RULES
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigurationError(f"access_rules: {path} cannot be read ({exc}); give a readable TOML file") \
+                from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigurationError(f"access_rules: {path}: TOML syntax error: {exc}") from None
+        try:
+            parsed = _RulesFile.model_validate(data)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"])
+            raise ConfigurationError(f"access_rules: {path}: {where}: {first['msg']} (see the shipped "
+                                     f"{DEFAULT_RULES.name} for the shape)") from None
+        return cls(parsed.rules, source=str(path), emits=parsed.emits)
+
+    def evaluate(self, recipient: Recipient, event: Envelope[Any],
+                 history: Callable[[str], frozenset[str]] | None = None) -> Verdict:
+        mine = [r for r in self.rules if recipient.role in r.roles]
+        if not mine:
+            return Verdict(False, None, f"no rule of {self.source} is for role {recipient.role.value}")
+        reasons = []
+        for rule in mine:
+            granted, why = self._grants(rule, recipient, event, history)
+            if granted:
+                return Verdict(True, rule.name, why)
+            reasons.append(f"{rule.name}: {why}")
+        return Verdict(False, None, "; ".join(reasons))
+
+    @staticmethod
+    def _grants(rule: AccessRule, recipient: Recipient, event: Envelope[Any],
+                history: Callable[[str], frozenset[str]] | None) -> tuple[bool, str]:
+        communes = frozenset(event.data.communes())
+        if rule.grant == "all":
+            return True, f"role {recipient.role.value} sees every demand"
+        if rule.grant == "territory":
+            if not recipient.communes:
+                return True, "no territory configured: the whole device's"
+            if not communes:
+                return True, "the event names no commune"
+            shared = communes & recipient.communes
+            return (True, f"commune {', '.join(sorted(shared))} in its territory") if shared else \
+                (False, f"communes {', '.join(sorted(communes))} outside its territory")
+        if rule.grant == "reservations":
+            shared = communes & recipient.communes
+            if shared:
+                return True, f"holds reservations in {', '.join(sorted(shared))}"
+            named = ", ".join(sorted(communes)) or "none named"
+            return False, f"holds no reservation in the event's communes ({named})"
+        if topic_matches(rule.types, event.type):
+            return True, f"the event is a {event.type}"
+        seen = history(event.subject) if history is not None and event.subject else frozenset()
+        matching = sorted(t for t in seen if topic_matches(rule.types, t))
+        if matching:
+            return True, f"the demand's history has {', '.join(matching)}"
+        return False, f"neither the event nor the demand's history has {', '.join(rule.types)}"

@@ -1,0 +1,152 @@
+"""Who may send what and who may receive what, as a table: every role × every event kind × inside or outside the
+partner's communes (receiving) or stock and name (emitting). The expectations are docs/domain.md's table written out
+here independently of the shipped rules file, so that a change of the rules that breaks the law shows up as a
+failing row."""
+
+from __future__ import annotations
+
+import pytest
+
+from contracts import LegalEntity
+from hub import Connector, PartnerRole
+from hub.core.access_rules import AccessRules
+from hub.core.errors import ErrorLocation, ScopeRefused
+from hub.core.partners import Partner
+from hub.core.plugins import PluginHost
+from hub.core.routing import AccessPolicy, Router
+from hub.core.scopes import apply_partner_scope
+from hub.testing import make_connector
+from hub.testing.samples import make_event
+from tests.contracts.contracts_factories import RPLS, event_types_with_examples, exemple
+
+TYPES = event_types_with_examples()
+INSIDE, OUTSIDE = frozenset({"63430"}), frozenset({"63113"})   # every example with communes names 63430
+SIAO_TYPES = {"transmission_siao.v1", "preconisation_siao.v1", "inscription_syplo.v1"}
+LABELS = {"label_prioritaire_pose.v1", "label_prioritaire_leve.v1"}
+SEES_EVERY_DEMAND = {PartnerRole.SNE, PartnerRole.FICHIER_PARTAGE, PartnerRole.GUICHET, PartnerRole.ETAT,
+                     PartnerRole.DEPARTEMENT, PartnerRole.GESTIONNAIRE, PartnerRole.PROCESSOR}
+HISTORIES = {"none": frozenset(), "siao_orientation": frozenset({"transmission_siao.v1"}),
+             "dalo": frozenset({"decision_dalo.v1"})}
+
+
+def may_receive(role: PartnerRole, event_type: str, has_communes: bool, inside: bool, history: str) -> bool:
+    """docs/domain.md, "Who may read nominative data"."""
+    if role in SEES_EVERY_DEMAND:
+        return True
+    if role in (PartnerRole.BAILLEUR, PartnerRole.EPCI):        # of the territory
+        return inside or not has_communes
+    if role is PartnerRole.RESERVATAIRE:                          # only where it holds reservations
+        return inside and has_communes
+    if role is PartnerRole.SIAO:                                  # households it labelled or oriented
+        return event_type in SIAO_TYPES or history == "siao_orientation"
+    if role is PartnerRole.COMED:                                 # DALO households
+        return event_type == "decision_dalo.v1" or history == "dalo"
+    return False                                                  # anyone else: nothing
+
+
+def may_emit(role: PartnerRole, event_type: str) -> bool:
+    """A SIAO posts SIAO labels and orientations, a COMED DALO decisions, a réservataire its proposals."""
+    if role is PartnerRole.SIAO:
+        return event_type in SIAO_TYPES | LABELS
+    if role is PartnerRole.COMED:
+        return event_type in {"decision_dalo.v1"} | LABELS
+    if role is PartnerRole.RESERVATAIRE:
+        return event_type == "designation_candidat.v1"
+    return True
+
+
+def _subscriber(role: PartnerRole, communes: frozenset[str]) -> Connector:
+    cls = type(f"Sub_{role.value}", (Connector,), {"name": f"sub_{role.value}", "role": role,
+                                                   "subscriptions": ("#",)})
+    return make_connector(cls, {"communes": sorted(communes)})
+
+
+@pytest.mark.parametrize("role", list(PartnerRole), ids=lambda r: r.value)
+def test_receiving(role):
+    """Every event kind × inside / outside the partner's communes × the demand's history, for one role; every
+    wrong row is listed."""
+    wrong = []
+    for place in ("inside", "outside"):
+        subscriber = _subscriber(role, INSIDE if place == "inside" else OUTSIDE)
+        for history in sorted(HISTORIES):
+            policy = AccessPolicy(history=lambda _subject, h=history: HISTORIES[h])
+            router = Router({subscriber.name: subscriber}, policy)
+            for event_type in TYPES:
+                event = make_event(exemple(event_type), source="elsewhere")
+                [route] = router(event)
+                expected = may_receive(role, event_type, bool(event.data.communes()), place == "inside", history)
+                if route.allowed is not expected:
+                    wrong.append(f"{event_type} {place} history={history}: expected {expected}, rule said "
+                                 f"{policy.verdict(subscriber, event).why}")
+    assert wrong == []
+
+
+OWN = LegalEntity(siren="732829320", nom="Partenaire")
+OTHER = LegalEntity(siren="552100554", nom="Un autre")
+
+
+@pytest.mark.parametrize("role", list(PartnerRole), ids=lambda r: r.value)
+def test_emitting(role):
+    """Every event kind × in its own stock / outside it / in another entity's name, for one role."""
+    rules = AccessRules.load()
+    wrong = []
+    for place in ("own_stock", "outside_stock", "in_another_name"):
+        partner = Partner("p", OWN, role, "any", stock=frozenset({RPLS}) if place != "outside_stock"
+                          else frozenset({"6300000000"}))
+        for event_type in TYPES:
+            event = make_event(exemple(event_type), source="any", entity=OTHER if place == "in_another_name" else OWN)
+            checked = apply_partner_scope(partner, ("#",), event, ErrorLocation(), rules.emits.get(role))
+            about_a_dwelling = getattr(event.data, "rpls", None) is not None
+            expected = may_emit(role, event_type) and place != "in_another_name" and \
+                not (place == "outside_stock" and about_a_dwelling)
+            if (not isinstance(checked, ScopeRefused)) is not expected:
+                wrong.append(f"{event_type} {place}: expected {expected}: {getattr(checked, 'reason', 'accepted')}")
+            elif expected and (checked.entity != OWN or checked.id == event.id):
+                wrong.append(f"{event_type} {place}: entity not stamped or id not scoped")
+    assert wrong == []
+
+
+@pytest.mark.parametrize("name", ["bailleurs", "habisoft", "sne"])
+def test_the_bundled_connectors_receive_and_emit_by_their_roles_row(name):
+    _plugin, cls = PluginHost.load(allow=[name]).connector_classes()[name]
+    subscriber = make_connector(type(f"Sub_{name}", (cls,), {"subscriptions": ("#",)}), {"communes": ["63113"]})
+    policy = AccessPolicy()
+    for event_type in TYPES:
+        event = make_event(exemple(event_type), source="elsewhere")
+        [route] = Router({subscriber.name: subscriber}, policy)(event)
+        assert route.allowed is may_receive(cls.role, event_type, bool(event.data.communes()), False, "none")
+        assert policy.may_emit(subscriber, event) is any(
+            p.split(".")[0] == event_type.split(".")[0] or p == "#" for p in cls.emits)
+
+
+def test_a_verdict_is_computed_once_per_event_and_subscriber():
+    calls = []
+    policy = AccessPolicy(history=lambda subject: calls.append(subject) or frozenset())
+    subscriber = _subscriber(PartnerRole.SIAO, INSIDE)
+    event = make_event(exemple("decision_cal.v1"), source="elsewhere")
+    assert [policy.allowed(subscriber, event) for _ in range(3)] == [False] * 3
+    assert len(calls) == 1
+
+
+def test_a_territorys_rules_file_replaces_the_shipped_one(tmp_path):
+    path = tmp_path / "rules.toml"
+    path.write_text('[[rules]]\nname = "epci_sees_all"\nroles = ["epci"]\ngrant = "all"\n', encoding="utf-8")
+    policy = AccessPolicy(AccessRules.load(path))
+    event = make_event(exemple("decision_cal.v1"), source="elsewhere")
+    assert policy.verdict(_subscriber(PartnerRole.EPCI, OUTSIDE), event).rule == "epci_sees_all"
+    verdict = policy.verdict(_subscriber(PartnerRole.SNE, OUTSIDE), event)
+    assert not verdict.allowed and "no rule of" in verdict.why and "for role sne" in verdict.why
+
+
+@pytest.mark.parametrize("text, message", [
+    ('[[rules]]\nname = "x"\nroles = ["epci"]\ngrant = "some"\n', "rules.0: .*grant: 'some' is not one of"),
+    ('[[rules]]\nname = "x"\nroles = ["mayor"]\ngrant = "all"\n', "rules.0.roles.0"),
+    ('[[rules]]\nname = "x"\nroles = ["siao"]\ngrant = "demand_types"\n', "types: required"),
+    ("[[rules]\n", "TOML syntax error"),
+])
+def test_a_wrong_rules_file_is_refused_naming_the_place(tmp_path, text, message):
+    from hub.core.errors import ConfigurationError
+    path = tmp_path / "rules.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigurationError, match=message):
+        AccessRules.load(path)
