@@ -157,7 +157,7 @@ def test_a_journal_behind_is_refused_when_auto_upgrade_is_off_and_left_as_it_was
     engine = make_engine(journal_url)    # nothing was migrated
     try:
         state = migrations.journal_revision(engine)
-        assert (state.current, state.pending) == ("0001", [HEAD])
+        assert state.current == "0001" and state.pending[0] == "0002" and state.pending[-1] == HEAD
         assert "depth" not in {c["name"] for c in inspect(engine).get_columns("events")}
     finally:
         engine.dispose()
