@@ -86,6 +86,7 @@ class ProcessContext:
     replaying: bool = False
     schedules: list[tuple[str, str | None, datetime, dict[str, Any]]] = field(default_factory=list)
     cancels: list[str] = field(default_factory=list)
+    purges: list[str] = field(default_factory=list)
 
     def schedule(self, key: str, at: datetime | date, payload: Mapping[str, Any] | None = None, *,
                  subject: str | None = None) -> None:
@@ -106,6 +107,14 @@ class ProcessContext:
     def cancel(self, key: str) -> None:
         """Forget a timer that has not fired yet (nothing happens if it already fired or never existed)."""
         self.cancels.append(key)
+
+    def purge(self, subject: str) -> None:
+        """Ask the hub to delete the demand's personal data (retention, :mod:`hub.core.retention`) in this
+        transaction, before the events this firing derives are journaled. Only from ``on_timer``: a purge is a
+        deadline's consequence, never a partner event's."""
+        if self.timer is None:
+            raise RuntimeError("ctx.purge: only from on_timer")
+        self.purges.append(subject)
 
     @property
     def entity(self) -> LegalEntity:
@@ -136,6 +145,10 @@ class Processor(Connector):
     file_suffixes: ClassVar[tuple[str, ...]] = ()
     tables: ClassVar[MetaData | None] = None
     projection_version: ClassVar[str] = "1"
+    #: A rebuild also replays the events this processor derived (of types it subscribes to): for a processor whose
+    #: projection changes when its timers fire, so that the rebuild sees those changes too. Live, it never gets
+    #: its own events.
+    replays_own_events: ClassVar[bool] = False
 
     def process(self, event: Envelope[Any], ctx: ProcessContext) -> Iterable[EventData | Envelope[Any]]:
         """Handle one event; return (or yield) the events it derives — payloads (``EventData``), which the hub
@@ -146,6 +159,11 @@ class Processor(Connector):
     def on_timer(self, timer: Timer, ctx: ProcessContext) -> Iterable[EventData | Envelope[Any]]:
         """A timer set with ``ctx.schedule`` is due; return what it derives."""
         return ()
+
+    def forget(self, subject: str, conn: Connection) -> None:
+        """Delete what the projection holds about one demand whose personal data are purged (retention, one year
+        after its radiation). Called inside the purge's transaction. Default: nothing (a projection without
+        personal data keeps its rows)."""
 
     def reset_projection(self, conn: Connection) -> None:
         """Empty the projection before a rebuild; the default deletes every row of ``tables``."""

@@ -98,7 +98,8 @@ class ProjectionManager:
         """Empty one projection and replay the journal into it, in one transaction. Returns the events replayed.
 
         Replayed: every journaled event of a type the processor subscribes to, except those it has not been given
-        yet (an open delivery: live processing will apply them after this) and those it emitted itself."""
+        yet (an open delivery: live processing will apply them after this) and those it emitted itself (unless it
+        sets ``replays_own_events``)."""
         processor = self.processors[name]
         types = subscribed_types(processor)
         now = clock()
@@ -109,11 +110,12 @@ class ProjectionManager:
             processor.reset_projection(conn)
             not_yet = exists().where(and_(deliveries.c.subscriber == name, deliveries.c.seq == events.c.seq,
                                           deliveries.c.status.notin_(S.SETTLED)))
+            own = () if processor.replays_own_events else (events.c.source != name,)
             last = 0
             while types:
                 page = conn.execute(select(events.c.seq, events.c.body)
                                     .where(events.c.seq > last, events.c.type.in_(types),
-                                           events.c.source != name, ~not_yet)
+                                           *own, ~not_yet)
                                     .order_by(events.c.seq).limit(REBUILD_PAGE)).all()
                 if not page:
                     break
