@@ -15,7 +15,7 @@ from contracts.events.demande import (
 from contracts.events.doublons import DoublonDetecte, NumerosFusionnes
 from contracts.events.pieces import PieceDemandee, PieceDeposee, PieceMarquee
 from contracts.events.priorite import ContingentsEligibles, LabelPrioritaireLeve, LabelPrioritairePose
-from contracts.events.radiation import DemandeRadiee, DemandeReactivee, DemandeSupprimee, EvenementEfface
+from contracts.events.radiation import DemandeRadiee, DemandeReactivee, DemandeSupprimee, EvenementEfface, tombstone
 from contracts.events.renouvellement import (
     AvisRenouvellementDu, AvisRenouvellementEnvoye, DemandeRenouvelee, MiseEnDemeureEnvoyee,
 )
@@ -25,7 +25,7 @@ __all__ = [
     "SurDemande", "SurLogement", "Guichet",
     "DemandeEnregistree", "AttestationEnregistrementDelivree", "DemandeModifiee", "DemandeRectifiee",
     "DemandeRenouvelee", "AvisRenouvellementDu", "AvisRenouvellementEnvoye", "MiseEnDemeureEnvoyee",
-    "DemandeRadiee", "DemandeReactivee", "DemandeSupprimee", "EvenementEfface",
+    "DemandeRadiee", "DemandeReactivee", "DemandeSupprimee", "EvenementEfface", "tombstone",
     "DoublonDetecte", "NumerosFusionnes",
     "PieceDeposee", "PieceDemandee", "PieceMarquee",
     "LabelPrioritairePose", "LabelPrioritaireLeve", "ContingentsEligibles",
