@@ -51,6 +51,11 @@ class DossierProcessor(Processor):
                 changements=json.dumps(changes, ensure_ascii=False)))
         return ()
 
+    def dossier(self, conn: Connection, numero_unique: str) -> dict[str, Any] | None:
+        """The dossier of one demand (see :func:`read_dossier`): how other plugins' routes read it through the
+        configured processor, without importing this plugin."""
+        return read_dossier(conn, numero_unique)
+
     def forget(self, subject: str, conn: Connection) -> None:
         """Retention: the state and history hold names, addresses, incomes — all of it goes. The
         ``demande_supprimee`` journaled right after starts a new, non-nominative dossier saying so."""

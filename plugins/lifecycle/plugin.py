@@ -56,3 +56,9 @@ def relais_register_connectors(register):
 @hookimpl
 def relais_register_commands(register):
     register(echeances_command)
+
+
+@hookimpl
+def relais_register_routes(register):
+    from plugins.lifecycle.routes import router   # FastAPI is imported only when the gateway is built
+    register(router)

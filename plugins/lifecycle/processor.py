@@ -77,6 +77,10 @@ class Echeances(Processor):
             self._profile = load_profile(s.profil_fichier) if s.profil_fichier else bundled_profile(s.profil)
         return self._profile
 
+    def echeances(self, conn: Connection, numero_unique: str) -> dict[str, Any] | None:
+        """One demand's clock as the projection holds it (None: unknown); for ``relais`` commands and routes."""
+        return self._row(conn, numero_unique)
+
     # --- reading and writing a demand's row ------------------------------------------------------------------------
     def _row(self, conn: Connection, nu: str) -> dict[str, Any] | None:
         row = conn.execute(select(tables.demandes).where(tables.demandes.c.numero_unique == nu)).first()

@@ -5,22 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from sqlalchemy import select
-
 from hub import OperatorError, command_hub, hookimpl
-from plugins.statistics import charts, export, tables
+from plugins.statistics import charts, export
 from plugins.statistics.figures import compute
 from plugins.statistics.parc import read_parc
-from plugins.statistics.processor import Statistiques
-
-
-def read_rows(conn) -> tuple[list[dict], list[dict]]:
-    """The projection's rows: demands and attributions (non-nominative)."""
-    demandes = [dict(r._mapping) for r in conn.execute(select(tables.demandes)
-                                                       .order_by(tables.demandes.c.numero_unique))]
-    attributions = [dict(r._mapping) for r in conn.execute(select(tables.attributions).order_by(
-        tables.attributions.c.numero_unique, tables.attributions.c.commune))]
-    return demandes, attributions
+from plugins.statistics.processor import Statistiques, read_rows
 
 
 @click.command("stats")
@@ -71,3 +60,9 @@ def relais_register_connectors(register):
 @hookimpl
 def relais_register_commands(register):
     register(stats_command)
+
+
+@hookimpl
+def relais_register_routes(register):
+    from plugins.statistics.routes import router   # FastAPI is imported only when the gateway is built
+    register(router)

@@ -18,7 +18,7 @@ from contracts.events import EvenementEfface, tombstone
 from hub import ConnectorSettings, ProcessContext, Processor
 from plugins.statistics import tables
 
-__all__ = ["Statistiques", "StatistiquesSettings", "bucket"]
+__all__ = ["Statistiques", "StatistiquesSettings", "bucket", "read_rows", "TYPOLOGIES"]
 
 #: Statistics count rooms with T1 and everything from five rooms as T5+ (seed § 1.1.3).
 _BUCKETS = {"C": "T1", "T1": "T1", "T2": "T2", "T3": "T3", "T4": "T4", "T5": "T5+", "T6P": "T5+"}
@@ -30,6 +30,15 @@ _DEMAND_CONTENT = ("demande_enregistree.", "demande_modifiee.", "demande_rectifi
 
 def bucket(code: str | None) -> str | None:
     return _BUCKETS.get(code) if code else None
+
+
+def read_rows(conn: Connection) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The projection's rows, demands and attributions, in a stable order (what the figures are counted from)."""
+    demandes = [dict(r._mapping) for r in conn.execute(select(tables.demandes)
+                                                       .order_by(tables.demandes.c.numero_unique))]
+    attributions = [dict(r._mapping) for r in conn.execute(select(tables.attributions).order_by(
+        tables.attributions.c.numero_unique, tables.attributions.c.commune))]
+    return demandes, attributions
 
 
 class StatistiquesSettings(ConnectorSettings):
@@ -46,6 +55,9 @@ class Statistiques(Processor):
     settings_model = StatistiquesSettings
     tables = tables.metadata
     projection_version = "1"
+
+    def rows(self, conn: Connection) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        return read_rows(conn)
 
     def process(self, event: Envelope[Any], ctx: ProcessContext):
         facts = tombstone(event)

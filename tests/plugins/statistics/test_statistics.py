@@ -17,7 +17,7 @@ from hub.core.retention import purge_in
 from hub.core.runtime import Hub
 from plugins.statistics import charts, export
 from plugins.statistics.figures import compute
-from plugins.statistics.plugin import read_rows
+from plugins.statistics.processor import read_rows
 from plugins.statistics.secret import TOTAL, column_equation, grid_equations, protect
 from tests.plugins.statistics.territory import generate
 
