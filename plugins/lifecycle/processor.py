@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import structlog
+from pydantic import Field
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
@@ -48,8 +49,10 @@ log = structlog.get_logger(__name__)
 
 
 class EcheancesSettings(ConnectorSettings):
-    profil: str = "puy-de-dome"
-    profil_fichier: Path | None = None     # a territory's own profile (TOML), instead of a bundled one
+    profil: str = Field(default="puy-de-dome", description="Bundled profile of durations: puy-de-dome (the seed's "
+                        "rules, default) or national (arrêté of 23 March 2015).")
+    profil_fichier: Path | None = Field(default=None, description="A territory's own profile (TOML, same keys as "
+                                        "plugins/lifecycle/profils/*.toml), instead of a bundled one.")
 
 
 def _d(value: str | None) -> date | None:
@@ -68,14 +71,11 @@ class Echeances(Processor):
     projection_version = "1"
     replays_own_events = True
 
-    _profile: Profil | None = None
-
-    @property
-    def profile(self) -> Profil:
-        if self._profile is None:
-            s = self.settings
-            self._profile = load_profile(s.profil_fichier) if s.profil_fichier else bundled_profile(s.profil)
-        return self._profile
+    def __init__(self, settings: EcheancesSettings, context: Any):
+        super().__init__(settings, context)
+        # loaded here so that a wrong profile stops the hub at start, with its line and key, not at the first event
+        self.profile: Profil = (load_profile(settings.profil_fichier) if settings.profil_fichier
+                                else bundled_profile(settings.profil))
 
     def echeances(self, conn: Connection, numero_unique: str) -> dict[str, Any] | None:
         """One demand's clock as the projection holds it (None: unknown); for ``relais`` commands and routes."""

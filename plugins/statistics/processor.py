@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import Field
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
@@ -42,8 +43,10 @@ def read_rows(conn: Connection) -> tuple[list[dict[str, Any]], list[dict[str, An
 
 
 class StatistiquesSettings(ConnectorSettings):
-    secret_seuil: int = 5          # counts from 1 to secret_seuil - 1 are hidden (statistical secrecy)
-    parc: str | None = None        # the landlords' stock (CSV: commune, typologie, habitat, logements)
+    secret_seuil: int = Field(default=5, ge=2, le=100, description="Statistical secrecy: counts of attributions "
+                              "from 1 to secret_seuil - 1 are hidden (docs/statistics.md).")
+    parc: str | None = Field(default=None, description="The landlords' stock: a CSV file commune;typologie;habitat;"
+                             "logements (relais stats --parc overrides it).")
 
 
 class Statistiques(Processor):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from hub import ConfigurationError
@@ -43,3 +45,17 @@ def test_a_toml_syntax_error_names_the_file():
 def test_an_unknown_bundled_name_lists_the_choices():
     with pytest.raises(ConfigurationError, match="puy-de-dome, national"):
         bundled_profile("corse")
+
+
+def test_a_wrong_territory_file_is_reported_at_start(hub_settings, tmp_path):
+    from hub.core.plugins import PluginHost
+    from hub.core.runtime import Hub
+
+    wrong = tmp_path / "territoire.toml"
+    wrong.write_text((PROFILE_DIR / "puy-de-dome.toml").read_text(encoding="utf-8").replace(
+        "reactivation_mois = 2", "reactivation_mois = -2"), encoding="utf-8")
+    settings = hub_settings.model_copy(update={"connectors": {"echeances": {"profil_fichier": str(wrong)}}})
+    with Hub(settings, PluginHost.load(allow=["lifecycle"])) as hub:
+        assert "echeances" not in hub.connectors      # the hub serves without it, and says why
+        [failure] = [f for f in hub.failures if f.plugin == "lifecycle"]
+    assert re.search(r"territoire.toml: line \d+, \[renouvellement\] reactivation_mois", str(failure.error))
