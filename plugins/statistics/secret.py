@@ -20,8 +20,7 @@ communes of one EPCI, counts per year — that is the practice of the annual rep
 from __future__ import annotations
 
 from collections.abc import Hashable, Mapping, Sequence
-
-import numpy as np
+from fractions import Fraction
 
 __all__ = ["protect", "grid_equations", "column_equation", "TOTAL", "recomputable"]
 
@@ -46,21 +45,36 @@ def column_equation(rows: Sequence[Hashable]) -> list[Equation]:
     return [[(r, 1) for r in rows] + [(TOTAL, -1)]]
 
 
+def _rank(rows: list[list[Fraction]]) -> int:
+    """Rank by exact Gaussian elimination: the matrices are small (a commune's typologies) and exact arithmetic
+    leaves no tolerance to argue about."""
+    rows = [r[:] for r in rows if any(r)]
+    rank, width = 0, len(rows[0]) if rows else 0
+    for col in range(width):
+        pivot = next((i for i in range(rank, len(rows)) if rows[i][col] != 0), None)
+        if pivot is None:
+            continue
+        rows[rank], rows[pivot] = rows[pivot], rows[rank]
+        for i in range(len(rows)):
+            if i != rank and rows[i][col] != 0:
+                factor = rows[i][col] / rows[rank][col]
+                rows[i] = [a - factor * b for a, b in zip(rows[i], rows[rank])]
+        rank += 1
+    return rank
+
+
 def recomputable(hidden: set[Hashable], equations: Sequence[Equation]) -> list[Hashable]:
     """The hidden cells whose value the published cells and the equations determine exactly."""
     order = sorted(hidden, key=str)
     if not order:
         return []
-    index = {k: i for i, k in enumerate(order)}
-    matrix = np.array([[0] * len(order)] + [
-        [sum(c for k, c in eq if k == key) for key in order] for eq in equations
-        if any(k in index for k, _ in eq)], dtype=float)
-    rank = np.linalg.matrix_rank(matrix)
+    matrix = [[Fraction(sum(c for k, c in eq if k == key)) for key in order] for eq in equations
+              if any(k in hidden for k, _ in eq)]
+    rank = _rank(matrix)
     found = []
     for i, key in enumerate(order):
-        unit = np.zeros((1, len(order)))
-        unit[0, i] = 1
-        if np.linalg.matrix_rank(np.vstack([matrix, unit])) == rank:
+        unit = [Fraction(int(j == i)) for j in range(len(order))]
+        if _rank(matrix + [unit]) == rank:
             found.append(key)
     return found
 
