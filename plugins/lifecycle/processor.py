@@ -53,6 +53,9 @@ class EcheancesSettings(ConnectorSettings):
                         "rules, default) or national (arrêté of 23 March 2015).")
     profil_fichier: Path | None = Field(default=None, description="A territory's own profile (TOML, same keys as "
                                         "plugins/lifecycle/profils/*.toml), instead of a bundled one.")
+    radie: bool = Field(default=True, description="The hub radiates at the deadlines (non-renewal, no reply, "
+                        "irrecevabilité). False when the system of record radiates itself and reports it: the hub "
+                        "then only keeps the deadlines, the notices due and the purge.")
 
 
 def _d(value: str | None) -> date | None:
@@ -171,13 +174,13 @@ class Echeances(Processor):
         courriel = bool(data.demande.accepte_voie_electronique) if data.demande else bool(row and row["courriel"])
         if row is not None and row["statut"] == "radiee":
             until = _d(row["reactivable_jusqu_au"])
-            if row["motif_radiation"] != MotifRadiation.NON_RENOUVELLEMENT.value or until is None \
-                    or data.date_renouvellement > until:
+            if until is None or data.date_renouvellement > until:
                 log.warning("renouvellement_hors_delai", numero_unique=nu, motif=row["motif_radiation"],
                             reactivable_jusqu_au=row["reactivable_jusqu_au"])
                 return
+            # within the window of its motif (non-renewal, or no reply: the applicant came back)
             reactivation = DemandeReactivee(numero_unique=nu, date_reactivation=data.date_renouvellement,
-                                            motif_radiation_annulee=MotifRadiation.NON_RENOUVELLEMENT,
+                                            motif_radiation_annulee=MotifRadiation(row["motif_radiation"]),
                                             guichet=data.guichet)
             self._reactivated(ctx, nu, reactivation, row)
             yield reactivation
@@ -280,6 +283,8 @@ class Echeances(Processor):
                                           date_radiation_prevue=_d(p["radiation"]))
             self._notice_listed(ctx, nu, notice)
             return [notice]
+        if kind in ("radiation", "mise_en_demeure") and not self.settings.radie:
+            return []     # the system of record radiates; its demande_radiee will come as a partner event
         if kind == "radiation":
             if row["statut"] != "active" or row["date_anniversaire"] != p["anniversaire"]:
                 return []

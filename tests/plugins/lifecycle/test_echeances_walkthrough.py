@@ -202,3 +202,53 @@ def test_a_desk_registering_a_complete_file_after_30_days_is_flagged(hub_setting
         _tick(hub, date(2025, 3, 20))
         row = _row(hub, enr.subject)
         assert (row["enregistrement_tardif"], row["delai_enregistrement_jours"]) == (True, 38)
+
+
+def _warning(nu, entity, day, motif, sous_motif=None):
+    from contracts.events import MiseEnDemeureEnvoyee
+    data = MiseEnDemeureEnvoyee(numero_unique=nu, date_envoi=day, canal=CanalNotification.LETTRE_RECOMMANDEE,
+                                motif_envisage=motif, sous_motif=sous_motif)
+    return REGISTRY.build(data, source="tests", entity=entity, time=end_of_day(day), id=f"md-{nu}-{day}")
+
+
+def test_no_reply_and_irrecevabilite_radiate_after_the_warning(hub_settings):
+    from contracts.enums import SousMotifIrrecevabilite
+    sne = SyntheticSne(seed=12)
+    silent, refused = (_registration(sne, date(2025, 1, 10), courriel=False) for _ in range(2))
+    with _hub(hub_settings) as hub:
+        hub.journal.append([silent, refused])
+        _tick(hub, date(2025, 1, 10))
+        sous_motif = list(SousMotifIrrecevabilite)[0]
+        hub.journal.append([_warning(silent.subject, silent.entity, date(2025, 3, 3), MotifRadiation.ABSENCE_REPONSE),
+                            _warning(refused.subject, refused.entity, date(2025, 3, 3), MotifRadiation.IRRECEVABILITE,
+                                     sous_motif)])
+        _tick(hub, date(2025, 4, 2))
+        assert _journaled(hub, refused.subject, "demande_radiee.") == []
+        _tick(hub, date(2025, 4, 3))      # one month after the landlord's warning
+        [r] = _journaled(hub, refused.subject, "demande_radiee.")
+        assert (r["date_radiation"], r["motif"], r["sous_motif"]) == ("2025-04-03", "irrecevabilite",
+                                                                      sous_motif.value)
+        assert _journaled(hub, silent.subject, "demande_radiee.") == []
+        _tick(hub, date(2025, 5, 3))      # two months after the registered letter
+        [r] = _journaled(hub, silent.subject, "demande_radiee.")
+        assert (r["date_radiation"], r["motif"]) == ("2025-05-03", "absence_reponse")
+        assert _row(hub, silent.subject)["reactivable_jusqu_au"] == "2025-10-03"     # reactivable for 5 months
+        assert _row(hub, refused.subject)["reactivable_jusqu_au"] is None
+        came_back = DemandeRenouvelee(numero_unique=silent.subject, date_renouvellement=date(2025, 9, 1))
+        hub.journal.append([REGISTRY.build(came_back, source="tests", entity=silent.entity,
+                                           time=end_of_day(date(2025, 9, 1)), id=f"back-{silent.subject}")])
+        _tick(hub, date(2025, 9, 1))
+        [back] = _journaled(hub, silent.subject, "demande_reactivee.")
+        assert back["motif_radiation_annulee"] == "absence_reponse"
+
+
+def test_when_the_system_of_record_radiates_the_hub_only_keeps_the_deadlines(hub_settings):
+    settings = hub_settings.model_copy(update={"connectors": {"echeances": {"radie": False}}})
+    sne = SyntheticSne(seed=13)
+    enr = _registration(sne, date(2025, 1, 15), courriel=False)
+    with _hub(settings) as hub:
+        hub.journal.append([enr])
+        _tick(hub, date(2026, 4, 1))
+        assert len(_journaled(hub, enr.subject, "avis_renouvellement_du.")) == 1
+        assert _journaled(hub, enr.subject, "demande_radiee.") == []
+        assert _row(hub, enr.subject)["statut"] == "active"
