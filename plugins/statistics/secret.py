@@ -10,8 +10,9 @@ The rule (documented in ``docs/statistics.md``):
    between cells. A hidden cell is *recomputable* when the published cells and those equations determine its value
    exactly — the classic case is a line with a single hidden cell (total minus the others). While some hidden cell
    is recomputable, a published cell sharing an equation with one is hidden too: the one that leaves the fewest
-   recomputable cells, then the smallest non-zero one (a zero or a total last). Recomputability is decided exactly, by linear algebra: a hidden cell is
-   determined iff its unit vector lies in the row space of the equations restricted to the hidden cells.
+   recomputable cells, then the smallest non-zero one (a zero or a total last). Recomputability is decided
+   exactly, by linear algebra over the rationals: a hidden cell is determined iff its unit vector lies in the row
+   space of the equations restricted to the hidden cells.
 
 Intervals are not protected (a hidden cell is known to lie between 0 and its line's total): at this scale —
 communes of one EPCI, counts per year — that is the practice of the annual reports the seed describes.

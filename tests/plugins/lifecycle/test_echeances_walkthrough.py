@@ -7,16 +7,17 @@ import json
 from datetime import date
 
 import pytest
-from sqlalchemy import inspect, select
+from sqlalchemy import MetaData, Table, inspect, select
 
 from contracts import REGISTRY
 from contracts.enums import CanalNotification, MotifRadiation
 from contracts.events import DemandeEnregistree, DemandeRenouvelee
+from hub.core.journal import utcnow
 from hub.core.journal_schema import dead_letters, events
+from hub.core.plugins import PluginHost
 from hub.core.processing import end_of_day
 from hub.core.runtime import Hub
-from hub.core.plugins import PluginHost
-from hub.core.journal import utcnow
+from plugins.dossier import tables as dossier_tables
 from plugins.lifecycle import tables
 from plugins.sne.synthetic import SyntheticSne
 
@@ -114,7 +115,7 @@ def _values_of_every_table(hub: Hub) -> list[tuple[str, str]]:
     with hub.journal.engine.connect() as conn:
         insp = inspect(conn)
         for name in insp.get_table_names():
-            table = __import__("sqlalchemy").Table(name, __import__("sqlalchemy").MetaData(), autoload_with=conn)
+            table = Table(name, MetaData(), autoload_with=conn)
             for row in conn.execute(select(table)):
                 for value in row:
                     if isinstance(value, (bytes, memoryview)):
@@ -171,9 +172,8 @@ def test_radiation_then_purge_leaves_only_a_tombstone(hub_settings):
         assert leaks == []
         with hub.journal.engine.connect() as conn:
             assert conn.execute(select(dead_letters.c.id)).all() == []
-            statut = conn.execute(select(__import__("plugins.dossier.tables", fromlist=["x"]).demandes.c.statut)
-                                  .where(__import__("plugins.dossier.tables", fromlist=["x"]).demandes.c.numero_unique
-                                         == nu)).scalar()
+            statut = conn.execute(select(dossier_tables.demandes.c.statut)
+                                  .where(dossier_tables.demandes.c.numero_unique == nu)).scalar()
         assert statut == "supprimee"
         assert _row(hub, nu)["statut"] == "supprimee"
 

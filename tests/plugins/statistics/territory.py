@@ -63,7 +63,8 @@ def generate(seed: int = 2026, count: int = 260) -> Territory:
             entree = lease + timedelta(days=rng.randint(0, 20))
             t.events.append(REGISTRY.build(AttributionReportee(
                 numero_unique=nu, rpls=rpls, commune=dwelling_commune, date_attribution=lease - timedelta(days=10),
-                reservataire=bailleur, contingent=Contingent.COLLECTIVITES, qpv=qpv, typologie=dwelling_typ, premier_quartile=first_quartile),
+                reservataire=bailleur, contingent=Contingent.COLLECTIVITES, qpv=qpv, typologie=dwelling_typ,
+                premier_quartile=first_quartile),
                 source="tests", entity=bailleur, time=end_of_day(lease - timedelta(days=10)), id=f"a{i}"))
             t.events.append(REGISTRY.build(BailSigne(numero_unique=nu, rpls=rpls, commune=dwelling_commune,
                                                      date_signature=lease, date_entree_dans_les_lieux=entree,
