@@ -26,7 +26,7 @@ from collections.abc import Mapping
 from datetime import datetime
 
 import structlog
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import LargeBinary, bindparam, delete, or_, select, text, update
 from sqlalchemy.engine import Connection
 
 from contracts import REGISTRY
@@ -60,10 +60,13 @@ def purge_in(conn: Connection, subject: str, processors: Mapping[str, Processor]
         replaced = REGISTRY.parse(kept)   # what the journal keeps must parse as any journaled event does
         conn.execute(update(events).where(events.c.seq == seq)
                      .values(type=TOMBSTONE_TYPE, body=replaced.model_dump_json()))
-    needle = subject.encode()
-    inbound = [i for i, payload in conn.execute(select(dead_letters.c.id, dead_letters.c.payload)
-                                                .where(dead_letters.c.payload.is_not(None)))
-               if needle in bytes(payload)]
+    # the raw bytes are searched by the database (no payload travels): position() on PostgreSQL's bytea, instr() on
+    # SQLite's blobs
+    contains = (text("position(:needle in payload) > 0") if conn.dialect.name == "postgresql"
+                else text("instr(payload, :needle) > 0")).bindparams(bindparam("needle", subject.encode(),
+                                                                               type_=LargeBinary))
+    inbound = [i for (i,) in conn.execute(select(dead_letters.c.id)
+                                          .where(dead_letters.c.payload.is_not(None), contains))]
     outbound = dead_letters.c.event_seq.in_(seqs) if seqs else False
     removed = conn.execute(delete(dead_letters).where(or_(dead_letters.c.id.in_(inbound), outbound))).rowcount
     for name in sorted(processors):

@@ -145,6 +145,9 @@ def test_radiation_then_purge_leaves_only_a_tombstone(hub_settings):
             conn.execute(dead_letters.insert().values(
                 direction="inbound", connector="sne", reason="test", status="open", created_at=now, updated_at=now,
                 payload=f"<demande><numUnique>{nu}</numUnique><nom>{NOM}</nom></demande>".encode()))
+            other = conn.execute(dead_letters.insert().values(
+                direction="inbound", connector="sne", reason="test", status="open", created_at=now, updated_at=now,
+                payload=b"<demande><numUnique>0630125000009G6301</numUnique></demande>")).inserted_primary_key[0]
         assert any(NOM in v for _t, v in _values_of_every_table(hub))     # the search does find it before
 
         _tick(hub, date(2026, 8, 2))
@@ -171,7 +174,7 @@ def test_radiation_then_purge_leaves_only_a_tombstone(hub_settings):
         leaks = [(t, n) for t, v in values for n in needles if n in v]
         assert leaks == []
         with hub.journal.engine.connect() as conn:
-            assert conn.execute(select(dead_letters.c.id)).all() == []
+            assert conn.execute(select(dead_letters.c.id)).all() == [(other,)]   # another demand's stays
             statut = conn.execute(select(dossier_tables.demandes.c.statut)
                                   .where(dossier_tables.demandes.c.numero_unique == nu)).scalar()
         assert statut == "supprimee"
