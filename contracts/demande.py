@@ -93,6 +93,9 @@ class Demande(Contract):
     date_depot: date | None = Field(default=None, description="When the applicant filed the demand.")
     date_enregistrement: date | None = Field(default=None, description="When a desk registered it (numéro unique).")
     date_dernier_renouvellement: date | None = None
+    accepte_voie_electronique: bool | None = Field(
+        default=None, description="The applicant accepted to be notified by e-mail (renewal notice 2 months before "
+        "the anniversary instead of 1 in the Puy-de-Dôme rules); None: not said, treated as no.")
     extensions: tuple[SourceElement, ...] = Field(
         default=(), description="What the partner's document held that no field above carries, kept as received.")
 

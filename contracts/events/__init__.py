@@ -15,15 +15,17 @@ from contracts.events.demande import (
 from contracts.events.doublons import DoublonDetecte, NumerosFusionnes
 from contracts.events.pieces import PieceDemandee, PieceDeposee, PieceMarquee
 from contracts.events.priorite import ContingentsEligibles, LabelPrioritaireLeve, LabelPrioritairePose
-from contracts.events.radiation import DemandeRadiee, DemandeReactivee, DemandeSupprimee
-from contracts.events.renouvellement import AvisRenouvellementEnvoye, DemandeRenouvelee, MiseEnDemeureEnvoyee
+from contracts.events.radiation import DemandeRadiee, DemandeReactivee, DemandeSupprimee, EvenementEfface, tombstone
+from contracts.events.renouvellement import (
+    AvisRenouvellementDu, AvisRenouvellementEnvoye, DemandeRenouvelee, MiseEnDemeureEnvoyee,
+)
 from contracts.events.siao import InscriptionSyplo, PreconisationSiao, TransmissionSiao
 
 __all__ = [
     "SurDemande", "SurLogement", "Guichet",
     "DemandeEnregistree", "AttestationEnregistrementDelivree", "DemandeModifiee", "DemandeRectifiee",
-    "DemandeRenouvelee", "AvisRenouvellementEnvoye", "MiseEnDemeureEnvoyee",
-    "DemandeRadiee", "DemandeReactivee", "DemandeSupprimee",
+    "DemandeRenouvelee", "AvisRenouvellementDu", "AvisRenouvellementEnvoye", "MiseEnDemeureEnvoyee",
+    "DemandeRadiee", "DemandeReactivee", "DemandeSupprimee", "EvenementEfface", "tombstone",
     "DoublonDetecte", "NumerosFusionnes",
     "PieceDeposee", "PieceDemandee", "PieceMarquee",
     "LabelPrioritairePose", "LabelPrioritaireLeve", "ContingentsEligibles",

@@ -1,4 +1,4 @@
-"""Yearly renewal: demande_renouvelee, avis_renouvellement_envoye, mise_en_demeure_envoyee.
+"""Yearly renewal: demande_renouvelee, avis_renouvellement_du, avis_renouvellement_envoye, mise_en_demeure_envoyee.
 
 A demand is valid one year; a notice goes out before the anniversary (delays are territory configuration); without
 renewal it is radiated (see :mod:`contracts.events.radiation`). A registered warning (mise en demeure) precedes a
@@ -17,7 +17,7 @@ from contracts.enums import CanalNotification, ModeAttestation, MotifRadiation, 
 from contracts.events.common import Guichet, SurDemande
 from contracts.registry import register_event
 
-__all__ = ["DemandeRenouvelee", "AvisRenouvellementEnvoye", "MiseEnDemeureEnvoyee"]
+__all__ = ["DemandeRenouvelee", "AvisRenouvellementDu", "AvisRenouvellementEnvoye", "MiseEnDemeureEnvoyee"]
 
 
 @register_event
@@ -33,6 +33,27 @@ class DemandeRenouvelee(SurDemande):
 
     def communes(self) -> frozenset[str]:
         return self.demande.communes_souhaitees() if self.demande else frozenset()
+
+
+@register_event
+class AvisRenouvellementDu(SurDemande):
+    """A renewal notice (préavis de radiation) is due today: the hub computed the deadline, the system of record
+    (the fichier partagé, or the GIP SNE under the national rules) sends the notice and reports
+    ``avis_renouvellement_envoye``. Why a separate event: "due" is the hub's computation, "sent" a fact only the
+    sender knows."""
+
+    event_type: ClassVar[str] = "avis_renouvellement_du.v1"
+
+    date_echeance: date = Field(description="The last day the notice may go out.")
+    canal: CanalNotification
+    date_anniversaire: date
+    date_radiation_prevue: date
+
+    @model_validator(mode="after")
+    def _order(self) -> "AvisRenouvellementDu":
+        if not self.date_echeance <= self.date_anniversaire <= self.date_radiation_prevue:
+            raise ValueError("date_echeance, date_anniversaire, date_radiation_prevue: must be in this order")
+        return self
 
 
 @register_event

@@ -91,6 +91,7 @@ class ProcessContext:
     replaying: bool = False
     schedules: list[tuple[str, str | None, datetime, dict[str, Any]]] = field(default_factory=list)
     cancels: list[str] = field(default_factory=list)
+    purges: list[str] = field(default_factory=list)
 
     def schedule(self, key: str, at: datetime | date, payload: Mapping[str, Any] | None = None, *,
                  subject: str | None = None) -> None:
@@ -117,6 +118,14 @@ class ProcessContext:
     def cancel(self, key: str) -> None:
         """Forget a timer that has not fired yet (nothing happens if it already fired or never existed)."""
         self.cancels.append(key)
+
+    def purge(self, subject: str) -> None:
+        """Ask the hub to delete the demand's personal data (retention, :mod:`hub.core.retention`) in this
+        transaction, before the events this firing derives are journaled. Only from ``on_timer``: a purge is a
+        deadline's consequence, never a partner event's."""
+        if self.timer is None:
+            raise RuntimeError("ctx.purge: only from on_timer")
+        self.purges.append(subject)
 
     @property
     def entity(self) -> LegalEntity:
@@ -163,6 +172,11 @@ class Processor(Connector):
         """Called with each event this processor derived, in the transaction that journals it, and again with the
         same event during a rebuild: the place to update the projection from the processor's own decisions ("notice
         sent", "radiated"), which it is never given back as input. The default does nothing."""
+
+    def forget(self, subject: str, conn: Connection) -> None:
+        """Delete what the projection holds about one demand whose personal data are purged (retention, one year
+        after its radiation). Called inside the purge's transaction. Default: nothing (a projection without
+        personal data keeps its rows)."""
 
     def reset_projection(self, conn: Connection) -> None:
         """Empty the projection before a rebuild; the default deletes every row of ``tables``."""

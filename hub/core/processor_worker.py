@@ -29,6 +29,7 @@ from hub.core.journal_schema import DeliveryStatus as S
 from hub.core.journal_schema import deliveries, events
 from hub.core.processing import ProcessContext, Processor, wrap_derived
 from hub.core.projections import ProjectionManager
+from hub.core.retention import purge_in
 from hub.core.timers import DueTimer, TimerStore, retry_at
 
 __all__ = ["ProcessorWorker", "TimerFirer"]
@@ -182,6 +183,7 @@ class TimerFirer:
                 self.projections.lock_in(conn, name)
             due = self.store.take_due_in(conn, sorted(self.processors), at, self.batch_size, skip)
             derived: list[Envelope[Any]] = []
+            journaled = 0
             for d in due:
                 processor = self.processors[d.processor]
                 ctx = ProcessContext(conn, processor, at, timer=d.timer)
@@ -190,17 +192,28 @@ class TimerFirer:
                     for own in made:
                         processor.applied(own, ctx)
                     self.store.schedule_in(conn, processor.name, ctx.schedules, ctx.cancels, at)
+                    if ctx.purges:
+                        # what earlier firings derived is journaled first, so that the purge covers it too; what
+                        # this firing derived (the deletion's record) is journaled after it, whole
+                        journaled += self._append(conn, derived)
+                        derived = []
+                        for subject in ctx.purges:
+                            purge_in(conn, subject, self.processors, at)
                 except Exception as exc:
                     raise _TimerFailed(d, exc) from exc
                 derived += made
-            if derived:
-                self.journal.append_in(conn, derived, depths={e.id: 1 for e in derived})
+            journaled += self._append(conn, derived)
         failpoint("after_timer_commit")
-        if derived:
+        if journaled:
             self.on_journaled()
         if due:
-            log.info("timers_fired", count=len(due), derived=len(derived))
+            log.info("timers_fired", count=len(due), derived=journaled)
         return len(due)
+
+    def _append(self, conn: Any, derived: list[Envelope[Any]]) -> int:
+        if derived:
+            self.journal.append_in(conn, derived, depths={e.id: 1 for e in derived})
+        return len(derived)
 
     def _failed(self, due: DueTimer, exc: Exception, at: datetime) -> None:
         when = None if isinstance(exc, RejectError) else retry_at(

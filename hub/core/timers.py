@@ -60,7 +60,9 @@ class TimerStore:
             set_={"due_at": stmt.excluded.due_at, "payload": stmt.excluded.payload,
                   "subject": stmt.excluded.subject, "updated_at": stmt.excluded.updated_at,
                   "status": T.PENDING, "attempts": 0, "last_error": None},
-            where=timers.c.status.in_((T.PENDING, T.CANCELLED, T.FAILED)))
+            # "not fired" rather than IN (pending, cancelled, failed): an IN list is an expanding parameter, which
+            # an executemany (two timers set by one handling) cannot take
+            where=timers.c.status != T.FIRED)
         conn.execute(stmt, [{"processor": processor, "key": key, "subject": subject, "due_at": due,
                              "payload": json.dumps(payload), "status": T.PENDING, "attempts": 0,
                              "created_at": now, "updated_at": now}

@@ -28,8 +28,8 @@ class DossierProcessor(Processor):
     projection_version = "1"
 
     def process(self, event: Envelope[Any], ctx: ProcessContext):
-        if not event.subject:
-            return ()
+        if not event.subject or event.type.startswith("evenement_efface."):
+            return ()     # a purged demand's tombstone: the dossier forgot that demand (see ``forget``)
         conn = ctx.conn
         row = conn.execute(select(tables.demandes.c.etat).where(
             tables.demandes.c.numero_unique == event.subject)).first()
@@ -50,6 +50,17 @@ class DossierProcessor(Processor):
                 entity_siren=event.entity.siren, entity_nom=event.entity.nom, source=event.source,
                 changements=json.dumps(changes, ensure_ascii=False)))
         return ()
+
+    def dossier(self, conn: Connection, numero_unique: str) -> dict[str, Any] | None:
+        """The dossier of one demand (see :func:`read_dossier`): how other plugins' routes read it through the
+        configured processor, without importing this plugin."""
+        return read_dossier(conn, numero_unique)
+
+    def forget(self, subject: str, conn: Connection) -> None:
+        """Retention: the state and history hold names, addresses, incomes — all of it goes. The
+        ``demande_supprimee`` journaled right after starts a new, non-nominative dossier saying so."""
+        conn.execute(tables.historique.delete().where(tables.historique.c.numero_unique == subject))
+        conn.execute(tables.demandes.delete().where(tables.demandes.c.numero_unique == subject))
 
 
 def read_dossier(conn: Connection, numero_unique: str) -> dict[str, Any] | None:

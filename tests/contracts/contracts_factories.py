@@ -112,6 +112,9 @@ def _builders(fake: Faker) -> dict[str, Callable[[], EventData]]:
             numero_unique=NUMERO, demande=demande, champs_rectifies=("demandeur.ressources.revenu_fiscal_n2",),
             piece_id="piece-42", guichet=guichet, date_rectification=day),
         "demande_renouvelee.v1": lambda: ev.DemandeRenouvelee(numero_unique=NUMERO, date_renouvellement=day),
+        "avis_renouvellement_du.v1": lambda: ev.AvisRenouvellementDu(
+            numero_unique=NUMERO, date_echeance=day, canal=e.CanalNotification.COURRIER,
+            date_anniversaire=day + timedelta(days=31), date_radiation_prevue=day + timedelta(days=92)),
         "avis_renouvellement_envoye.v1": lambda: ev.AvisRenouvellementEnvoye(
             numero_unique=NUMERO, date_envoi=day, canal=e.CanalNotification.COURRIEL,
             date_anniversaire=day + timedelta(days=60)),
@@ -124,6 +127,10 @@ def _builders(fake: Faker) -> dict[str, Callable[[], EventData]]:
         "demande_reactivee.v1": lambda: ev.DemandeReactivee(numero_unique=NUMERO, date_reactivation=day),
         "demande_supprimee.v1": lambda: ev.DemandeSupprimee(
             numero_unique=NUMERO, date_suppression=day, motif=e.MotifSuppression.CONSERVATION_ECHUE),
+        "evenement_efface.v1": lambda: ev.EvenementEfface(
+            numero_unique=NUMERO, type_origine="demande_enregistree.v1", date_evenement=day,
+            communes_concernees=("63430",), typologies=(e.Typologie.T3,), date_depot=day, date_enregistrement=day,
+            mutation=False, taille_menage=3, tranche_age="30_49", tranche_ressources="1000_1999"),
         "doublon_detecte.v1": lambda: ev.DoublonDetecte(
             numero_unique=NUMERO, doublons=("0630223000077G6302",), date_detection=day),
         "numeros_fusionnes.v1": lambda: ev.NumerosFusionnes(
