@@ -48,8 +48,10 @@ def is_data_error(exc: BaseException) -> bool:
     if isinstance(exc, (DataError, IntegrityError)):
         return True
     if isinstance(exc, StatementError) and not isinstance(exc, DBAPIError):
-        return isinstance(exc.orig, (ValueError, TypeError, UnicodeError))   # a value the driver cannot bind
-    return isinstance(exc, (ValueError, UnicodeError))
+        # a value the driver cannot bind; OverflowError: an instant outside the datetime range once in UTC (a
+        # commission "on 0001-01-01" in Europe/Paris)
+        return isinstance(exc.orig, (ValueError, TypeError, UnicodeError, OverflowError))
+    return isinstance(exc, (ValueError, UnicodeError, OverflowError))
 
 
 def _reason(exc: BaseException) -> str:

@@ -214,3 +214,12 @@ def test_requests_sharing_a_commit_are_answered_each_for_itself_when_postgresql_
         assert journal.count_events() == 19
     finally:
         journal.close()
+
+
+def test_an_instant_out_of_range_in_utc_is_the_events_fault_not_the_journals():
+    """Found by the gateway's schemathesis test: a commission "on 0001-01-01" (Europe/Paris) cannot be converted
+    to UTC; it must be isolated and dead-lettered (400), not answered 503 as if the journal were away."""
+    from sqlalchemy.exc import StatementError
+
+    from hub.core.isolation import is_data_error
+    assert is_data_error(StatementError("bind", "INSERT", {}, OverflowError("date value out of range")))
