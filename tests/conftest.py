@@ -85,7 +85,7 @@ def _delete_amqp_namespace(ns: str) -> None:
     try:
         with Connection(AMQP_URL) as conn:
             ch = conn.default_channel
-            for suffix in ("habisoft", "sne", "bailleurs", "dossier", "contingents", "partner", "slow", "fast", "broken", "commune_x",
+            for suffix in ("habisoft", "sne", "bailleurs", "dossier", "cotation", "listes", "contingents", "partner", "slow", "fast", "broken", "commune_x",
                            "reservataire", "tiers"):
                 ch.queue_delete(f"{ns}.q.{suffix}")
             from hub.core.bus import RETRY_TIERS_MS
