@@ -15,7 +15,7 @@ from contracts.events import (
     LabelPrioritairePose, RefusDemandeur, VisiteEffectuee,
 )
 from contracts.enums import AuteurModification
-from plugins.cotation import DEFAULT_GRID, complete_months, default_grid, faits_depuis_demande, score, tables
+from plugins.cotation import DEFAULT_GRID, FaitsCotation, complete_months, default_grid, faits_depuis_demande, score, tables
 from plugins.cotation.processor import next_month_anniversary
 from tests.contracts.contracts_factories import NUMERO, RPLS, demande_exemple
 from tests.plugins.cotation.processor_support import GUICHET, Clock, derived, journal, make_hub, with_sections
@@ -172,3 +172,24 @@ def test_a_new_grid_version_recomputes_every_open_demand_at_its_effective_date(h
     by_number = {e["numero_unique"]: e for e in later}
     dalo_line = [l for l in by_number[dalo.numero_unique]["lignes"] if l["critere"] == "dalo"]
     assert dalo_line[0]["points"] == 60
+
+
+def test_a_rebuild_replays_the_facts_and_keeps_the_scores_emitted(hub_settings):
+    clock = Clock(DAY)
+    with make_hub(hub_settings, clock) as hub:
+        journal(hub, registered(), refus())
+        with hub.journal.engine.connect() as conn:
+            facts = [dict(r._mapping) for r in conn.execute(tables.faits.select())]
+            scores = [tuple(r) for r in conn.execute(tables.scores.select())]
+        hub.projections.rebuild("cotation", hub.clock)
+        with hub.journal.engine.connect() as conn:
+            rebuilt = [dict(r._mapping) for r in conn.execute(tables.faits.select())]
+            kept = [tuple(r) for r in conn.execute(tables.scores.select())]
+        journal(hub, refus(adaptee=False))                     # nothing changed: nothing emitted after the rebuild
+        assert len(derived(hub, TYPE)) == 2
+    assert kept == scores
+    for live, replayed in zip(facts, rebuilt, strict=True):
+        assert FaitsCotation.model_validate_json(live.pop("faits")) == \
+            FaitsCotation.model_validate_json(replayed.pop("faits"))
+        live.pop("timer"), replayed.pop("timer")               # timers are set live only (a rebuild sets none)
+        assert live == replayed

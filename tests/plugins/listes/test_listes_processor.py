@@ -136,3 +136,22 @@ def test_the_processors_form_no_cycle_and_the_score_reaches_the_lists(hub_settin
         with hub.journal.engine.connect() as conn:
             row = conn.execute(tables.demandes.select()).one()
     assert float(row.score) == score["score"]
+
+
+def test_a_rebuild_from_the_journal_gives_the_same_lists(hub_settings):
+    with make_hub(hub_settings, Clock(DAY), ("listes",)) as hub:
+        journal(hub, registered(A, depot=date(2025, 7, 15)), registered(B), registered(C))
+        journal(hub, rank(B, X, 2), LabelPrioritairePose(numero_unique=C, nature=NatureLabel.CIA, emetteur=GUICHET,
+                                                         date_decision=DAY))
+        journal(hub, BailSigne(numero_unique=A, rpls=X, commune="63430", date_signature=DAY))
+
+        def snapshot():
+            with hub.journal.engine.connect() as conn:
+                # without the surrogate ids: PostgreSQL does not reset a sequence when rows are deleted
+                return {t.name: sorted(tuple(v for k, v in r._mapping.items() if k != "id")
+                                       for r in conn.execute(t.select()))
+                        for t in tables.metadata.sorted_tables}
+        live = snapshot()
+        hub.projections.rebuild("listes", hub.clock)
+        assert snapshot() == live
+        assert members(hub, "poulidor") == {B} and members(hub, "prioritaires") == {C}
