@@ -8,7 +8,7 @@ import json
 from datetime import date, timedelta
 
 from contracts.enums import MotifRefus, SensDecisionDalo, TypeDecisionCal
-from contracts.events import BailSigne, DecisionCal, DecisionDalo, RefusDemandeur
+from contracts.events import BailSigne, DecisionDalo, RefusDemandeur
 from hub.settings import HubSettings
 from tests.plugins.cotation.processor_support import Clock, journal, make_hub
 from tests.plugins.listes.test_listes_processor import A, B, C, X, Y, registered, rank

@@ -9,12 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from contracts.enums import MotifRadiation, MotifRefus, NatureLabel, SensDecisionDalo, SuiteVisite
+from contracts.enums import (
+    AuteurModification, MotifRadiation, MotifRefus, NatureLabel, SensDecisionDalo, SuiteVisite,
+)
 from contracts.events import (
     DecisionDalo, DemandeEnregistree, DemandeModifiee, DemandeRadiee, DemandeReactivee, DemandeSupprimee,
     LabelPrioritairePose, RefusDemandeur, VisiteEffectuee,
 )
-from contracts.enums import AuteurModification
 from plugins.cotation import DEFAULT_GRID, FaitsCotation, complete_months, default_grid, faits_depuis_demande, score, tables
 from plugins.cotation.processor import next_month_anniversary
 from tests.contracts.contracts_factories import NUMERO, RPLS, demande_exemple

@@ -14,11 +14,11 @@ import pytest
 from sqlalchemy import select
 
 from contracts import REGISTRY
-from contracts.enums import SensDecisionDalo, TypeDecisionCal
+from contracts.enums import TypeDecisionCal
 from hub.settings import HubSettings
 from plugins.listes import tables
 from tests.plugins.cotation.processor_support import derived, make_hub
-from tests.plugins.listes.territory import END, GUICHET, YEAR_START, generate
+from tests.plugins.listes.territory import END, GUICHET, generate
 
 MONTHS = 15
 
