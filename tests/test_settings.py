@@ -43,7 +43,7 @@ def test_the_check_can_fail():
     assert undocumented(settings_keys(), text) == ["lease"]
 
 
-@pytest.mark.parametrize("name", ["bailleurs", "habisoft", "sne"])
+@pytest.mark.parametrize("name", ["bailleurs", "cotation", "habisoft", "listes", "sne"])
 def test_every_key_of_a_bundled_connector_is_in_its_readme(name):
     _plugin, cls = PluginHost.load(allow=[name]).connector_classes()[name]
     readme = (REPO / "plugins" / name / "README.md").read_text(encoding="utf-8")

@@ -13,6 +13,7 @@ from contracts.enums.cycle import (
 from contracts.enums.handicap import (
     AideTechnique, CapaciteMarche, EquipementHandicap, EtatHandicap, NatureHandicapMoteur, NatureHandicapSensoriel,
 )
+from contracts.enums.listes import ListeGestionPartagee, MotifSortieListe
 from contracts.enums.logement import CategorieLogement, SituationLogementActuel, TypeHabitatRecherche, Typologie
 from contracts.enums.motifs import MotifDemande
 from contracts.enums.personne import (
@@ -42,4 +43,5 @@ __all__ = [
     "TypePiece", "MarquePiece",
     "TypeDecisionCal", "OrigineDesignation", "SuiteVisite", "MotifRefus",
     "CritereCotation", "CategorieCritere",
+    "ListeGestionPartagee", "MotifSortieListe",
 ]

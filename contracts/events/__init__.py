@@ -13,6 +13,7 @@ from contracts.events.demande import (
     AttestationEnregistrementDelivree, DemandeEnregistree, DemandeModifiee, DemandeRectifiee,
 )
 from contracts.events.doublons import DoublonDetecte, NumerosFusionnes
+from contracts.events.listes import ListeEntree, ListeSortie
 from contracts.events.pieces import PieceDemandee, PieceDeposee, PieceMarquee
 from contracts.events.priorite import ContingentsEligibles, LabelPrioritaireLeve, LabelPrioritairePose
 from contracts.events.radiation import DemandeRadiee, DemandeReactivee, DemandeSupprimee, EvenementEfface, tombstone
@@ -34,4 +35,5 @@ __all__ = [
     "DesignationCandidat", "InscriptionCal", "VisiteProposee", "VisiteEffectuee", "DecisionCal", "TypeDecisionCal",
     "RefusDemandeur", "BailSigne", "AttributionReportee",
     "CotationCalculee", "LigneCotation",
+    "ListeEntree", "ListeSortie",
 ]

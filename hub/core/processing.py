@@ -94,12 +94,13 @@ class ProcessContext:
     purges: list[str] = field(default_factory=list)
 
     def schedule(self, key: str, at: datetime | date, payload: Mapping[str, Any] | None = None, *,
-                 subject: str | None = None) -> None:
+                 subject: str | None = None, entity: LegalEntity | Mapping[str, Any] | None = None) -> None:
         """Be called back (``on_timer``) at ``at`` — a date means the end of that day in the territory's time.
 
         ``key`` names the timer within this processor: setting it again before it fired moves it; once fired, a key
         is spent (a timer fires once). ``payload`` is JSON given back with it. ``subject`` defaults to the demand
-        of the event being handled."""
+        of the event being handled. ``entity`` answers for what the timer derives when the processor has no entity
+        of its own; by default, the entity of the event (or timer) being handled."""
         if not key or len(key) > 200:
             raise ValueError("timer key: 1 to 200 characters")
         due = end_of_day(at) if not isinstance(at, datetime) else at
@@ -110,7 +111,8 @@ class ProcessContext:
         stored = json.loads(json.dumps(dict(payload or {})))
         if ENTITY_KEY in stored:
             raise ValueError(f"timer {key!r}: the payload key {ENTITY_KEY!r} is reserved")
-        setter = self.cause.entity if self.cause is not None else (self.timer.entity if self.timer else None)
+        setter = LegalEntity.model_validate(entity) if entity is not None else (
+            self.cause.entity if self.cause is not None else (self.timer.entity if self.timer else None))
         if setter is not None:
             stored[ENTITY_KEY] = setter.model_dump(mode="json")
         self.schedules.append((key, subject, due, stored))

@@ -47,7 +47,8 @@ from hub.core.demand_facts import DemandTypes
 from hub.core.partners import PartnerRegistry
 from hub.core.plugins import ENTRY_POINT_GROUP, PluginFailure, PluginHost
 from hub.core.polling import Poller, PollResult
-from hub.core.processing import Processor, check_processor_graph, processors_of
+from hub.core.processing import ENTITY_KEY, Processor, check_processor_graph, processors_of
+from contracts import LegalEntity
 from hub.core.processor_worker import ProcessorWorker, TimerFirer, next_wait
 from hub.core.projections import ProjectionManager
 from hub.core.timers import TimerStore
@@ -367,11 +368,12 @@ class Hub:
                 worker.sweep()
         summary.left = {name: self.journal.backlog(name) for name in workers}
 
-    def schedule_timers(self, processor: str, requests: Iterable[tuple[str, str | None, datetime, dict[str, Any]]],
+    def schedule_timers(self, processor: str, requests: Iterable[tuple[Any, ...]],
                         chunk: int = 1000) -> int:
         """Set timers for a processor from outside its handling — e.g. a command asking it to recompute every open
         demand: set one timer per demand due now, then ``tick`` fires them, each once, through the processor's
-        ``on_timer``. ``requests`` are (key, subject, due, payload); returns how many were set."""
+        ``on_timer``. ``requests`` are (key, subject, due, payload) or (key, subject, due, payload, entity) — the
+        legal entity answering for what the timer derives when the processor has none; returns how many were set."""
         if processor not in self.processors:
             raise ConfigurationError(f"no processor named {processor!r}; processors: "
                                      f"{', '.join(sorted(self.processors)) or 'none'}")
@@ -379,7 +381,10 @@ class Hub:
         batch: list[tuple[str, str | None, datetime, dict[str, Any]]] = []
         for request in [*requests, None]:
             if request is not None:
-                batch.append(request)
+                key, subject, due, payload, *entity = request
+                if entity and entity[0] is not None:
+                    payload = {**payload, ENTITY_KEY: LegalEntity.model_validate(entity[0]).model_dump(mode="json")}
+                batch.append((key, subject, due, payload))
             if batch and (request is None or len(batch) >= chunk):
                 with self.journal.engine.begin() as conn:
                     self.timers.schedule_in(conn, processor, batch, (), utcnow())

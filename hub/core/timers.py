@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, and_, func, select, update
+from sqlalchemy import Engine, and_, bindparam, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
@@ -38,32 +38,33 @@ class TimerStore:
     def __init__(self, engine: Engine):
         self.engine = engine
         self._pg = engine.dialect.name == "postgresql"
+        # built once: a recomputation sets a timer per demand, and building the statement cost more than running it
+        dialect = postgresql if self._pg else sqlite
+        stmt = dialect.insert(timers)
+        self._upsert = stmt.on_conflict_do_update(
+            index_elements=[timers.c.processor, timers.c.key],
+            set_={"due_at": stmt.excluded.due_at, "payload": stmt.excluded.payload,
+                  "subject": stmt.excluded.subject, "updated_at": stmt.excluded.updated_at,
+                  "status": T.PENDING, "attempts": 0, "last_error": None},
+            # or_, not in_: an expanding IN cannot be used with executemany (several timers in one handling)
+            where=or_(timers.c.status == T.PENDING, timers.c.status == T.CANCELLED, timers.c.status == T.FAILED))
+        self._cancel = (update(timers).where(timers.c.processor == bindparam("b_processor"),
+                                             timers.c.key == bindparam("b_key"), timers.c.status == T.PENDING)
+                        .values(status=T.CANCELLED, updated_at=bindparam("b_now")))
 
     def schedule_in(self, conn: Connection, processor: str, requests: Sequence[tuple[str, str | None, datetime,
                                                                                       dict[str, Any]]],
                     cancels: Sequence[str], now: datetime) -> None:
         """Set (or move) and cancel timers inside the caller's transaction. A key that already fired is spent:
         setting it again changes nothing (a timer fires once)."""
-        for key in cancels:
-            conn.execute(update(timers).where(timers.c.processor == processor, timers.c.key == key,
-                                              timers.c.status == T.PENDING)
-                         .values(status=T.CANCELLED, updated_at=now))
+        if cancels:
+            conn.execute(self._cancel, [{"b_processor": processor, "b_key": key, "b_now": now} for key in cancels])
         if not requests:
             return
-        dialect = postgresql if self._pg else sqlite
         latest: dict[str, tuple[str | None, datetime, dict[str, Any]]] = {}
         for key, subject, due, payload in requests:   # the last word on a key within one handling wins
             latest[key] = (subject, due, payload)
-        stmt = dialect.insert(timers)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[timers.c.processor, timers.c.key],
-            set_={"due_at": stmt.excluded.due_at, "payload": stmt.excluded.payload,
-                  "subject": stmt.excluded.subject, "updated_at": stmt.excluded.updated_at,
-                  "status": T.PENDING, "attempts": 0, "last_error": None},
-            # "not fired" rather than IN (pending, cancelled, failed): an IN list is an expanding parameter, which
-            # an executemany (two timers set by one handling) cannot take
-            where=timers.c.status != T.FIRED)
-        conn.execute(stmt, [{"processor": processor, "key": key, "subject": subject, "due_at": due,
+        conn.execute(self._upsert, [{"processor": processor, "key": key, "subject": subject, "due_at": due,
                              "payload": json.dumps(payload), "status": T.PENDING, "attempts": 0,
                              "created_at": now, "updated_at": now}
                             for key, (subject, due, payload) in latest.items()])

@@ -98,13 +98,10 @@ class Echeances(Processor):
             conn.execute(tables.demandes.insert().values(numero_unique=nu, **(base | values)))
 
     def _schedule(self, ctx: ProcessContext, key: str, day: date, payload: dict[str, Any]) -> None:
-        """A deadline about the demand ``key`` names. Why ``_entity``: what the timer derives is answerable to the
-        configured entity (the device's manager, ``[connectors.echeances] entity``), else to the entity behind the
-        event that set the deadline."""
-        nu = key.split(":")[1]
-        entity = ctx.cause.entity.model_dump() if ctx.cause is not None else (
-            ctx.timer.payload.get("_entity") if ctx.timer is not None else None)
-        ctx.schedule(key, day, {**payload, "_entity": entity}, subject=nu)
+        """A deadline about the demand ``key`` names. What the timer derives is answerable to the configured entity
+        (the device's manager, ``[connectors.echeances] entity``), else to the entity behind the event that set the
+        deadline (the hub records it with the timer)."""
+        ctx.schedule(key, day, payload, subject=key.split(":")[1])
 
     # --- the renewal cycle -----------------------------------------------------------------------------------------
     def _plan_cycle(self, ctx: ProcessContext, nu: str, reference: date, courriel: bool) -> dict[str, Any]:

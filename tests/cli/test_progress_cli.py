@@ -40,7 +40,7 @@ def test_run_once_reports_the_deliveries_it_made(relais, tmp_path):
     out = relais("run", "--once")
     assert out.exit_code == 0, out.stderr
     progress = [line for line in out.stderr.splitlines() if line.startswith("delivering")]
-    assert len(progress) == 1 and progress[0].startswith("delivering: 6 events in ")   # habisoft and the dossier processor
+    assert len(progress) == 1 and progress[0].startswith("delivering: 9 events in ")   # habisoft, the dossier and listes processors
     assert "  out habisoft: 3 delivered, 0 failed" in out.stdout
 
 
@@ -50,7 +50,7 @@ def test_run_once_with_progress_draws_the_bar(relais, tmp_path):
     relais("ingest", "-c", "bailleurs", str(cal))
     out = relais("run", "--once", "--progress")
     assert out.exit_code == 0, out.stderr
-    assert "4 events" in out.stderr and "ETA" in out.stderr   # habisoft and the dossier processor
+    assert "6 events" in out.stderr and "ETA" in out.stderr   # habisoft, the dossier and listes processors
 
 
 def test_a_running_hub_says_what_it_delivered_per_interval_and_nothing_when_idle(tmp_path):

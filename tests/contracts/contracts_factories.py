@@ -178,6 +178,12 @@ def _builders(fake: Faker) -> dict[str, Callable[[], EventData]]:
                               points=25),
                 LigneCotation(critere=e.CritereCotation.REFUS_OFFRE_ADAPTEE, valeur=8, ponderation=-2, points=-16),
             )),
+        "liste_entree.v1": lambda: ev.ListeEntree(
+            numero_unique=NUMERO, liste=e.ListeGestionPartagee.POULIDOR, date_entree=day,
+            motifs=(f"rang:2:{RPLS}",), communes_souhaitees=COMMUNES_TDM),
+        "liste_sortie.v1": lambda: ev.ListeSortie(
+            numero_unique=NUMERO, liste=e.ListeGestionPartagee.PRIORITAIRES, date_sortie=day,
+            motif=e.MotifSortieListe.ATTRIBUTION, communes_souhaitees=COMMUNES_TDM),
     }
 
 

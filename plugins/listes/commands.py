@@ -1,0 +1,61 @@
+"""``relais listes export NAME``: a list as CSV or JSON, for a territory; every export is audited (logged)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import structlog
+
+from contracts.enums import ListeGestionPartagee
+from hub import OperatorError, command_hub
+from plugins.listes.export import rows, to_csv, to_json
+from plugins.listes.processor import ZONE
+
+__all__ = ["listes"]
+
+log = structlog.get_logger(__name__)
+
+
+def _communes(_ctx, _param, value: str | None) -> set[str] | None:
+    if not value:
+        return None
+    codes = {c.strip() for c in value.split(",") if c.strip()}
+    bad = sorted(c for c in codes if not (len(c) == 5 and c[:2].isalnum() and c[2:].isdigit()))
+    if bad:
+        raise click.BadParameter(f"{', '.join(bad)}: give INSEE codes of 5 characters, comma-separated "
+                                 "(e.g. 63430,63125)")
+    return codes
+
+
+@click.group()
+def listes() -> None:
+    """The shared device's lists: priority households, délai anormalement long, demandes Poulidor."""
+
+
+@listes.command("export")
+@click.argument("name", type=click.Choice([liste.value for liste in ListeGestionPartagee]))
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
+@click.option("--communes", callback=_communes, help="Only households wishing one of these communes (INSEE codes, "
+                                                     "comma-separated).")
+@click.option("--out", type=click.Path(dir_okay=False, writable=True, path_type=Path),
+              help="Write to this file (default: standard output).")
+def export_command(name: str, fmt: str, communes: set[str] | None, out: Path | None) -> None:
+    """Export a list (CSV with ';', or JSON), oldest entry first."""
+    liste = ListeGestionPartagee(name)
+    with command_hub() as hub:
+        processor = hub.connectors.get("listes")
+        if processor is None:
+            raise OperatorError("the listes processor is not enabled ([connectors.listes] enabled = true)", 2)
+        today = hub.clock().astimezone(ZONE).date()
+        with processor.context.read() as conn:
+            found = rows(conn, liste, communes=communes, today=today)
+    text = to_csv(liste, found) if fmt == "csv" else to_json(liste, found, today)
+    # the audit trail of who took which list: no nominative value, the count and the filter
+    log.info("liste_exportee", liste=liste.value, format=fmt, lignes=len(found),
+             communes=sorted(communes) if communes else None, demandeur="operateur", fichier=str(out) if out else None)
+    if out is None:
+        click.echo(text, nl=False)
+    else:
+        out.write_text(text, encoding="utf-8")
+        click.echo(f"relais: {len(found)} demande(s) of list {liste.value} written to {out}", err=True)

@@ -1,0 +1,69 @@
+"""``relais listes export``: CSV and JSON, filtered by territory, written to a file; the export is logged."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import date, timedelta
+
+from contracts.enums import MotifRefus, SensDecisionDalo, TypeDecisionCal
+from contracts.events import BailSigne, DecisionDalo, RefusDemandeur
+from hub.settings import HubSettings
+from tests.plugins.cotation.processor_support import Clock, journal, make_hub
+from tests.plugins.listes.test_listes_processor import A, B, C, X, Y, registered, rank
+
+DAY = date(2026, 11, 30)
+
+
+def _territory(tmp_path) -> None:
+    settings = HubSettings(home=tmp_path / "home", seed_examples=False)
+    with make_hub(settings, Clock(DAY), ("listes",)) as hub:
+        journal(hub, registered(A), registered(B, depot=date(2025, 1, 10)), registered(C))
+        journal(hub, DecisionDalo(numero_unique=A, numero_recours="063-2026-007", date_depot_recours=DAY,
+                                  date_decision=DAY, decision=SensDecisionDalo.PRIORITAIRE_ET_URGENT))
+        journal(hub, rank(B, Y, 3, day=DAY - timedelta(days=60)), rank(B, X, 2),
+                RefusDemandeur(numero_unique=B, rpls=Y, commune="63125", date_refus=DAY - timedelta(days=20),
+                               motif=MotifRefus.LOYER_CHARGES, offre_adaptee=False),
+                rank(C, X, None, decision=TypeDecisionCal.ATTRIBUTION), rank(C, Y, 1, day=DAY - timedelta(days=60)))
+        journal(hub, BailSigne(numero_unique=C, rpls=X, commune="63430", date_signature=DAY),
+                BailSigne(numero_unique=C, rpls=Y, commune="63430", date_signature=DAY - timedelta(days=30)))
+
+
+def test_export_the_poulidor_list_as_json_with_its_rankings_and_refusals_newest_first(relais, tmp_path):
+    _territory(tmp_path)
+    out = relais("listes", "export", "poulidor", "--format", "json")
+    assert out.exit_code == 0, out.stderr
+    document = json.loads(out.stdout)
+    assert document["liste"] == "poulidor" and document["nombre"] == 1
+    [row] = document["demandes"]
+    assert row["numero_unique"] == B
+    assert [(c["rpls"], c["rang"]) for c in row["classements"]] == [(X, 2), (Y, 3)]
+    assert [(r["rpls"], r["motif"]) for r in row["refus"]] == [(Y, "loyer_charges")]
+    [audit] = [json.loads(line) for line in out.stderr.splitlines() if '"liste_exportee"' in line]
+    assert audit["liste"] == "poulidor" and audit["lignes"] == 1 and B not in json.dumps(audit)
+
+
+def test_export_as_csv_to_a_file_and_by_commune(relais, tmp_path):
+    _territory(tmp_path)
+    target = tmp_path / "prioritaires.csv"
+    out = relais("listes", "export", "prioritaires", "--out", str(target))
+    assert out.exit_code == 0, out.stderr
+    assert "relais: 1 demande(s) of list prioritaires written to" in out.stderr
+    [header, *lines] = list(csv.reader(io.StringIO(target.read_text(encoding="utf-8")), delimiter=";"))
+    assert header[:4] == ["numero_unique", "depuis", "motifs", "contingents"]
+    assert [(line[0], line[2], line[3]) for line in lines] == [(A, "dalo", "PPRIOR")]
+    wished = registered(A).demande.souhaits.communes
+    elsewhere = "63999" if "63999" not in wished else "63998"
+    out = relais("listes", "export", "prioritaires", "--communes", elsewhere)
+    assert out.stdout.splitlines() == [";".join(header)]
+    out = relais("listes", "export", "prioritaires", "--communes", f"{elsewhere},{wished[0]}")
+    assert len(out.stdout.splitlines()) == 2
+
+
+def test_export_of_the_delai_list_counts_the_months_of_waiting(relais, tmp_path):
+    _territory(tmp_path)
+    out = relais("listes", "export", "delai_depasse", "--format", "json")
+    [row] = json.loads(out.stdout)["demandes"]
+    # filed 10 January 2025: 15 months reached on 10 April 2026; the months are counted on the machine's day
+    assert row["numero_unique"] == B and row["depuis"] == "2026-04-10" and row["mois_attente"] >= 22
