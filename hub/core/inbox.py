@@ -58,23 +58,31 @@ class InboxScanner:
         self.settle = settle
         self.decode_timeout = decode_timeout
         self._ignored: set[Path] = set()   # files and directories already reported as not for the connector
-        self._unattributed: set[Path] = set()   # top-level files already reported as not attributed
+        #: connector → its top-level files already reported as not attributed (while they are still there)
+        self._unattributed: dict[str, set[Path]] = {}
 
     def _drops(self, connector: Connector) -> Iterator[tuple[Path, Partner | None]]:
         """The connector's drop directories: its top level (no partner), then each subdirectory named after an
-        active partner of that connector, in name order. Any other subdirectory is logged once and left alone."""
+        active partner of that connector, in name order. Any other subdirectory is logged once and left alone.
+
+        The registry is asked once per scan for the connector's partners (without their stock), and a partner's
+        stock is loaded only when its directory has files: scans run every second, most of them on empty
+        directories."""
         inbox = connector.context.inbox
         if not inbox.is_dir():
             return
         yield inbox, None
-        if self.partners is None:
+        subdirectories = [entry for entry in sorted(inbox.iterdir()) if entry.is_dir()
+                          and not entry.name.startswith(".") and entry.name not in _ACKNOWLEDGED]
+        if self.partners is None or not subdirectories:
             return
-        for entry in sorted(inbox.iterdir()):
-            if not entry.is_dir() or entry.name.startswith(".") or entry.name in _ACKNOWLEDGED:
-                continue
-            partner = self.partners.get(entry.name)
-            if partner is not None and partner.connector == connector.name and partner.status == PartnerStatus.ACTIVE:
-                yield entry, partner
+        active = {p.id for p in self.partners.list(connector.name) if p.status == PartnerStatus.ACTIVE}
+        for entry in subdirectories:
+            if entry.name in active:
+                if any(True for _ in self._ready_files(connector, entry)):
+                    partner = self.partners.get(entry.name)   # with its stock, checked on every decision
+                    if partner is not None and partner.status == PartnerStatus.ACTIVE:
+                        yield entry, partner
             elif entry not in self._ignored:
                 self._ignored.add(entry)
                 log.warning("inbox_directory_ignored", connector=connector.name, directory=entry.name,
@@ -85,11 +93,13 @@ class InboxScanner:
     def _warn_unattributed(self, connector: Connector, files: list[Path]) -> None:
         """Top-level files of a connector with registered partners are ingested as before (the payload's or the
         configured entity): say so once per file, so that the operator moves each partner to its directory."""
-        new = [f for f in files if f not in self._unattributed]
+        warned = self._unattributed.setdefault(connector.name, set())
+        warned.intersection_update(files)   # the files that left the inbox are forgotten
+        new = [f for f in files if f not in warned]
         if not new or self.partners is None or not self.partners.list(connector.name):
             return
         for path in new:
-            self._unattributed.add(path)
+            warned.add(path)
             log.warning("inbox_file_unattributed", connector=connector.name, file=path.name,
                         reason=f"dropped at the top of the inbox of {connector.name!r}, which has registered "
                                "partners: its legal entity is taken from the file, not from a partner; have each "

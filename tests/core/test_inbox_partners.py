@@ -129,3 +129,19 @@ def test_top_level_drops_are_not_flagged_when_the_connector_has_no_partner(hub):
     with capture_logs() as logs:
         assert hub.run_once().ingested["bailleurs"].journaled == 1
     assert not [e for e in logs if e["event"] == "inbox_file_unattributed"]
+
+
+def test_an_oversized_file_in_a_partners_directory_is_refused_unread_and_kept_in_its_rejected(hub_settings):
+    from tests.sdk.conftest import with_connectors
+    settings = with_connectors(hub_settings, bailleurs={"max_message_bytes": 2_000})
+    with Hub(settings, PluginHost.load(allow=["bailleurs", "habisoft"])) as hub:
+        own = hub.partners.add("bailleur-a", siren=siren(), nom="Habitat A", role="bailleur", connector="bailleurs",
+                               communes=["63430"]).entity.siren
+        write_decisions(inbox(hub) / "bailleur-a", "big.json", [decision() for _ in range(40)], bailleur_siren=own)
+        hub.run_once()
+        [dead] = hub.journal.dead_letters()
+        assert dead["origin"] == "partner:bailleur-a:big.json" and dead["payload"] == b""
+        [kept] = (inbox(hub) / "bailleur-a" / "rejected").rglob("big.json")
+        assert str(kept.parent) in dead["reason"]
+        [entry] = hub.audit.entries(kind="inbound")
+        assert (entry["actor"], entry["outcome"], entry["target"]) == ("bailleur-a", "refused", "big.json")
