@@ -16,6 +16,7 @@ whole, never journaled nor kept as a dead letter (a forgery must not be replayab
 partner of the connector is left alone and logged once: its files are never ingested with the payload's entity.
 Files at the top of the inbox keep the connector's behaviour (its configured ``entity``, else the payload's); when
 the connector has registered partners each such file is logged once as not attributed (``inbox_file_unattributed``).
+With ``connectors.NAME.inbox_partners_only`` they are refused unread instead (moved to ``rejected/`` with a reason).
 """
 
 from __future__ import annotations
@@ -105,6 +106,20 @@ class InboxScanner:
                                "partners: its legal entity is taken from the file, not from a partner; have each "
                                f"partner drop into {connector.name}/<partner-id>/ (docs/partners.md)")
 
+    def _refuse_unattributed(self, connector: Connector, files: list[Path]) -> IngestReport:
+        """With ``inbox_partners_only``, a top-level file is nobody's: it is not read (its entity could be anyone's)
+        but moved to ``rejected/`` with the reason beside it, so that whoever dropped it sees why."""
+        reason = (f"dropped at the top of the inbox of {connector.name!r}, which takes only partners' directories "
+                  f"(connectors.{connector.name}.inbox_partners_only): drop it into {connector.name}/<partner-id>/, "
+                  "your own directory")
+        names = {path.name for path in files}
+        self._acknowledge(connector, files, names, None, dict.fromkeys(names, reason))
+        for path in files:
+            log.warning("inbox_file_refused", connector=connector.name, file=path.name, reason=reason)
+        report = IngestReport()
+        report.scope_refused = [{"reason": reason, "problems": [], "origin": path.name} for path in files]
+        return report
+
     def _ready_files(self, connector: Connector, directory: Path) -> Iterator[Path]:
         now = time.time()
         for entry in sorted(directory.iterdir()):
@@ -128,6 +143,9 @@ class InboxScanner:
         for name, connector in self.connectors.items():
             for directory, partner in list(self._drops(connector)):
                 files = list(self._ready_files(connector, directory))
+                if partner is None and files and getattr(connector.settings, "inbox_partners_only", False):
+                    reports.setdefault(name, IngestReport()).add(self._refuse_unattributed(connector, files))
+                    continue
                 if partner is None:
                     self._warn_unattributed(connector, files)
                 for chunk in self._chunks(connector, files):

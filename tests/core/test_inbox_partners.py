@@ -145,3 +145,21 @@ def test_an_oversized_file_in_a_partners_directory_is_refused_unread_and_kept_in
         assert str(kept.parent) in dead["reason"]
         [entry] = hub.audit.entries(kind="inbound")
         assert (entry["actor"], entry["outcome"], entry["target"]) == ("bailleur-a", "refused", "big.json")
+
+
+def test_with_inbox_partners_only_a_top_level_file_is_refused_unread_and_partners_files_still_flow(hub_settings):
+    from tests.sdk.conftest import with_connectors
+    settings = with_connectors(hub_settings, bailleurs={"inbox_partners_only": True})
+    with Hub(settings, PluginHost.load(allow=["bailleurs", "habisoft"])) as hub:
+        own = hub.partners.add("bailleur-a", siren=siren(), nom="Habitat A", role="bailleur", connector="bailleurs",
+                               communes=["63430"]).entity.siren
+        write_decisions(inbox(hub), "top.json", [decision()], bailleur_siren=own)
+        write_decisions(inbox(hub) / "bailleur-a", "mine.json", [decision()], bailleur_siren=own)
+        with capture_logs() as logs:
+            report = hub.run_once().ingested["bailleurs"]
+        assert report.journaled == 1 and hub.journal.count_events() == 1
+        assert hub.journal.dead_letters(status=None) == []
+        [kept] = (inbox(hub) / "rejected").rglob("top.json")
+        assert "inbox_partners_only" in kept.with_name("top.json.reason.txt").read_text()
+        assert [e["file"] for e in logs if e["event"] == "inbox_file_refused"] == ["top.json"]
+        assert [p.name for p in (inbox(hub) / "bailleur-a" / "done").rglob("*.json")] == ["mine.json"]
