@@ -51,6 +51,7 @@ class ConnectorSettings(BaseModel):
     communes: list[str] = Field(default_factory=list, description="For a réservataire: INSEE codes of the communes where it holds reservations.")
     max_message_bytes: int = Field(default=50 * 1024 * 1024, ge=1, description="Inbound messages over this size are rejected.")
     dead_letter_quota_bytes: int | None = Field(default=1024 ** 3, ge=0, description="Bytes of rejected input this partner's open dead letters may hold; past it the reasons are kept, not the bytes, and an alert is raised. None: no quota.")
+    inbox_partners_only: bool = Field(default=False, description="True: files at the top of the inbox are refused (moved to rejected/ with a .reason.txt, never read); only the subdirectories of registered partners (INBOX/PARTNER-ID/) are ingested, each as its partner.")
     api_keys: list[SecretStr] = Field(default_factory=list, description="Keys the partner presents to the HTTP gateway (header X-Relais-Api-Key or Authorization: Bearer); none means it may not push over HTTP. Several allow rotation.")
 
 

@@ -20,7 +20,8 @@ message (acknowledge, retry later, dead-letter); everything else raises one of t
         ├── AccessDenied             a source emitting what it may not, or a partner not allowed to receive it
         │   └── ScopeRefused         an authenticated partner speaking for another legal entity, or about a dwelling
         │                            or an event type outside its scopes: the message is refused whole (403),
-        │                            never journaled nor kept, and audited
+        │                            never journaled nor kept, and audited (a file of a partner's inbox
+        │                            directory: moved to its rejected/ beside a .reason.txt)
         ├── InputTooLarge            an inbound message over the configured size limit
         ├── ConflictingResend        a message id already journaled, sent again with different content
         └── EncodeError              a partner's encoder cannot render an event (its format cannot carry it)

@@ -137,9 +137,6 @@ class Hub:
         self.bus = Bus(settings.broker, namespace=settings.namespace)
         self.relay = OutboxRelay(self.journal, self.bus, settings.batch_size)
         self.ingestor = Ingestor(self.journal, self.policy, on_journaled=self.relay.wakeup.set)
-        self.inbox = InboxScanner(self.ingestor, {n: c for n, c in self.connectors.items()
-                                                  if c.context.inbox is not None},
-                                  settle=0.0)
         self.poller = Poller(self.connectors, self.journal.polls, lease=settings.lease)
         self.timers = TimerStore(self.journal.engine)
         self.projections = ProjectionManager(self.journal.engine, self.processors)
@@ -152,6 +149,10 @@ class Hub:
         self._demand_facts = DemandTypes(self.journal.engine)
         self.audit = AuditTrail(self.journal.engine)
         self.audit_buffer = BufferedAudit(self.audit)
+        # after the registry and the audit trail: a partner's subdirectory of an inbox is ingested as that partner
+        self.inbox = InboxScanner(self.ingestor, {n: c for n, c in self.connectors.items()
+                                                  if c.context.inbox is not None},
+                                  settle=0.0, partners=self.partners, audit=self.audit)
         self._declared = False
         self._lock_fd: int | None = None
         metrics.register_depth_collector(self._depths, self.journal.outbox_size)

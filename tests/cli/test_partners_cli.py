@@ -154,3 +154,17 @@ def test_an_operator_ingests_a_partners_file_as_that_partners(relais, tmp_path):
     assert "no dead letters" in relais("dead", "list").stdout
     wrong = relais("ingest", "-c", "bailleurs", "--as-partner", "nobody", str(tmp_path / "own.json"))
     assert wrong.exit_code == 2 and "--as-partner nobody: not an active partner" in wrong.error_line
+
+
+def test_a_file_in_a_landlords_inbox_directory_is_shown_by_history_as_that_landlords(relais, tmp_path):
+    assert add(relais).exit_code == 0
+    own_siren = json.loads(relais("partners", "show", "bailleur-a", "--json").stdout)["siren"]
+    document = decisions_document([decision()], bailleur_siren=own_siren)
+    document["bailleur"]["nom"] = "A name the file made up"
+    drop = tmp_path / "home" / "inbox" / "bailleurs" / "bailleur-a"
+    drop.mkdir(parents=True)
+    (drop / "cal.json").write_text(json.dumps(document), encoding="utf-8")
+    assert relais("run", "--once").exit_code == 0
+    shown = relais("history", document["decisions"][0]["numero_unique"])
+    assert shown.exit_code == 0 and f"Habitat A (SIREN {own_siren})" in shown.stdout
+    assert "made up" not in shown.stdout

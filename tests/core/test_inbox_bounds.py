@@ -43,8 +43,8 @@ def test_a_scan_never_holds_more_than_about_batch_bytes_of_files(hub_settings):
         hub.inbox.batch_bytes = 8_000
         batches = []
         ingest = hub.ingestor.ingest
-        hub.ingestor.ingest = lambda connector, raws, timeout=None: batches.append(len(raws)) or ingest(
-            connector, raws, timeout)
+        hub.ingestor.ingest = lambda connector, raws, timeout=None, partner=None: batches.append(len(raws)) or \
+            ingest(connector, raws, timeout, partner)
         assert hub.inbox.scan()["bailleurs"].journaled == 240
         assert max(batches) <= 3 and sum(batches) == 12
 
