@@ -34,6 +34,8 @@ __all__ = ["Partner", "Authenticated", "PartnerRegistry", "PartnerError", "legac
 log = structlog.get_logger(__name__)
 
 PARTNER_ID = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
+#: Names a partner cannot take: a partner's inbox is a directory named after it, beside these two.
+RESERVED_IDS = frozenset({"done", "rejected"})
 
 
 class PartnerError(RelaisError):
@@ -112,6 +114,9 @@ class PartnerRegistry:
         if not PARTNER_ID.match(partner_id):
             raise PartnerError(f"partner id {partner_id!r}: use 1 to 64 lower-case letters, digits, '.', '_' or "
                                "'-', starting with a letter or digit (e.g. bailleur-ophis)")
+        if partner_id in RESERVED_IDS:
+            raise PartnerError(f"partner id {partner_id!r} is the name of an inbox's own directory "
+                               f"({', '.join(sorted(RESERVED_IDS))}); choose another (e.g. bailleur-{partner_id})")
         siren, role_value, communes = _checked(siren, role, communes)
         if not nom.strip():
             raise PartnerError("--nom: the legal entity's name (raison sociale) is required")

@@ -119,6 +119,7 @@ def test_the_hash_is_salted_and_checked_in_full():
 
 @pytest.mark.parametrize("args, message", [
     ({"partner_id": "Bailleur A"}, "partner id 'Bailleur A': use 1 to 64 lower-case"),
+    ({"partner_id": "done"}, "partner id 'done' is the name of an inbox's own directory"),
     ({"siren": "123456789"}, "--siren: SIREN"),
     ({"role": "landlord"}, "--role: 'landlord' is not a role"),
     ({"communes": ["6343"]}, "--commune 6343: code INSEE"),
