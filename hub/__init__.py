@@ -47,7 +47,7 @@ def __getattr__(name: str) -> Any:
     if name in ("require_api_key", "require_partner"):
         from hub import gateway
         return getattr(gateway, name)
-    if name in ("command_hub", "OperatorError", "command_operator"):   # the command line's: loads the settings machinery
+    if name in ("command_hub", "OperatorError", "command_operator"):   # the command line's: loads the settings
         from hub import cli_support
         return getattr(cli_support, name)
     raise AttributeError(f"module 'hub' has no attribute {name!r}")

@@ -20,8 +20,8 @@ from hub.core.logging import configure_logging
 from hub.core.plugins import PluginHost
 from hub.settings import HubSettings, load_settings
 
-__all__ = ["Context", "pass_ctx", "command_hub", "command_operator", "parse_when", "OperatorError", "EXIT_FAILED", "EXIT_USAGE", "EXIT_REJECTED",
-           "EXIT_UNFINISHED"]
+__all__ = ["Context", "pass_ctx", "command_hub", "command_operator", "parse_when", "OperatorError", "EXIT_FAILED",
+           "EXIT_USAGE", "EXIT_REJECTED", "EXIT_UNFINISHED"]
 
 EXIT_FAILED = 1     # the named thing does not exist, or the work failed at run time
 EXIT_USAGE = 2      # usage or configuration error (click's own usage errors use 2 as well)
