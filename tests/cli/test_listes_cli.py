@@ -110,3 +110,16 @@ def test_an_unknown_partner_is_a_usage_error_naming_the_option(relais, tmp_path)
     assert out.exit_code == 2
     assert "--partner nobody: no active partner of that id (see `relais partners list`)" in out.stderr
     assert out.stdout == ""
+
+
+def test_the_comed_gets_the_dalo_households_and_the_siao_none_it_did_not_orient(relais, tmp_path):
+    """Rules on a household's journaled history reach the export too (the same engine as for events)."""
+    _households_on_two_communes(tmp_path)
+    for partner_id, role, siren in (("comed-63", "comed", "552046484"), ("siao-63", "siao", "732829320")):
+        added = relais("partners", "add", partner_id, "--siren", siren, "--nom", partner_id, "--role", role,
+                       "--connector", "listes")
+        assert added.exit_code == 0, added.stderr
+    comed = relais("listes", "export", "prioritaires", "--format", "json", "--partner", "comed-63")
+    assert sorted(row["numero_unique"] for row in json.loads(comed.stdout)["demandes"]) == sorted([A, B])
+    siao = relais("listes", "export", "prioritaires", "--format", "json", "--partner", "siao-63")
+    assert json.loads(siao.stdout)["nombre"] == 0
