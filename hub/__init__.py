@@ -9,6 +9,8 @@ A plugin needs only this import (and :mod:`contracts` for the events themselves)
     from hub import require_api_key     # protecting a plugin's HTTP routes (loads FastAPI on first use)
     from hub import Processor, ProcessContext, Timer   # computing: derived events, timers, projections
     from hub import command_hub, OperatorError          # a plugin's own ``relais`` commands
+    from hub import command_operator                    # who runs it, for the audit trail (hub.audit_access)
+    from hub import require_partner     # a plugin route for registry partners (then hub.demand_verdict)
 
 The hooks a plugin may implement are in ``docs/hooks.md``; the fixtures to test it come with the pytest plugin
 :mod:`hub.testing`; the guide is ``docs/write-a-connector.md``. Everything under ``hub.core`` that is not
@@ -35,17 +37,17 @@ __all__ = [
     "write_atomically", "Polled", "PartnerRole", "BulkRecord", "RecordReject", "RelaisError", "ConfigurationError",
     "DuplicateRegistration", "RetryableError", "RejectError", "DecodeError", "ContractError", "AccessDenied",
     "InputTooLarge", "ConflictingResend", "EncodeError", "ErrorLocation", "HttpTarget", "require_api_key",
-    "Processor", "ProcessContext", "Timer", "command_hub", "OperatorError",
+    "Processor", "ProcessContext", "Timer", "command_hub", "OperatorError", "command_operator", "require_partner",
 ]
 __version__ = "0.1.0"
 
 
 def __getattr__(name: str) -> Any:
     # Why lazy: only plugins that serve HTTP routes need FastAPI; every other import of the API stays light.
-    if name == "require_api_key":
-        from hub.gateway import require_api_key
-        return require_api_key
-    if name in ("command_hub", "OperatorError"):   # the command line's: loads the settings machinery
+    if name in ("require_api_key", "require_partner"):
+        from hub import gateway
+        return getattr(gateway, name)
+    if name in ("command_hub", "OperatorError", "command_operator"):   # the command line's: loads the settings
         from hub import cli_support
         return getattr(cli_support, name)
     raise AttributeError(f"module 'hub' has no attribute {name!r}")

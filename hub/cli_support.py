@@ -20,8 +20,8 @@ from hub.core.logging import configure_logging
 from hub.core.plugins import PluginHost
 from hub.settings import HubSettings, load_settings
 
-__all__ = ["Context", "pass_ctx", "command_hub", "parse_when", "OperatorError", "EXIT_FAILED", "EXIT_USAGE", "EXIT_REJECTED",
-           "EXIT_UNFINISHED"]
+__all__ = ["Context", "pass_ctx", "command_hub", "command_operator", "parse_when", "OperatorError", "EXIT_FAILED",
+           "EXIT_USAGE", "EXIT_REJECTED", "EXIT_UNFINISHED"]
 
 EXIT_FAILED = 1     # the named thing does not exist, or the work failed at run time
 EXIT_USAGE = 2      # usage or configuration error (click's own usage errors use 2 as well)
@@ -88,6 +88,15 @@ def command_hub():
     if context is None:
         raise RuntimeError("command_hub() is for commands run by the relais command line")
     return context.hub()
+
+
+def command_operator() -> str:
+    """Who runs this ``relais`` command, as the audit trail names them (``operator:NAME``: ``--as NAME`` or the
+    account of the operating system), for a plugin's command writing ``hub.audit_access(actor=…)``."""
+    context = click.get_current_context().find_object(Context)
+    if context is None:
+        raise RuntimeError("command_operator() is for commands run by the relais command line")
+    return f"operator:{context.operator}"
 
 
 def parse_when(value: str | None) -> datetime | None:

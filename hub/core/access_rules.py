@@ -109,28 +109,40 @@ class AccessRules:
 
     def evaluate(self, recipient: Recipient, event: Envelope[Any],
                  history: Callable[[str], frozenset[str]] | None = None) -> Verdict:
+        return self._decide(recipient, frozenset(event.data.communes()), event.type, event.subject, history)
+
+    def evaluate_demand(self, recipient: Recipient, numero_unique: str, communes: Iterable[str],
+                        history: Callable[[str], frozenset[str]] | None = None) -> Verdict:
+        """Whether ``recipient`` may read a demand itself (a list's row, an information desk's look-up): the same
+        rules as for its events, with the demand's wished communes in place of an event's and only the demand's
+        journaled history for ``demand_types`` rules. One engine for both, so that a partner never reads through
+        an API what it would not have received as an event."""
+        return self._decide(recipient, frozenset(communes), None, numero_unique, history)
+
+    def _decide(self, recipient: Recipient, communes: frozenset[str], event_type: str | None, subject: str | None,
+                history: Callable[[str], frozenset[str]] | None) -> Verdict:
         mine = [r for r in self.rules if recipient.role in r.roles]
         if not mine:
             return Verdict(False, None, f"no rule of {self.source} is for role {recipient.role.value}")
         reasons = []
         for rule in mine:
-            granted, why = self._grants(rule, recipient, event, history)
+            granted, why = self._grants(rule, recipient, communes, event_type, subject, history)
             if granted:
                 return Verdict(True, rule.name, why)
             reasons.append(f"{rule.name}: {why}")
         return Verdict(False, None, "; ".join(reasons))
 
     @staticmethod
-    def _grants(rule: AccessRule, recipient: Recipient, event: Envelope[Any],
-                history: Callable[[str], frozenset[str]] | None) -> tuple[bool, str]:
-        communes = frozenset(event.data.communes())
+    def _grants(rule: AccessRule, recipient: Recipient, communes: frozenset[str], event_type: str | None,
+                subject: str | None, history: Callable[[str], frozenset[str]] | None) -> tuple[bool, str]:
+        what = "event" if event_type is not None else "demand"
         if rule.grant == "all":
             return True, f"role {recipient.role.value} sees every demand"
         if rule.grant == "territory":
             if not recipient.communes:
                 return True, "no territory configured: the whole device's"
             if not communes:
-                return True, "the event names no commune"
+                return True, f"the {what} names no commune"
             shared = communes & recipient.communes
             return (True, f"commune {', '.join(sorted(shared))} in its territory") if shared else \
                 (False, f"communes {', '.join(sorted(communes))} outside its territory")
@@ -139,11 +151,13 @@ class AccessRules:
             if shared:
                 return True, f"holds reservations in {', '.join(sorted(shared))}"
             named = ", ".join(sorted(communes)) or "none named"
-            return False, f"holds no reservation in the event's communes ({named})"
-        if topic_matches(rule.types, event.type):
-            return True, f"the event is a {event.type}"
-        seen = history(event.subject) if history is not None and event.subject else frozenset()
+            return False, f"holds no reservation in the {what}'s communes ({named})"
+        if event_type is not None and topic_matches(rule.types, event_type):
+            return True, f"the event is a {event_type}"
+        seen = history(subject) if history is not None and subject else frozenset()
         matching = sorted(t for t in seen if topic_matches(rule.types, t))
         if matching:
             return True, f"the demand's history has {', '.join(matching)}"
+        if event_type is None:
+            return False, f"the demand's history has no {', '.join(rule.types)}"
         return False, f"neither the event nor the demand's history has {', '.join(rule.types)}"

@@ -41,10 +41,11 @@ from hub.core.ingest import IngestReport, Ingestor
 from hub.core.journal import Backlog, Journal, utcnow
 from hub.core.journal_schema import DeliveryStatus
 from hub.core.outbox import OutboxRelay
-from hub.core.access_rules import AccessRules
+from hub.core.access_rules import AccessRules, Recipient, Verdict
 from hub.core.audit import AuditEntry, AuditKind, AuditTrail, BufferedAudit
 from hub.core.demand_facts import DemandTypes
-from hub.core.partners import PartnerRegistry
+from hub.core.partners import Partner, PartnerRegistry
+from hub.core.partners_schema import PartnerStatus
 from hub.core.plugins import ENTRY_POINT_GROUP, PluginFailure, PluginHost
 from hub.core.polling import Poller, PollResult
 from hub.core.processing import ENTITY_KEY, Processor, check_processor_graph, processors_of
@@ -167,6 +168,27 @@ class Hub:
         self.audit_buffer.record(AuditEntry(kind=AuditKind.POLICY, actor=f"connector:{connector.name}",
                                             outcome="denied", action=f"deliver {event.type}", target=event.subject,
                                             reason=f"{event.id}: {verdict.why}"))
+
+    # --- what plugins ask of the registry, the rules and the trail (public: docs/partners.md, "For plugins") ---
+    def find_partner(self, partner_id: str) -> Partner | None:
+        """The active registry partner of that id; None when unknown or revoked. Why on the hub: a plugin serving
+        data for a partner (an export, an information API) needs its role and communes, not the registry."""
+        found = self.partners.get(partner_id)
+        return found if found is not None and found.status == PartnerStatus.ACTIVE else None
+
+    def demand_verdict(self, partner: Partner, numero_unique: str, communes: Iterable[str]) -> Verdict:
+        """Whether ``partner`` may read the demand ``numero_unique`` wishing ``communes``: the access rules' answer
+        (``allowed``, the granting ``rule``, ``why``), the same engine and history as for its events."""
+        recipient = Recipient(partner.id, partner.role, partner.communes)
+        return self.policy.rules.evaluate_demand(recipient, numero_unique, communes, self._demand_types)
+
+    def audit_access(self, *, actor: str, action: str, target: str | None = None, outcome: str = "done",
+                     key_id: str | None = None, reason: str | None = None, kind: str = AuditKind.READ) -> None:
+        """Write one row of the audit trail at once (a read, an export, a refusal). ``actor`` is
+        ``partner:ID`` or ``operator:NAME``; ``target`` and ``reason`` hold identifiers and counts, never a
+        household's personal values."""
+        self.audit.record(AuditEntry(kind=kind, actor=actor, outcome=outcome, action=action, target=target,
+                                     key_id=key_id, reason=reason))
 
     def _dead_letter_quota(self, connector: str) -> int | None:
         configured = self.connectors.get(connector)

@@ -33,7 +33,7 @@ hangs holds up only its own partner, and the message it hung on is dead-lettered
 """
 
 from hub.gateway.app import create_app
-from hub.gateway.auth import API_KEY_HEADER, require_api_key
+from hub.gateway.auth import API_KEY_HEADER, require_api_key, require_partner
 from hub.gateway.server import GatewayServer
 
-__all__ = ["create_app", "require_api_key", "GatewayServer", "API_KEY_HEADER"]
+__all__ = ["create_app", "require_api_key", "require_partner", "GatewayServer", "API_KEY_HEADER"]

@@ -25,6 +25,7 @@ from hub.core.partners import Authenticated, legacy_partner
 from hub.gateway.limits import PEER_SUBJECT
 
 __all__ = ["API_KEY_HEADER", "key_is_valid", "presented_key", "unauthorized", "forbidden", "require_api_key",
+           "require_partner",
            "resolve_partner", "legacy_key_id", "PEER_SUBJECT"]
 
 log = structlog.get_logger(__name__)
@@ -90,15 +91,38 @@ def require_api_key(connector: str) -> Callable[..., Connector]:
     return authenticated_connector
 
 
-def legacy_key_id(presented: str) -> str:
-    """What the audit trail records of a configured key: a short fingerprint, never the key."""
-    return "cfg-" + hashlib.sha256(presented.encode()).hexdigest()[:10]
+def require_partner(legacy_connector: str | None = None) -> Callable[..., Any]:
+    """A FastAPI dependency for plugin routes that serve data to a *registry partner* (a key issued by ``relais
+    partners add``, or its client certificate), whatever connector it speaks through; the route receives the
+    :class:`~hub.core.partners.Authenticated` caller (``.partner``: id, role, communes; ``.key_id``) and decides
+    with ``hub.demand_verdict`` what it may read. No valid credential: 401.
+
+    ``legacy_connector``: also accept a key of ``connectors.<name>.api_keys``, as the partner ``connector:NAME``
+    (that connector's role and communes): the migration path for desks configured before the registry.
+
+    Usage: ``def route(caller = Depends(require_partner())): ...``."""
+
+    async def authenticated_partner(request: Request, _api_key: str | None = Security(_API_KEY),
+                                    _bearer: Any = Security(_BEARER)) -> Authenticated:
+        hub = request.app.state.hub
+        found = await _registry_partner(hub, request)
+        if found is not None:
+            return found
+        presented = presented_key(request)
+        conn = hub.connectors.get(legacy_connector) if legacy_connector else None
+        if conn is not None and key_is_valid(conn, presented):
+            return Authenticated(legacy_partner(conn), legacy_key_id(presented or ""), via="legacy-key")
+        log.warning("partner_unauthorized", path=request.url.path)
+        raise HTTPException(401, detail=f"send your partner key (issued by `relais partners add`) in "
+                                        f"{API_KEY_HEADER} or Authorization: Bearer",
+                            headers={"WWW-Authenticate": "Bearer"})
+
+    return authenticated_partner
 
 
-async def resolve_partner(hub: Any, conn: Connector, request: Request) -> Authenticated:
-    """The partner the request's credential authenticates for connector ``conn``; raises 401 (no valid credential)
-    or 403 (a valid credential of a partner of another connector). A registry key's first check costs one scrypt
-    hash, computed off the event loop; later ones hit the registry's short cache."""
+async def _registry_partner(hub: Any, request: Request) -> Authenticated | None:
+    """The registry partner of the request's client certificate or hub-issued key, if valid. A key's first check
+    costs one scrypt hash, computed off the event loop; later ones hit the registry's short cache."""
     registry = hub.partners
     subject = (request.scope.get("extensions") or {}).get(PEER_SUBJECT)
     found: Authenticated | None = None
@@ -109,6 +133,19 @@ async def resolve_partner(hub: Any, conn: Connector, request: Request) -> Authen
         found = registry.verified.get(presented)
         if found is None and parse_key_id(presented) is not None:   # only a hub key costs a look-up and a hash
             found = await asyncio.to_thread(registry.authenticate, presented)
+    return found
+
+
+def legacy_key_id(presented: str) -> str:
+    """What the audit trail records of a configured key: a short fingerprint, never the key."""
+    return "cfg-" + hashlib.sha256(presented.encode()).hexdigest()[:10]
+
+
+async def resolve_partner(hub: Any, conn: Connector, request: Request) -> Authenticated:
+    """The partner the request's credential authenticates for connector ``conn``; raises 401 (no valid credential)
+    or 403 (a valid credential of a partner of another connector)."""
+    presented = presented_key(request)
+    found = await _registry_partner(hub, request)
     if found is not None:
         if found.partner.connector != conn.name:
             raise forbidden(conn.name, partner=found.partner.id, its_connector=found.partner.connector)

@@ -1,5 +1,5 @@
-"""Reading a list for ``relais listes export``: its rows, filtered by territory and by what the requester may see,
-rendered as CSV or JSON.
+"""Reading a list for ``relais listes export``: its rows, filtered by territory and by what the partner it is for may
+see (the hub's access rules), rendered as CSV or JSON.
 
 Nothing nominative leaves with a list: the numéro unique, dates, reasons, contingents, wished communes and
 typologies, the score, and for the Poulidor list the rankings and refusals (dwelling, commune, rank, motif). A
@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -32,15 +33,13 @@ COLUMNS = {
 }
 
 
-def may_see(requester: str | None, row: dict[str, Any]) -> bool:
-    """Whether ``requester`` may see this row of a list.
+def may_see(may_read: Callable[[str, list[str]], bool] | None, row: dict[str, Any]) -> bool:
+    """Whether the requester may see this row of a list: the single place the decision is made.
 
-    THE PARTNER ACCESS RULES PLUG IN HERE. The partner registry (who may read what: a réservataire only on the
-    communes where it holds reservations, the EPCI on its territory, the State, the SIAO…) is being built apart;
-    until it lands, the only requester is the operator running ``relais listes export`` on the hub's host
-    (``requester`` None), who sees every row, and the territory filter is ``--communes``. Keep this the single
-    place the decision is made, so that the registry replaces its body and nothing else."""
-    return requester is None
+    ``may_read(numero_unique, communes_souhaitees)`` is the partner's answer from the hub's access rules
+    (``hub.demand_verdict``: the same engine as for its events, never a copy of the table); None is the operator's
+    full view (``relais listes export`` without ``--partner``)."""
+    return may_read is None or may_read(row["numero_unique"], row["communes_souhaitees"])
 
 
 def _months_between(start: date, end: date) -> int:
@@ -51,8 +50,9 @@ def _months_between(start: date, end: date) -> int:
 
 
 def rows(conn: Connection, liste: ListeGestionPartagee, *, communes: set[str] | None = None,
-         requester: str | None = None, today: date) -> list[dict[str, Any]]:
-    """The list's rows, oldest entry first; ``communes``: only households wishing one of them."""
+         may_read: Callable[[str, list[str]], bool] | None = None, today: date) -> list[dict[str, Any]]:
+    """The list's rows, oldest entry first; ``communes``: only households wishing one of them; ``may_read``: only
+    those a partner may see (:func:`may_see`)."""
     m, d = tables.membres, tables.demandes
     query = (select(m.c.numero_unique, m.c.depuis, m.c.motifs, m.c.contingents, d.c.communes, d.c.typologies,
                     d.c.score, d.c.date_depot)
@@ -73,7 +73,7 @@ def rows(conn: Connection, liste: ListeGestionPartagee, *, communes: set[str] | 
                     "mois_attente": _months_between(date.fromisoformat(r.date_depot), today) if r.date_depot else None}
         else:
             row |= _poulidor_history(conn, r.numero_unique)
-        if may_see(requester, row):
+        if may_see(may_read, row):
             found.append(row)
     return found
 

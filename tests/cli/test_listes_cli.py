@@ -67,3 +67,59 @@ def test_export_of_the_delai_list_counts_the_months_of_waiting(relais, tmp_path)
     [row] = json.loads(out.stdout)["demandes"]
     # filed 10 January 2025: 15 months reached on 10 April 2026; the months are counted on the machine's day
     assert row["numero_unique"] == B and row["depuis"] == "2026-04-10" and row["mois_attente"] >= 22
+
+
+def _households_on_two_communes(tmp_path) -> None:
+    """A and B, both DALO priority households: A wishes only 63430, B only 63125."""
+    settings = HubSettings(home=tmp_path / "home", seed_examples=False)
+    with make_hub(settings, Clock(DAY), ("listes",)) as hub:
+        for numero, commune in ((A, "63430"), (B, "63125")):
+            household = registered(numero)
+            demande = household.demande.model_copy(update={"souhaits": household.demande.souhaits.model_copy(
+                update={"communes": (commune,)})})
+            journal(hub, household.model_copy(update={"demande": demande}))
+            journal(hub, DecisionDalo(numero_unique=numero, numero_recours=f"063-2026-{numero[-3:]}",
+                                      date_depot_recours=DAY, date_decision=DAY,
+                                      decision=SensDecisionDalo.PRIORITAIRE_ET_URGENT))
+
+
+def test_a_reservataire_gets_only_the_households_of_its_reservation_commune_and_the_export_is_audited(
+        relais, tmp_path):
+    _households_on_two_communes(tmp_path)
+    added = relais("partners", "add", "action-logement", "--siren", "552046484", "--nom", "Action Logement",
+                   "--role", "reservataire", "--connector", "listes", "--commune", "63125")
+    assert added.exit_code == 0, added.stderr
+    out = relais("--as", "agent-dupont", "listes", "export", "prioritaires", "--format", "json",
+                 "--partner", "action-logement")
+    assert out.exit_code == 0, out.stderr
+    assert [row["numero_unique"] for row in json.loads(out.stdout)["demandes"]] == [B]
+    full = relais("--as", "agent-dupont", "listes", "export", "prioritaires", "--format", "json")
+    assert sorted(row["numero_unique"] for row in json.loads(full.stdout)["demandes"]) == sorted([A, B])
+
+    trail = json.loads(relais("audit", "--kind", "read", "--partner", "operator:agent-dupont", "--json").stdout)
+    exports = [r for r in trail if r["action"] == "listes export prioritaires"]
+    assert [(r["target"], r["reason"]) for r in exports] == [
+        ("partner:action-logement", "rows=1 format=json communes=all role=reservataire"),
+        ("operator view", "rows=2 format=json communes=all")]
+    assert A not in json.dumps(trail, default=str) and B not in json.dumps(trail, default=str)
+
+
+def test_an_unknown_partner_is_a_usage_error_naming_the_option(relais, tmp_path):
+    _households_on_two_communes(tmp_path)
+    out = relais("listes", "export", "prioritaires", "--partner", "nobody")
+    assert out.exit_code == 2
+    assert "--partner nobody: no active partner of that id (see `relais partners list`)" in out.stderr
+    assert out.stdout == ""
+
+
+def test_the_comed_gets_the_dalo_households_and_the_siao_none_it_did_not_orient(relais, tmp_path):
+    """Rules on a household's journaled history reach the export too (the same engine as for events)."""
+    _households_on_two_communes(tmp_path)
+    for partner_id, role, siren in (("comed-63", "comed", "552046484"), ("siao-63", "siao", "732829320")):
+        added = relais("partners", "add", partner_id, "--siren", siren, "--nom", partner_id, "--role", role,
+                       "--connector", "listes")
+        assert added.exit_code == 0, added.stderr
+    comed = relais("listes", "export", "prioritaires", "--format", "json", "--partner", "comed-63")
+    assert sorted(row["numero_unique"] for row in json.loads(comed.stdout)["demandes"]) == sorted([A, B])
+    siao = relais("listes", "export", "prioritaires", "--format", "json", "--partner", "siao-63")
+    assert json.loads(siao.stdout)["nombre"] == 0

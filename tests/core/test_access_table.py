@@ -9,7 +9,7 @@ import pytest
 
 from contracts import LegalEntity
 from hub import Connector, PartnerRole
-from hub.core.access_rules import AccessRules
+from hub.core.access_rules import AccessRules, Recipient
 from hub.core.errors import ErrorLocation, ScopeRefused
 from hub.core.partners import Partner
 from hub.core.plugins import PluginHost
@@ -78,6 +78,24 @@ def test_receiving(role):
                 if route.allowed is not expected:
                     wrong.append(f"{event_type} {place} history={history}: expected {expected}, rule said "
                                  f"{policy.verdict(subscriber, event).why}")
+    assert wrong == []
+
+
+@pytest.mark.parametrize("role", list(PartnerRole), ids=lambda r: r.value)
+def test_reading_a_demand(role):
+    """A demand read for a partner (a list's row, the information API) follows the same table: its wished communes
+    stand for an event's, and only its history counts for the SIAO and the COMED."""
+    rules = AccessRules.load()
+    wrong = []
+    for place, mine in (("inside", INSIDE), ("outside", OUTSIDE)):
+        for history in sorted(HISTORIES):
+            for wished in (frozenset({"63430"}), frozenset()):
+                verdict = rules.evaluate_demand(Recipient("p", role, mine), "0630323000201G6301", wished,
+                                                lambda _nu, h=history: HISTORIES[h])
+                expected = may_receive(role, "", bool(wished), place == "inside", history)
+                if verdict.allowed is not expected:
+                    wrong.append(f"{place} history={history} communes={sorted(wished)}: expected {expected}, rule "
+                                 f"said {verdict.why}")
     assert wrong == []
 
 

@@ -29,6 +29,14 @@ def test_the_api_covers_what_a_connector_is_made_of():
             "HttpTarget", "require_api_key"} <= set(hub.__all__)
 
 
+def test_the_api_lets_a_plugin_serve_a_registry_partner_and_audit_it():
+    """What listes' ``--partner`` export and the applicant-information API use (docs/partners.md, "For plugins")."""
+    from hub.core.runtime import Hub
+    assert {"require_partner", "command_operator", "command_hub"} <= set(hub.__all__)
+    assert callable(hub.require_partner()) and callable(hub.require_partner(legacy_connector="echeances"))
+    assert all(callable(getattr(Hub, name)) for name in ("find_partner", "demand_verdict", "audit_access"))
+
+
 def test_the_pytest_plugin_is_registered_for_every_environment_with_relais():
     [entry] = metadata.entry_points(group="pytest11", name="relais")
     assert entry.value == "hub.testing"
