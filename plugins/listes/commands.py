@@ -4,6 +4,7 @@ many rows, which filters — never a household's values)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -44,8 +45,10 @@ def listes() -> None:
               help="Write to this file (default: standard output).")
 @click.option("--partner", "partner_id", metavar="ID",
               help="For this registry partner: only the households its access rules let it see.")
+@click.option("--au", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]),
+              help="Count the months of waiting as of this day (YYYY-MM-DD; default today, Europe/Paris).")
 def export_command(name: str, fmt: str, communes: set[str] | None, out: Path | None,
-                   partner_id: str | None) -> None:
+                   partner_id: str | None, as_of: datetime | None) -> None:
     """Export a list (CSV with ';', or JSON), oldest entry first; audited."""
     liste = ListeGestionPartagee(name)
     with command_hub() as hub:
@@ -58,7 +61,7 @@ def export_command(name: str, fmt: str, communes: set[str] | None, out: Path | N
                                 "list`)", 2)
         may_read = None if partner is None else \
             (lambda nu, wished: hub.demand_verdict(partner, nu, wished).allowed)
-        today = hub.clock().astimezone(ZONE).date()
+        today = as_of.date() if as_of is not None else hub.clock().astimezone(ZONE).date()
         with processor.context.read() as conn:
             found = rows(conn, liste, communes=communes, may_read=may_read, today=today)
         # written before the list leaves: who took it, for whom, how many rows and which filters — no household's

@@ -63,10 +63,10 @@ def test_export_as_csv_to_a_file_and_by_commune(relais, tmp_path):
 
 def test_export_of_the_delai_list_counts_the_months_of_waiting(relais, tmp_path):
     _territory(tmp_path)
-    out = relais("listes", "export", "delai_depasse", "--format", "json")
+    out = relais("listes", "export", "delai_depasse", "--format", "json", "--au", DAY.isoformat())
     [row] = json.loads(out.stdout)["demandes"]
-    # filed 10 January 2025: 15 months reached on 10 April 2026; the months are counted on the machine's day
-    assert row["numero_unique"] == B and row["depuis"] == "2026-04-10" and row["mois_attente"] >= 22
+    # filed 10 January 2025: 15 months reached on 10 April 2026; 22 complete months on 30 November 2026
+    assert row["numero_unique"] == B and row["depuis"] == "2026-04-10" and row["mois_attente"] == 22
 
 
 def _households_on_two_communes(tmp_path) -> None:
