@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 import structlog
-from sqlalchemy import Engine, and_, exists, or_, select, text, update
+from sqlalchemy import Engine, and_, exists, or_, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
@@ -147,9 +147,3 @@ def _set_state(conn: Connection, name: str, version: str, status: str, rebuilt_a
                                       set_={k: v for k, v in values.items() if k != "name"})
     conn.execute(stmt)
 
-
-def mark_stale(engine: Engine, name: str) -> None:
-    """Force the next start to rebuild a projection."""
-    with engine.begin() as conn:
-        conn.execute(update(projections).where(projections.c.name == name).values(status="stale",
-                                                                                   updated_at=utcnow()))

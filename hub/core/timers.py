@@ -99,13 +99,6 @@ class TimerStore:
             conn.execute(update(timers).where(timers.c.id == timer_id, timers.c.status == T.PENDING)
                          .values(**values))
 
-    def counts(self) -> dict[tuple[str, str], int]:
-        """(processor, status) → count."""
-        with self.engine.connect() as conn:
-            return {(p, s): n for p, s, n in conn.execute(
-                select(timers.c.processor, timers.c.status, func.count()).group_by(timers.c.processor,
-                                                                                  timers.c.status))}
-
     def next_due(self, processors: Sequence[str]) -> datetime | None:
         with self.engine.connect() as conn:
             return conn.execute(select(func.min(timers.c.due_at)).where(

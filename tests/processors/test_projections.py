@@ -4,12 +4,11 @@ what live processing built."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
-from click.testing import CliRunner
-
 from contracts import REGISTRY
-from hub.cli import prepare
 from plugins.dossier import tables as dossier_tables
 from plugins.sne.codec import encode_event
 from tests.conftest import env_for
@@ -18,6 +17,7 @@ from tests.processors.conftest import rows, with_sections
 from tests.processors.plugin import compte
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "sne"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _snapshot(hub):
@@ -66,8 +66,7 @@ def _drop_sne(settings, name: str, body: bytes) -> None:
     (inbox / name).write_bytes(body)
 
 
-def test_relais_dossier_shows_an_sne_demand_and_what_a_modification_changed_with_its_entity(hub_settings, make_hub,
-                                                                                            monkeypatch):
+def test_relais_dossier_shows_an_sne_demand_and_what_a_modification_changed_with_its_entity(hub_settings, make_hub):
     registered = REGISTRY.parse({**json.loads((FIXTURES / "demande_enregistree.json").read_text()), "source": "sne"})
     nu = registered.subject
     modification = json.loads((FIXTURES / "demande_modifiee.json").read_text())
@@ -83,11 +82,15 @@ def test_relais_dossier_shows_an_sne_demand_and_what_a_modification_changed_with
         hub.run_once()
         _drop_sne(settings, "MOD.xml", encode_event(REGISTRY.parse(modification)))
         hub.run_once()
-    for key, value in env_for(settings, RELAIS_PLUGINS="dossier,sne").items():
-        monkeypatch.setenv(key, value)
-    result = CliRunner().invoke(prepare(), ["dossier", nu])
-    assert result.exit_code == 0, result.output
-    text = result.output
+    # a subprocess: the command line caches its plugin host per process, which must not leak into other tests
+    env = env_for(settings, RELAIS_PLUGINS="dossier,sne", RELAIS_LOG_LEVEL="warning")
+
+    def dossier(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "hub", "dossier", nu, *args], cwd=ROOT, env=env,
+                              capture_output=True, text=True, timeout=120)
+    result = dossier()
+    assert result.returncode == 0, result.stderr
+    text = result.stdout
     assert f"Demande {nu} — active" in text
     assert "Communes souhaitées : 63430, 63113" in text and "Typologies : T3" in text
     demandeur = registered.data.demande.demandeur
@@ -98,7 +101,7 @@ def test_relais_dossier_shows_an_sne_demand_and_what_a_modification_changed_with
     assert "demande.souhaits.typologies[0] : T4 → T3" in text
     assert "demande.souhaits.communes[2] : 63003 → —" in text
     assert f"{modification['entity']['nom']} (SIREN {modification['entity']['siren']})" in text
-    as_json = json.loads(CliRunner().invoke(prepare(), ["dossier", nu, "--json"]).output)
+    as_json = json.loads(dossier("--json").stdout)
     [mod] = [h for h in as_json["historique"] if h["type"] == "demande_modifiee.v1"]
     assert mod["entite"]["siren"] == modification["entity"]["siren"]
     assert {"champ": "demande.souhaits.typologies[1]", "avant": "T1", "apres": None} in mod["changements"]
