@@ -6,7 +6,7 @@ the attribution outcomes of its DALO households only — after which the househo
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import httpx
 import pytest
@@ -46,7 +46,7 @@ def test_a_comed_decision_puts_the_household_on_the_lists_reaches_the_sne_and_it
     key = key_from(added.stdout)
     dalo_household, rejected_household = numero_unique(), numero_unique()
 
-    hub = Hub(settings, build_host(PLUGINS), clock=lambda: datetime(2026, 11, 27, 9, tzinfo=timezone.utc))
+    hub = Hub(settings, build_host(PLUGINS), clock=lambda: datetime(2026, 11, 27, 9, tzinfo=UTC))
     port = free_port()
     server = GatewayServer(hub, "127.0.0.1", port)
     server.start()

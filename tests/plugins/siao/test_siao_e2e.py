@@ -5,7 +5,7 @@ dossier; the SIAO then receives the outcomes of the household it labelled, and o
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import httpx
 import pytest
@@ -19,7 +19,13 @@ from hub.testing import build_host
 from tests.asgi import free_port
 from tests.factories import numero_unique, rpls, siren
 from tests.plugins.partners_support import (
-    AILLEURS, SUBSCRIBERS, THIERS, key_from, outbox, relais_cli, with_connectors,
+    AILLEURS,
+    SUBSCRIBERS,
+    THIERS,
+    key_from,
+    outbox,
+    relais_cli,
+    with_connectors,
 )
 
 DAY = date(2026, 11, 25)
@@ -51,7 +57,7 @@ def test_a_siao_label_reaches_who_may_see_the_demand_and_its_outcomes_reach_the_
     in_thiers, elsewhere, not_labelled = numero_unique(), numero_unique(), numero_unique()
 
     host = build_host(["siao", "dossier", *(cls for cls, _commune in SUBSCRIBERS.values())])
-    hub = Hub(settings, host, clock=lambda: datetime(2026, 11, 26, 9, tzinfo=timezone.utc))
+    hub = Hub(settings, host, clock=lambda: datetime(2026, 11, 26, 9, tzinfo=UTC))
     port = free_port()
     server = GatewayServer(hub, "127.0.0.1", port)
     server.start()
