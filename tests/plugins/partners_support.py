@@ -22,7 +22,7 @@ THIERS, AILLEURS = "63430", "63113"
 def relais_cli(settings: HubSettings, plugins: str, *args: str) -> subprocess.CompletedProcess[str]:
     """``relais ARGS`` in its own process on the test's journal, with only these plugins (a subprocess, so that the
     command line's cached plugin host never leaks into later tests)."""
-    env = env_for(settings, RELAIS_PLUGINS=plugins, RELAIS_LOG_LEVEL="error")
+    env = env_for(settings, RELAIS_PLUGINS=plugins)
     return subprocess.run([sys.executable, "-m", "hub", *args], cwd=ROOT, env=env, capture_output=True, text=True, check=False,
                           timeout=120)
 
