@@ -78,6 +78,10 @@ def decode_records(raw: RawMessage, doc: dict[str, Any], list_field: str,
                 exc, location=ErrorLocation(file=raw.origin, record=index), prefix=path),
                 raw=json_bytes(item), replay=alone(item))
         except DecodeError as exc:
+            if exc.location.record is None:      # a check of ``build`` naming the field: say which record too
+                exc = DecodeError(exc.reason, location=ErrorLocation(
+                    file=exc.location.file or raw.origin, line=exc.location.line,
+                    field=exc.location.field or path, record=index))
             yield RecordReject(exc, raw=json_bytes(item), replay=alone(item))
         else:
             yield from events
