@@ -48,8 +48,8 @@ TABLE = [
     (["stats", "--year", "2026", "--format", "xlsx"], 2, "Error: --format xlsx writes a file: give --out FILE.xlsx"),
     (["stats", "--year", "2026", "--format", "ods"], 2, "Error: Invalid value for '--format': 'ods' is not one"),
     (["tick", "--at", "demain"], 2, "Error: Invalid value for '--at': 'demain' is not a date"),
-    (["projections", "rebuild", "nope"], 2, "Error: no projection named 'nope'; projections: cotation, dalo_attente, dossier, echeances, listes, "
-     "statistiques"),
+    (["projections", "rebuild", "nope"], 2, ("Error: no projection named 'nope'; projections: cotation, dalo_attente, dossier, echeances, "
+                                             "listes, statistiques")),
     (["cotation", "explain", "0630000000000"], 1, "Error: no score for 0630000000000: the hub has journaled no"),
     (["cotation", "recompute", "--progress", "--bars"], 2, "Error: No such option '--bars'"),
     (["listes", "export", "nope"], 2, "Error: Invalid value for '{prioritaires|delai_depasse|poulidor}': 'nope' is not"),
