@@ -6,6 +6,7 @@ A plugin needs only this import (and :mod:`contracts` for the events themselves)
     from hub import RetryableError, RejectError, DecodeError, ContractError, RecordReject, ErrorLocation
     from hub import HttpTarget          # delivering over HTTP with the hub's retry/reject mapping
     from hub.xml import parse, XmlSchema, iter_records   # partner formats in XML: hardened parsing, XSD, streaming
+    from hub.json_documents import load_document, decode_records, notice   # partner formats in JSON, by record
     from hub import require_api_key     # protecting a plugin's HTTP routes (loads FastAPI on first use)
     from hub import Processor, ProcessContext, Timer   # computing: derived events, timers, projections
     from hub import command_hub, OperatorError          # a plugin's own ``relais`` commands

@@ -23,7 +23,7 @@ from contracts.enums.personne import (
 from contracts.enums.pieces import MarquePiece, TypePiece
 from contracts.enums.priorite import (
     AccordCollectif, Contingent, CriterePrioriteL441, MotifLevee, NatureLabel, ObjetTransmissionSiao,
-    SensDecisionDalo, SituationDalo, StatutSyplo, TypePreconisationSiao,
+    SensDecisionDalo, SituationDalo, StatutSyplo, TypePreconisationSiao, TypologieLogementDalo,
 )
 from contracts.enums.ressources import CodeRessource
 
@@ -37,7 +37,7 @@ __all__ = [
     "EtatHandicap", "CapaciteMarche", "NatureHandicapMoteur", "NatureHandicapSensoriel", "AideTechnique",
     "EquipementHandicap",
     "CriterePrioriteL441", "NatureLabel", "Contingent", "AccordCollectif", "MotifLevee", "StatutSyplo",
-    "ObjetTransmissionSiao", "TypePreconisationSiao", "SensDecisionDalo", "SituationDalo",
+    "ObjetTransmissionSiao", "TypePreconisationSiao", "SensDecisionDalo", "SituationDalo", "TypologieLogementDalo",
     "AuteurModification", "ModeAttestation", "CanalNotification", "MotifRadiation", "SousMotifIrrecevabilite",
     "MotifSuppression",
     "TypePiece", "MarquePiece",

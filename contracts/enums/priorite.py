@@ -5,7 +5,8 @@ from __future__ import annotations
 from contracts.enums.base import CodedEnum
 
 __all__ = ["CriterePrioriteL441", "NatureLabel", "Contingent", "AccordCollectif", "MotifLevee", "StatutSyplo",
-           "ObjetTransmissionSiao", "TypePreconisationSiao", "SensDecisionDalo", "SituationDalo"]
+           "ObjetTransmissionSiao", "TypePreconisationSiao", "SensDecisionDalo", "SituationDalo",
+           "TypologieLogementDalo"]
 
 
 class CriterePrioriteL441(CodedEnum):
@@ -140,3 +141,39 @@ class SituationDalo(CodedEnum):
                             "Logement suroccupé ou non décent avec enfant mineur ou personne handicapée")
     DELAI_ANORMALEMENT_LONG = "delai_anormalement_long", "Demande sans proposition au-delà du délai anormalement long"
     HANDICAP_LOGEMENT_INADAPTE = "handicap_logement_inadapte", "Personne handicapée dans un logement inadapté"
+
+
+class TypologieLogementDalo(CodedEnum):
+    """The dwelling a COMED decision calls for: the SNE's ListeTypologieLogementDalo (the official interface's codes,
+    as the public client ``libsne`` lists them). Unlike :class:`Typologie` it has ranges of sizes, dwellings adapted
+    to a disability, "to be defined", a reorientation to accommodation and sub-letting."""
+
+    T1 = "01", "T1"
+    T2 = "02", "T2"
+    T3 = "03", "T3"
+    T4 = "04", "T4"
+    T5 = "05", "T5"
+    T6_ET_PLUS = "06", "T6 et plus"
+    INDIVIDUEL = "08", "Maison individuelle"
+    A_DEFINIR = "09", "Typologie à définir"
+    T1_ADAPTE = "21", "T1 adapté au handicap"
+    T2_ADAPTE = "22", "T2 adapté au handicap"
+    T3_ADAPTE = "23", "T3 adapté au handicap"
+    T4_ADAPTE = "24", "T4 adapté au handicap"
+    T5_ADAPTE = "25", "T5 adapté au handicap"
+    T6_ET_PLUS_ADAPTE = "26", "T6 et plus adapté au handicap"
+    INDIVIDUEL_ADAPTE = "28", "Maison individuelle adaptée au handicap"
+    REORIENTATION_HEBERGEMENT = "30", "Réorientation vers un hébergement"
+    A_DEFINIR_ADAPTE = "31", "Typologie à définir, adaptée au handicap"
+    T1_T2 = "40", "T1 ou T2"
+    T2_T3 = "41", "T2 ou T3"
+    T3_T4 = "42", "T3 ou T4"
+    T4_T5 = "43", "T4 ou T5"
+    T5_T6 = "44", "T5 ou T6"
+    T1_T2_ADAPTE = "45", "T1 ou T2 adapté au handicap"
+    T2_T3_ADAPTE = "46", "T2 ou T3 adapté au handicap"
+    T3_T4_ADAPTE = "47", "T3 ou T4 adapté au handicap"
+    T4_T5_ADAPTE = "48", "T4 ou T5 adapté au handicap"
+    T5_T6_ADAPTE = "49", "T5 ou T6 adapté au handicap"
+    SOUS_LOCATION = "50", "Sous-location"
+    AUTRE = "99", "Autre"

@@ -7,7 +7,7 @@ from typing import ClassVar
 
 from pydantic import Field, model_validator
 
-from contracts.enums import SensDecisionDalo, SituationDalo, Typologie
+from contracts.enums import SensDecisionDalo, SituationDalo, Typologie, TypologieLogementDalo
 from contracts.events.common import SurDemande
 from contracts.registry import register_event
 from contracts.scalars import NumeroRecours
@@ -28,6 +28,9 @@ class DecisionDalo(SurDemande):
     situations: tuple[SituationDalo, ...] = Field(default=(), description="Grounds of the appeal (L441-2-3).")
     typologies_preconisees: tuple[Typologie, ...] = ()
     date_limite_relogement: date | None = Field(default=None, description="When the State must have rehoused.")
+    typologie_dalo: TypologieLogementDalo | None = Field(
+        default=None, description="The dwelling the decision calls for, in the SNE's ListeTypologieLogementDalo "
+                                  "(ranges, adapted dwellings).")
 
     @model_validator(mode="after")
     def _order(self) -> "DecisionDalo":

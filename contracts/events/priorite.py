@@ -15,10 +15,16 @@ from pydantic import Field, model_validator
 from contracts.base import LegalEntity
 from contracts.enums import Contingent, MotifLevee, NatureLabel
 from contracts.events.common import SurDemande
+from contracts.identifiers import CodeInsee
 from contracts.registry import register_event
 from contracts.scalars import ReferenceExterne
 
 __all__ = ["LabelPrioritairePose", "LabelPrioritaireLeve", "ContingentsEligibles"]
+
+#: Why a label may carry the household's wished communes (optional): the access policy matches them against a
+#: réservataire's communes and a landlord's territory; a label naming none reaches every landlord and no réservataire.
+_COMMUNES = ("The household's wished communes (INSEE codes) as the issuing body knows them: who may receive the "
+             "label is decided on them.")
 
 
 @register_event
@@ -32,6 +38,10 @@ class LabelPrioritairePose(SurDemande):
     date_decision: date
     date_fin_validite: date | None = None
     reference: ReferenceExterne | None = Field(default=None, description="The issuing body's decision reference.")
+    communes_souhaitees: tuple[CodeInsee, ...] = Field(default=(), max_length=200, description=_COMMUNES)
+
+    def communes(self) -> frozenset[str]:
+        return frozenset(self.communes_souhaitees)
 
     @model_validator(mode="after")
     def _order(self) -> "LabelPrioritairePose":
@@ -50,6 +60,10 @@ class LabelPrioritaireLeve(SurDemande):
     emetteur: LegalEntity = Field(description="The body that had issued the label.")
     date_levee: date
     motif: MotifLevee | None = None
+    communes_souhaitees: tuple[CodeInsee, ...] = Field(default=(), max_length=200, description=_COMMUNES)
+
+    def communes(self) -> frozenset[str]:
+        return frozenset(self.communes_souhaitees)
 
 
 @register_event

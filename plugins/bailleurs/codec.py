@@ -1,12 +1,12 @@
 """The bailleurs' JSON format for CAL decisions (documented in this plugin's README) → canonical events.
 
 One file carries one landlord's decisions of one or more commissions. Each decision is checked on its own: a bad
-one is rejected with its path (``decisions[3].rang``) while the others are journaled.
+one is rejected with its path (``decisions[3].rang``) while the others are journaled (the reading shared by the
+JSON connectors: :mod:`hub.json_documents`).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -16,6 +16,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from contracts import REGISTRY, DecisionCal, Envelope, LegalEntity
 from hub import ContractError, DecodeError, ErrorLocation, RawMessage, RecordReject
+from hub.json_documents import decode_records, load_document
 
 __all__ = ["FORMAT", "decode_decisions", "document_schema"]
 
@@ -47,61 +48,23 @@ def document_schema() -> dict[str, Any]:
 
 
 def decode_decisions(raw: RawMessage, source: str) -> Iterator[Envelope[Any] | RecordReject]:
-    try:
-        doc = json.loads(raw.body)
-    except UnicodeDecodeError as exc:
-        raise DecodeError(f"not UTF-8 text ({exc.reason} at byte {exc.start}); save the file as UTF-8",
-                          location=ErrorLocation(file=raw.origin)) from None
-    except json.JSONDecodeError as exc:
-        raise DecodeError(f"invalid JSON: {exc.msg} (column {exc.colno}); fix the syntax and resend",
-                          location=ErrorLocation(file=raw.origin, line=exc.lineno)) from None
-    if not isinstance(doc, dict):
-        raise DecodeError("the document must be a JSON object with 'format', 'bailleur' and 'decisions'",
-                          location=ErrorLocation(file=raw.origin, field="$"))
-    if doc.get("format") != FORMAT:
-        raise DecodeError(f"format: expected {FORMAT!r}, got {doc.get('format')!r}",
-                          location=ErrorLocation(file=raw.origin, field="format"))
+    doc = load_document(raw, expected_format=FORMAT, list_field="decisions")
     try:
         bailleur = LegalEntity.model_validate(doc.get("bailleur"))
     except ValidationError as exc:
         raise ContractError.from_validation(exc, location=ErrorLocation(file=raw.origin), prefix="bailleur") from None
-    decisions = doc.get("decisions")
-    if not isinstance(decisions, list) or not decisions:
-        raise DecodeError("decisions: expected a non-empty list of decisions",
-                          location=ErrorLocation(file=raw.origin, field="decisions"))
-    def alone(item: Any) -> bytes:
-        """This decision as a document of its own: what its dead letter keeps, to be fixed and replayed."""
-        return _json_bytes({"format": FORMAT, "bailleur": doc.get("bailleur"),
-                            "correlation_id": doc.get("correlation_id"), "decisions": [item]})
 
-    for index, item in enumerate(decisions):
-        path = f"decisions[{index}]"
-        try:
-            if not isinstance(item, dict):
-                raise DecodeError(f"{path}: expected an object", location=ErrorLocation(file=raw.origin, field=path))
-            fields = dict(item)
-            decision_id = fields.pop("id", None)
-            if not isinstance(decision_id, str) or not decision_id:
-                raise DecodeError(f"{path}.id: required, the landlord's identifier of this decision",
-                                  location=ErrorLocation(file=raw.origin, field=f"{path}.id", record=index))
-            data = DecisionCal.model_validate(fields)
-            # the fact happened at the commission, not when the file reached us
-            occurred = datetime.combine(data.date_commission, datetime.min.time(), tzinfo=PARIS)
-            yield REGISTRY.build(data, source=source, entity=bailleur, time=occurred,
-                                 sourcemessageid=f"{bailleur.siren}:{decision_id}",
-                                 correlationid=doc.get("correlation_id"))
-        except ValidationError as exc:
-            yield RecordReject(ContractError.from_validation(
-                exc, location=ErrorLocation(file=raw.origin, record=index), prefix=path),
-                raw=_json_bytes(item), replay=alone(item))
-        except DecodeError as exc:
-            yield RecordReject(exc, raw=_json_bytes(item), replay=alone(item))
+    def build(item: dict[str, Any], path: str) -> Iterator[Envelope[Any]]:
+        fields = dict(item)
+        decision_id = fields.pop("id", None)
+        if not isinstance(decision_id, str) or not decision_id:
+            raise DecodeError(f"{path}.id: required, the landlord's identifier of this decision",
+                              location=ErrorLocation(file=raw.origin, field=f"{path}.id"))
+        data = DecisionCal.model_validate(fields)
+        # the fact happened at the commission, not when the file reached us
+        occurred = datetime.combine(data.date_commission, datetime.min.time(), tzinfo=PARIS)
+        yield REGISTRY.build(data, source=source, entity=bailleur, time=occurred,
+                             sourcemessageid=f"{bailleur.siren}:{decision_id}",
+                             correlationid=doc.get("correlation_id"))
 
-
-def _json_bytes(value: Any) -> bytes:
-    """JSON of a value as received; text that is not valid Unicode (a lone surrogate sent as ``\\ud800``) is kept
-    escaped rather than making the whole file fail."""
-    try:
-        return json.dumps(value, ensure_ascii=False).encode()
-    except UnicodeEncodeError:
-        return json.dumps(value).encode()
+    return decode_records(raw, doc, "decisions", build)

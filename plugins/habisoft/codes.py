@@ -51,7 +51,7 @@ ITEM_NAMES: dict[str, str] = {
     "aides_techniques": "aideTechnique", "equipements_necessaires": "equipement", "criteres_l441_1": "critere",
     "mensuelles": "ressource", "communes": "commune", "typologies": "typologie", "champs_modifies": "champ",
     "champs_rectifies": "champ", "situations": "situation", "typologies_preconisees": "typologie",
-    "contingents": "contingent", "doublons": "numeroUnique", "numeros_fusionnes": "numeroUnique",
+    "contingents": "contingent", "communes_souhaitees": "commune", "doublons": "numeroUnique", "numeros_fusionnes": "numeroUnique",
     "extensions": "extension",
 }
 #: Field names whose mechanical camelCase would read badly.

@@ -124,7 +124,7 @@ def test_emitting(role):
     assert wrong == []
 
 
-@pytest.mark.parametrize("name", ["bailleurs", "habisoft", "sne"])
+@pytest.mark.parametrize("name", ["bailleurs", "dalo", "habisoft", "siao", "sne"])
 def test_the_bundled_connectors_receive_and_emit_by_their_roles_row(name):
     _plugin, cls = PluginHost.load(allow=[name]).connector_classes()[name]
     subscriber = make_connector(type(f"Sub_{name}", (cls,), {"subscriptions": ("#",)}), {"communes": ["63113"]})
@@ -168,3 +168,42 @@ def test_a_wrong_rules_file_is_refused_naming_the_place(tmp_path, text, message)
     path.write_text(text, encoding="utf-8")
     with pytest.raises(ConfigurationError, match=message):
         AccessRules.load(path)
+
+
+#: What the shipped SIAO and COMED connectors must receive, and for which households: the outcomes of the households
+#: the SIAO oriented (docs/domain.md), the attribution outcomes of DALO households — nothing else.
+SHIPPED_RECEIVERS = {
+    "siao": ({"designation_candidat.v1", "decision_cal.v1", "bail_signe.v1", "demande_radiee.v1"}, "siao_orientation"),
+    "dalo": ({"decision_cal.v1", "refus_demandeur.v1", "bail_signe.v1", "attribution_reportee.v1",
+              "demande_radiee.v1"}, "dalo"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SHIPPED_RECEIVERS))
+def test_the_siao_and_the_comed_receive_their_households_outcomes_and_nothing_else(name):
+    _plugin, cls = PluginHost.load(allow=[name]).connector_classes()[name]
+    connector = make_connector(cls, {"communes": sorted(INSIDE)})
+    outcomes, own_history = SHIPPED_RECEIVERS[name]
+    wrong = []
+    for history in sorted(HISTORIES):
+        router = Router({name: connector}, AccessPolicy(history=lambda _s, h=history: HISTORIES[h]))
+        for event_type in TYPES:
+            event = make_event(exemple(event_type), source="elsewhere")
+            received = any(route.allowed for route in router(event))
+            expected = event_type in outcomes and history == own_history
+            if received is not expected:
+                wrong.append(f"{name} {event_type} history={history}: expected {expected}")
+    assert wrong == []
+
+
+@pytest.mark.parametrize("event_type", sorted(LABELS))
+@pytest.mark.parametrize("role", [PartnerRole.BAILLEUR, PartnerRole.RESERVATAIRE], ids=lambda r: r.value)
+def test_a_label_naming_the_wished_communes_reaches_only_the_partners_of_those_communes(role, event_type):
+    """A SIAO's label carries the household's wished communes: a landlord outside them and every réservataire
+    without reservations there no longer receive it."""
+    label = exemple(event_type).model_copy(update={"communes_souhaitees": ("63430",)})
+    event = make_event(label, source="siao")
+    for place, mine in (("inside", INSIDE), ("outside", OUTSIDE)):
+        subscriber = _subscriber(role, mine)
+        [route] = Router({subscriber.name: subscriber}, AccessPolicy())(event)
+        assert route.allowed is (place == "inside"), f"{role.value} {place}"

@@ -93,3 +93,11 @@ def test_the_published_document_schema_accepts_the_examples_and_refuses_a_decisi
     del broken["decisions"][0]["id"]
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(broken, schema)
+
+
+def test_a_decision_without_its_id_is_rejected_naming_the_record_and_the_field():
+    without_id = decision()
+    del without_id["id"]
+    items = decode(json.dumps(decisions_document([decision(), without_id])).encode())
+    [reject] = [i for i in items if isinstance(i, RecordReject)]
+    assert (reject.error.location.field, reject.error.location.record) == ("decisions[1].id", 1)

@@ -15,7 +15,8 @@ from plugins.sne.codes import TABLES
 NOT_READ = {
     "ListeZUS": "ZUS were replaced by QPV (loi du 21 février 2014); the attribution report carries the QPV code",
     "ListeStatutDalo": "the DALO status of a demand is not carried by contracts.Demande yet",
-    "ListeTypologieLogementDalo": "DALO decisions are a reconstruction; their typologies use ListeTypeLogement",
+    "ListeTypologieLogementDalo": "the SNE's DALO decisions are a reconstruction; their typologies use "
+                                  "ListeTypeLogement (the COMED's format carries it: contracts TypologieLogementDalo)",
     "ListeTypeLogementRPLS": "attribution reports are a reconstruction; their typology uses ListeTypeLogement",
     "ListeBooleen": "no element of the records we read is typed with it",
 }
@@ -71,3 +72,10 @@ def test_a_document_with_mademoiselle_and_nondoc_is_read(connector) -> None:
     assert b"NONDOC" in attribution
     [event] = connector.decode(RawMessage.from_bytes(attribution, origin="in.xml"))
     assert event.data.acd_aci is AccordCollectif.AUCUN          # not given: the contract's default
+
+
+def test_the_dalo_typology_of_the_contracts_is_exactly_the_official_list() -> None:
+    """decision_dalo.typologie_dalo (the COMED's format) speaks the SNE's ListeTypologieLogementDalo."""
+    from contracts.enums import TypologieLogementDalo
+
+    assert {member.value for member in TypologieLogementDalo} == set(LIBSNE_LISTS["ListeTypologieLogementDalo"])
