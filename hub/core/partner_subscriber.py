@@ -52,6 +52,11 @@ class PartnerSubscriber(Connector):
                                     timeout=timeout) if channel.kind == ChannelKind.WEBHOOK else None
 
     @property
+    def concurrency(self) -> int:
+        """Deliveries in flight at most to this partner (the hub runs that many workers on its queue)."""
+        return self.channel.concurrency if self.channel.kind == ChannelKind.WEBHOOK else 1
+
+    @property
     def pushes(self) -> bool:
         """Whether the hub delivers (a queue and a worker); a pull partner fetches instead."""
         return self.channel.kind != ChannelKind.PULL

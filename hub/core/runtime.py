@@ -326,16 +326,17 @@ class Hub:
                 self.workers[name] = ProcessorWorker(
                     connector, self.journal, self.bus, self.policy, timers=self.timers,
                     projections=self.projections, clock=self.clock, on_journaled=self.relay.wakeup.set, **common)
+            elif getattr(connector, "concurrency", 1) > 1:
+                # N in flight for one partner: N workers on its queue, each taking one event at a time (a larger
+                # batch would let the first reader take the whole queue); the journal's claim keeps each demand's
+                # events in order across them
+                one_by_one = dict(common, batch_size=1)
+                self.workers[name] = DeliveryWorker(connector, self.journal, self.bus, self.policy, **one_by_one)
+                self.extra_workers += [
+                    (name, DeliveryWorker(connector, self.journal, self.bus, self.policy, **one_by_one))
+                    for _ in range(connector.concurrency - 1)]
             else:
                 self.workers[name] = DeliveryWorker(connector, self.journal, self.bus, self.policy, **common)
-        for name, subscriber in self.partner_subscribers.items():
-            if name not in self.workers:
-                continue
-            # N in flight for one partner: N workers on its queue, smaller batches so that they share it; the
-            # journal's claim keeps each demand's events in order across them
-            share = dict(common, batch_size=max(1, s.batch_size // subscriber.channel.concurrency))
-            self.extra_workers += [(name, DeliveryWorker(subscriber, self.journal, self.bus, self.policy, **share))
-                                   for _ in range(subscriber.channel.concurrency - 1)]
         self._declared = True
         self.host.startup(self)
 
