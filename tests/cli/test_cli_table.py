@@ -67,6 +67,14 @@ TABLE = [
     (["partners", "cert", "nobody", "CN=x"], 1, "Error: no partner 'nobody'"),
     (["partners", "set-emits", "nobody"], 2, "Error: give the patterns it may emit, or --default"),
     (["partners", "stock", "import", "nobody", "{tmp}/cal.json"], 1, "Error: no partner 'nobody'"),
+    (["partners", "deliver", "nobody", "--pull"], 1, "Error: no partner 'nobody'"),
+    (["partners", "deliver", "nobody"], 2, "Error: give exactly one of --webhook URL, --outbox DIR, --pull, --none"),
+    (["partners", "deliver", "nobody", "--pull", "--none"], 2, "Error: give exactly one of --webhook URL, --outbox "
+                                                              "DIR, --pull, --none (got --pull, --none)"),
+    (["partners", "deliver", "nobody", "--pull", "--secret-file", "{tmp}/s"], 2,
+     "Error: --secret-file and --keep-secret are for --webhook"),
+    (["partners", "deliver", "nobody", "--webhook", "https://x.example/e", "--concurrency", "0"], 2,
+     "Error: Invalid value for '--concurrency': 0 is not in the range 1<=x<=32."),
     (["audit", "--since", "yesterday"], 2, "Error: Invalid value: 'yesterday' is not a date"),
     (["policy", "explain", "nobody", "0631126000100G6301"], 1, "Error: no partner 'nobody'"),
 ]
