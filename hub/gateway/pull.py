@@ -30,7 +30,7 @@ from hub.core.partners import Authenticated
 from hub.gateway.auth import require_partner
 from hub.gateway.problems import PROBLEM_JSON, problem
 
-__all__ = ["pull_router", "PulledEvents", "PullAck", "Acknowledged"]
+__all__ = ["Acknowledged", "PullAck", "PulledEvents", "pull_router"]
 
 EVENTS_PATH = "/v1/partners/me/events"
 #: the calling registry partner (key or certificate), else 401

@@ -112,36 +112,35 @@ def test_each_event_is_delivered_once_per_acknowledgement(settings):
 def test_wrong_calls_get_a_problem_naming_the_field(settings):
     keys = register(settings, {"bailleur-a": ([], ChannelKind.PULL), "bailleur-w": ([], ChannelKind.OUTBOX),
                                "bailleur-n": ([], None)})
-    with make_hub(settings) as hub, gateway(hub) as base:
-        with httpx.Client(base_url=base, timeout=30) as client:
-            anonymous = client.get(EVENTS)
-            assert anonymous.status_code == 401
-            assert anonymous.headers["content-type"] == "application/problem+json"
-            assert client.get(EVENTS, headers={"Authorization": "Bearer rk_000000000000_forged"}).status_code == 401
+    with make_hub(settings) as hub, gateway(hub) as base, httpx.Client(base_url=base, timeout=30) as client:
+        anonymous = client.get(EVENTS)
+        assert anonymous.status_code == 401
+        assert anonymous.headers["content-type"] == "application/problem+json"
+        assert client.get(EVENTS, headers={"Authorization": "Bearer rk_000000000000_forged"}).status_code == 401
 
-            a = auth(keys["bailleur-a"])
-            cases = [
-                (client.get(EVENTS, params={"after": "-1"}, headers=a), 422, "query.after"),
-                (client.get(EVENTS, params={"after": "yesterday"}, headers=a), 422, "query.after"),
-                (client.get(EVENTS, params={"limit": "100000"}, headers=a), 422, "query.limit"),
-                (client.post(f"{EVENTS}/ack", json={}, headers=a), 422, "cursor"),
-                (client.post(f"{EVENTS}/ack", json={"cursor": "12; DROP TABLE"}, headers=a), 422, "body.cursor"),
-                (client.post(f"{EVENTS}/ack", json={"cursor": 12, "extra": 1}, headers=a), 422, "body.cursor"),
-                (client.post(f"{EVENTS}/ack", json={"ids": "not-a-list"}, headers=a), 422, "body.ids"),
-                (client.post(f"{EVENTS}/ack", content=b'{"cursor": "1', headers={**a, "Content-Type":
-                                                                                   "application/json"}), 422, "body"),
-                (client.post(f"{EVENTS}/ack", json={"ids": ["x"] * 501}, headers=a), 422, "body.ids"),
-                (client.get(EVENTS, headers=auth(keys["bailleur-w"])), 409, "channel"),
-                (client.get(EVENTS, headers=auth(keys["bailleur-n"])), 409, "channel"),
-                (client.post(f"{EVENTS}/ack", json={"cursor": "1"}, headers=auth(keys["bailleur-n"])), 409,
-                 "channel"),
-            ]
-            for answer, status, field in cases:
-                assert answer.status_code == status, answer.text
-                assert answer.headers["content-type"] == "application/problem+json"
-                fields = [e["field"] for e in answer.json().get("errors", [])]
-                assert any(f.startswith(field) for f in fields), (field, answer.json())
-            assert "relais partners deliver bailleur-w --pull" in cases[9][0].json()["detail"]
+        a = auth(keys["bailleur-a"])
+        cases = [
+            (client.get(EVENTS, params={"after": "-1"}, headers=a), 422, "query.after"),
+            (client.get(EVENTS, params={"after": "yesterday"}, headers=a), 422, "query.after"),
+            (client.get(EVENTS, params={"limit": "100000"}, headers=a), 422, "query.limit"),
+            (client.post(f"{EVENTS}/ack", json={}, headers=a), 422, "cursor"),
+            (client.post(f"{EVENTS}/ack", json={"cursor": "12; DROP TABLE"}, headers=a), 422, "body.cursor"),
+            (client.post(f"{EVENTS}/ack", json={"cursor": 12, "extra": 1}, headers=a), 422, "body.cursor"),
+            (client.post(f"{EVENTS}/ack", json={"ids": "not-a-list"}, headers=a), 422, "body.ids"),
+            (client.post(f"{EVENTS}/ack", content=b'{"cursor": "1', headers={**a, "Content-Type":
+                                                                               "application/json"}), 422, "body"),
+            (client.post(f"{EVENTS}/ack", json={"ids": ["x"] * 501}, headers=a), 422, "body.ids"),
+            (client.get(EVENTS, headers=auth(keys["bailleur-w"])), 409, "channel"),
+            (client.get(EVENTS, headers=auth(keys["bailleur-n"])), 409, "channel"),
+            (client.post(f"{EVENTS}/ack", json={"cursor": "1"}, headers=auth(keys["bailleur-n"])), 409,
+             "channel"),
+        ]
+        for answer, status, field in cases:
+            assert answer.status_code == status, answer.text
+            assert answer.headers["content-type"] == "application/problem+json"
+            fields = [e["field"] for e in answer.json().get("errors", [])]
+            assert any(f.startswith(field) for f in fields), (field, answer.json())
+        assert "relais partners deliver bailleur-w --pull" in cases[9][0].json()["detail"]
 
 
 @pytest.mark.parametrize("backend", ["embedded"])

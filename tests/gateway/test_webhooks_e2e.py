@@ -5,17 +5,17 @@ concurrent partner."""
 from __future__ import annotations
 
 import json
-from datetime import datetime
 import threading
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
+from datetime import datetime
 
 import httpx
 import pytest
 
 from hub.core.channels import ChannelKind
-from hub.core.deadletters import DeadLetterOps
 from hub.core.config import RetrySettings
+from hub.core.deadletters import DeadLetterOps
 from hub.core.plugins import PluginHost
 from hub.core.runtime import Hub
 from hub.gateway import GatewayServer
@@ -23,6 +23,7 @@ from hub.webhooks import SIGNATURE_HEADER, SignatureMismatch, verify
 from tests.asgi import free_port, serve
 from tests.factories import decision, decisions_document, siren
 from tests.gateway.receivers import Receiver, wait_until
+
 
 def secret_of(partner_id: str) -> str:
     return f"whsec_{partner_id}-0123456789abcdef"
