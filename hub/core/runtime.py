@@ -2,7 +2,7 @@
 
 ``Hub.run_once()`` processes what is waiting (due pulls from partners, inboxes, outbox, due deliveries) and returns;
 ``Hub.run()`` does the same continuously in threads — one relay, one delivery worker per subscribing connector and
-per registered partner with a pushing channel (``concurrency`` of them for a webhook), one poller if a connector pulls from its partner, the inbox scanner in the calling thread — until its stop event is
+per registered partner with a pushing channel, one poller if a connector pulls from its partner, the inbox scanner in the calling thread — until its stop event is
 set, then finishes the delivery in hand, gives the rest of its batch back to the journal, and closes.
 
 Embedded (in-process transport) a hub is the only process delivering from its journal: it holds an exclusive lock
@@ -149,8 +149,6 @@ class Hub:
         self.timer_firer = TimerFirer(self.processors, self.journal, self.timers, self.projections,
                                       retry=settings.retry, on_journaled=self.relay.wakeup.set)
         self.workers: dict[str, DeliveryWorker] = {}
-        #: a webhook partner's workers beyond its first (its ``concurrency``), run only by ``run()``
-        self.extra_workers: list[tuple[str, DeliveryWorker]] = []
         self.instances = InstanceRegistry(self.journal.engine)
         self.partners = PartnerRegistry(self.journal.engine)
         self.channels = ChannelStore(self.journal.engine)
@@ -326,15 +324,6 @@ class Hub:
                 self.workers[name] = ProcessorWorker(
                     connector, self.journal, self.bus, self.policy, timers=self.timers,
                     projections=self.projections, clock=self.clock, on_journaled=self.relay.wakeup.set, **common)
-            elif getattr(connector, "concurrency", 1) > 1:
-                # N in flight for one partner: N workers on its queue, each taking one event at a time (a larger
-                # batch would let the first reader take the whole queue); the journal's claim keeps each demand's
-                # events in order across them
-                one_by_one = dict(common, batch_size=1)
-                self.workers[name] = DeliveryWorker(connector, self.journal, self.bus, self.policy, **one_by_one)
-                self.extra_workers += [
-                    (name, DeliveryWorker(connector, self.journal, self.bus, self.policy, **one_by_one))
-                    for _ in range(connector.concurrency - 1)]
             else:
                 self.workers[name] = DeliveryWorker(connector, self.journal, self.bus, self.policy, **common)
         self._declared = True
@@ -484,7 +473,7 @@ class Hub:
         threads = [threading.Thread(target=self.relay.run, args=(stop,), name="relay", daemon=True),
                    threading.Thread(target=self.instances.run, args=(stop,), name="heartbeat", daemon=True)]
         threads += [threading.Thread(target=w.run, args=(stop,), name=f"worker-{n}", daemon=True)
-                    for n, w in [*self.workers.items(), *self.extra_workers]]
+                    for n, w in self.workers.items()]
         if self.poller:
             threads.append(threading.Thread(target=self.poller.run, args=(stop,), name="poller", daemon=True))
         if self.processors:
@@ -520,7 +509,7 @@ class Hub:
             self.instances.stop()
         except Exception as exc:  # the journal away at shutdown: the heartbeat's silence says it instead
             log.warning("instance_stop_not_recorded", error_type=type(exc).__name__)
-        for w in [*self.workers.values(), *(w for _n, w in self.extra_workers)]:
+        for w in self.workers.values():
             w.close()
         self.relay.close()
         if self._lock_fd is not None:

@@ -6,7 +6,8 @@ Revises: 0003
 """
 
 import sqlalchemy as sa
-from alembic import op
+
+from hub.core.migrations.ddl import create_or_complete_table
 
 revision = "0004"
 down_revision = "0003"
@@ -15,7 +16,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_table(
+    create_or_complete_table(
         "partner_channels",
         sa.Column("partner", sa.String(64), primary_key=True),
         sa.Column("kind", sa.String(8), nullable=False),
