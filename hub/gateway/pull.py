@@ -18,9 +18,10 @@ import asyncio
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from contracts import REGISTRY
 from hub.core.audit import AuditKind
@@ -36,6 +37,8 @@ EVENTS_PATH = "/v1/partners/me/events"
 #: the calling registry partner (key or certificate), else 401
 Caller = Annotated[Authenticated, Depends(require_partner())]
 MAX_LIMIT = 500
+#: An acknowledgement is at most 500 ids: anything much larger is not one (refused before it is parsed).
+MAX_ACK_BYTES = 128 * 1024
 
 
 class PulledEvents(BaseModel):
@@ -52,7 +55,8 @@ class PullAck(BaseModel):
 
     cursor: str | None = Field(default=None, pattern=r"^[0-9]{1,19}$",
                                description="Acknowledge every pending event up to this cursor (from a GET).")
-    ids: list[str] | None = Field(default=None, max_length=MAX_LIMIT,
+    ids: list[Annotated[str, StringConstraints(min_length=1, max_length=128)]] | None = Field(
+        default=None, max_length=MAX_LIMIT,
                                   description="Acknowledge these events, by event id.")
 
 
@@ -75,6 +79,24 @@ def _not_pulling(hub: Any, caller: Authenticated) -> JSONResponse | None:
                    errors=[{"field": "channel", "reason": f"is {how}, not pull"}])
 
 
+async def _bounded_ack(request: Request) -> PullAck:
+    """The acknowledgement's body, read within ``MAX_ACK_BYTES`` (a hostile client must not make the gateway buffer
+    megabytes), then validated: 413 or 422 problems naming the field."""
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > MAX_ACK_BYTES):
+        raise HTTPException(413, detail=f"an acknowledgement is at most {MAX_ACK_BYTES} bytes (500 ids); send "
+                                        "several, or acknowledge by cursor")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_ACK_BYTES:
+            raise HTTPException(413, detail=f"an acknowledgement is at most {MAX_ACK_BYTES} bytes (500 ids)")
+    try:
+        return PullAck.model_validate_json(bytes(body))
+    except ValidationError as exc:
+        raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]) from None
+
+
 def pull_router() -> APIRouter:
     router = APIRouter(tags=["partners"])
 
@@ -94,9 +116,12 @@ def pull_router() -> APIRouter:
                          target=f"after {after}", reason=f"{len(served.events)} event(s)", kind=AuditKind.READ)
         return served
 
-    @router.post(f"{EVENTS_PATH}/ack", response_model=Acknowledged, responses=_NOT_PULL,
-                 summary="Acknowledge received events: they are not served again")
-    async def acknowledge(request: Request, ack: PullAck, caller: Caller) -> Any:
+    @router.post(f"{EVENTS_PATH}/ack", response_model=Acknowledged,
+                 responses={**_NOT_PULL, 413: {"description": f"over {MAX_ACK_BYTES} bytes", **_PROBLEM}},
+                 summary="Acknowledge received events: they are not served again",
+                 openapi_extra={"requestBody": {"required": True, "content": {
+                     "application/json": {"schema": PullAck.model_json_schema()}}}})
+    async def acknowledge(request: Request, ack: Annotated[PullAck, Depends(_bounded_ack)], caller: Caller) -> Any:
         hub = request.app.state.hub
         refused = _not_pulling(hub, caller)
         if refused is not None:

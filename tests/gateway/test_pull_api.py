@@ -130,6 +130,8 @@ def test_wrong_calls_get_a_problem_naming_the_field(settings):
             (client.post(f"{EVENTS}/ack", content=b'{"cursor": "1', headers={**a, "Content-Type":
                                                                                "application/json"}), 422, "body"),
             (client.post(f"{EVENTS}/ack", json={"ids": ["x"] * 501}, headers=a), 422, "body.ids"),
+            (client.post(f"{EVENTS}/ack", json={"ids": ["x" * 129]}, headers=a), 422, "body.ids.0"),
+            (client.post(f"{EVENTS}/ack", json={"ids": [""]}, headers=a), 422, "body.ids.0"),
             (client.get(EVENTS, headers=auth(keys["bailleur-w"])), 409, "channel"),
             (client.get(EVENTS, headers=auth(keys["bailleur-n"])), 409, "channel"),
             (client.post(f"{EVENTS}/ack", json={"cursor": "1"}, headers=auth(keys["bailleur-n"])), 409,
@@ -140,7 +142,10 @@ def test_wrong_calls_get_a_problem_naming_the_field(settings):
             assert answer.headers["content-type"] == "application/problem+json"
             fields = [e["field"] for e in answer.json().get("errors", [])]
             assert any(f.startswith(field) for f in fields), (field, answer.json())
-        assert "relais partners deliver bailleur-w --pull" in cases[9][0].json()["detail"]
+        assert "relais partners deliver bailleur-w --pull" in cases[11][0].json()["detail"]
+        huge = client.post(f"{EVENTS}/ack", content=b'{"ids": [' + b'"x",' * 100_000 + b'"x"]}',
+                           headers={**a, "Content-Type": "application/json"})
+        assert huge.status_code == 413 and huge.headers["content-type"] == "application/problem+json"
 
 
 @pytest.mark.parametrize("backend", ["embedded"])
@@ -153,6 +158,6 @@ def test_the_openapi_document_describes_the_pull_routes(settings):
     assert {"200", "401", "409", "422"} <= set(get["responses"])
     assert get["responses"]["409"]["content"]["application/problem+json"]
     ack = document["paths"][f"{EVENTS}/ack"]["post"]
-    assert ack["requestBody"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/PullAck"}
-    assert {"cursor", "ids"} == set(document["components"]["schemas"]["PullAck"]["properties"])
+    assert {"cursor", "ids"} == set(ack["requestBody"]["content"]["application/json"]["schema"]["properties"])
+    assert "413" in ack["responses"]
     assert get["security"]
