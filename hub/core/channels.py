@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -64,7 +64,7 @@ class Channel:
     partner: str
     kind: str
     url: str | None = None
-    secret: str | None = None          # never logged, never shown after it was made
+    secret: str | None = field(default=None, repr=False)   # never logged, never shown after it was made
     directory: Path | None = None
     concurrency: int = 1
     subscriptions: tuple[str, ...] | None = None   # None: the connector's, else EVERYTHING

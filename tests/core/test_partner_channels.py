@@ -132,3 +132,24 @@ def test_a_partner_id_too_long_for_a_subscriber_name_is_refused(hub_settings):
         with pytest.raises(PartnerError, match="at most 56 characters"):
             hub.channels.set("b" * 57, ChannelKind.PULL)
         assert hub.channels.set("b" * 56, ChannelKind.PULL).subscriber == "partner." + "b" * 56
+
+
+@pytest.mark.parametrize("backend", ["embedded"])
+def test_a_webhook_secret_never_reaches_the_logs(hub_settings, tmp_path):
+    from structlog.testing import capture_logs
+
+    from hub.core.config import RetrySettings
+    from tests.asgi import free_port
+    secret = "whsec_never-log-me-0123456789abcdef"
+    settings = hub_settings.model_copy(update={"retry": RetrySettings(max_attempts=1)})
+    with make_hub(settings) as hub:
+        hub.partners.add("bailleur-a", siren=siren(), nom="Habitat A", role="bailleur", connector="bailleurs")
+        hub.channels.set("bailleur-a", ChannelKind.WEBHOOK, url=f"http://127.0.0.1:{free_port()}/down", secret=secret)
+    write_decisions(settings.home / "inbox" / "bailleurs", "cal.json", [decision()])
+    with capture_logs() as logs, make_hub(settings) as hub:
+        summary = hub.run_once()
+        assert summary.failed == {"partner.bailleur-a": 1}
+        dead = hub.journal.dead_letters(connector="partner.bailleur-a")
+    assert len(dead) == 1 and "unreachable" in dead[0]["attempts"]
+    assert any(e["event"] == "delivery_dead_lettered" for e in logs)
+    assert secret not in repr(logs) and secret not in repr(dead)

@@ -7,6 +7,7 @@ import httpx
 import pytest
 
 from contracts import REGISTRY
+from hub.core.channels import Channel
 from hub.core.connector import Connector, OutboundMessage
 from hub.core.errors import RejectError, RetryableError
 from hub.core.signatures import SignatureMismatch, sign, signature_header, verify
@@ -106,6 +107,7 @@ def test_an_unreachable_partner_is_retried():
         _target(refuse).post(event, message)
 
 
-def test_the_secret_never_shows_in_the_targets_repr():
+def test_the_secret_never_shows_in_a_repr():
     assert SECRET not in repr(_target(lambda _r: httpx.Response(204)))
+    assert SECRET not in repr(Channel("bailleur-a", "webhook", url="https://x.example", secret=SECRET))
     assert isinstance(OutboundMessage(b"x", "x.json"), OutboundMessage)
