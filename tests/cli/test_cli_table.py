@@ -42,6 +42,7 @@ TABLE = [
     (["dead", "discard", "999"], 1, "Error: no open dead letter #999"),
     (["replay", "-c", "nope", "--since", "2026-01-01"], 2, "Error: no connector named 'nope'"),
     (["replay", "-c", "bailleurs"], 2, "Error: Missing option '--since'."),
+    (["replay", "-c", "partner.nobody", "--since", "2026-01-01"], 2, "Error: no connector named 'partner.nobody'"),
     (["replay", "-c", "bailleurs", "--since", "2026-01-01"], 2, "Error: connector 'bailleurs' subscribes to nothing"),
     (["dossier", "0630000000000"], 1, "Error: no dossier for 0630000000000"),
     (["echeances", "avis", "--jour", "demain"], 2, "Error: Invalid value for '--jour': 'demain' does not match"),

@@ -69,7 +69,18 @@ def test_an_outbox_partner_receives_at_the_next_run_and_none_stops_it(relais, tm
                     [decision(commune="63430"), decision(commune="63300")])
     ran = relais("run", "--once", "--no-progress", env={"RELAIS_PLUGINS": "bailleurs"})
     assert ran.exit_code == 0, ran.stderr
+    assert "  out partner.bailleur-a: 1 delivered, 0 failed" in ran.stdout
     assert len(list((tmp_path / "out-a").glob("*.json"))) == 1
+    replayed = relais("replay", "-c", "partner.bailleur-a", "--since", "2000-01-01",
+                      env={"RELAIS_PLUGINS": "bailleurs"})
+    assert replayed.exit_code == 0, replayed.stderr
+    assert replayed.stdout.splitlines() == [
+        "1 event(s) queued again for partner.bailleur-a; the running hub delivers them (or run `relais run --once`)",
+        "1 event(s) not sent: the access rules do not let partner.bailleur-a see them"]
+    (tmp_path / "out-a" / ".tmp-interrupted.part").write_bytes(b"{")     # a write a killed hub left
+    again = relais("run", "--once", "--no-progress", env={"RELAIS_PLUGINS": "bailleurs"})
+    assert "  out partner.bailleur-a: 1 delivered, 0 failed" in again.stdout
+    assert sorted(f.name for f in (tmp_path / "out-a").iterdir() if f.name.startswith(".")) == []
     listed = relais("deliveries", "-c", "partner.bailleur-a")
     assert "partner.bailleur-a" in listed.stdout and "delivered" in listed.stdout and "denied" in listed.stdout
 
