@@ -2,8 +2,8 @@
 
 One worker per subscriber — a connector, or a registered partner with a channel — so a slow or dead partner holds up
 nobody else, each reading its own queue in batches (a partner's webhook delivering several of a batch at once, up to
-its ``concurrency``): claim the batch's deliveries in the journal (which enforces per-demand order and absorbs redelivered
-messages), check the access policy once more, encode, hand to the partner under a timeout, record every outcome in
+its ``concurrency``): claim the batch's deliveries in the journal (which enforces per-demand order and absorbs
+redelivered messages), check the access policy once more, encode, hand to the partner under a timeout, record every outcome in
 one transaction, then acknowledge the bus messages. A failure is retried with exponential backoff and jitter up to
 ``retry.max_attempts``; then the delivery goes to the dead-letter store with every attempt's error.
 
@@ -31,8 +31,8 @@ import json
 import random
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -321,16 +321,30 @@ class DeliveryWorker:
         deliveries go N at a time. Order is kept: a claimed batch holds at most one event per demand (``claim``
         takes none behind an unsettled one). A call cannot outlast the target's own timeout (the webhook's
         client has ``delivery_timeout``), so no watching thread; once stopping or out of lease budget, what has
-        not started is given back."""
+        not started is given back; after ``BREAKER`` consecutive transient failures taking a delivery timeout, the
+        rest is postponed without calling the partner."""
         started = time.monotonic()
+        failing: list[tuple[float, DeliveryOutcome]] = []   # consecutive transient failures (when, outcome)
+        lock = threading.Lock()
 
         def deliver(c: ClaimedDelivery) -> DeliveryOutcome:
             if self.stop.is_set() or time.monotonic() - started > self.claim_budget:
                 return _give_back(c)
+            with lock:   # the partner is down (as the in-turn path judges it): postpone without calling it
+                if len(failing) >= BREAKER and time.monotonic() - failing[0][0] >= self.timeout:
+                    return DeliveryOutcome(c.seq, S.RETRYING, event_type=c.type, attempted=False,
+                                           next_attempt_at=failing[-1][1].next_attempt_at)
+            began = time.monotonic()
             try:
-                return self._deliver_one(c)
+                outcome = self._deliver_one(c)
             except Exception as exc:  # a bug, not a partner failure: bounded by max_attempts like one
-                return self._fail(c, RetryableError(f"{type(exc).__name__}: {exc}"))
+                outcome = self._fail(c, RetryableError(f"{type(exc).__name__}: {exc}"))
+            with lock:
+                if outcome.status == S.RETRYING:
+                    failing.append((began, outcome))
+                else:
+                    failing.clear()
+            return outcome
 
         with ThreadPoolExecutor(min(self.concurrency, len(claimed)),
                                 thread_name_prefix=f"deliver-{self.name}") as pool:

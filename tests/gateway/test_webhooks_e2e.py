@@ -21,7 +21,7 @@ from hub.core.runtime import Hub
 from hub.gateway import GatewayServer
 from hub.webhooks import SIGNATURE_HEADER, SignatureMismatch, verify
 from tests.asgi import free_port, serve
-from tests.factories import decision, decisions_document, siren
+from tests.factories import decision, decisions_document, siren, write_decisions
 from tests.gateway.receivers import Receiver, wait_until
 
 
@@ -174,3 +174,24 @@ def test_a_partner_gets_at_most_its_concurrency_in_flight(settings):
             gate.set()
             wait_until(lambda: len(busy.accepted) == 9, what="every event delivered")
     assert busy.max_in_flight == 3
+
+
+@pytest.mark.parametrize("backend", ["embedded"])
+def test_a_concurrent_partner_that_is_down_is_not_called_for_every_event_of_a_batch(settings):
+    """After three transient failures taking a delivery timeout, the rest of the batch is postponed without a call
+    (as for a connector): a partner that is down costs a few calls per batch, not one per event."""
+    down = Receiver(secret_of("down"), status=503)
+    quick = settings.model_copy(update={"delivery_timeout": 0.05,
+                                        "retry": RetrySettings(max_attempts=50, base_delay=5.0, jitter=0.0)})
+    with serve(down.app(), "down") as base_url:
+        register(quick, {"down": {"url": base_url + "/events", "concurrency": 2}})
+        with make_hub(quick) as hub:
+            hub.start()
+            write_decisions(quick.home / "inbox" / "bailleurs", "cal.json", [decision() for _ in range(40)])
+            hub.inbox.scan()
+            hub.relay.publish_pending()
+            result = hub.workers["partner.down"].step(wait=0.5)
+            counts = hub.journal.delivery_counts()
+    assert result.received == 40
+    assert 3 <= result.failed < 20 and down.calls <= result.failed
+    assert counts[("partner.down", "retrying")] == 40      # every one due again later, none lost nor dead
