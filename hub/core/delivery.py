@@ -3,8 +3,8 @@
 One worker per subscriber — a connector, or a registered partner with a channel — so a slow or dead partner holds up
 nobody else, each reading its own queue in batches (a partner's webhook delivering several of a batch at once, up to
 its ``concurrency``): claim the batch's deliveries in the journal (which enforces per-demand order and absorbs
-redelivered messages), check the access policy once more, encode, hand to the partner under a timeout, record every outcome in
-one transaction, then acknowledge the bus messages. A failure is retried with exponential backoff and jitter up to
+redelivered messages), check the access policy once more, encode, hand to the partner under a timeout, record every
+outcome in one transaction, then acknowledge the bus messages. A failure is retried with exponential backoff and jitter up to
 ``retry.max_attempts``; then the delivery goes to the dead-letter store with every attempt's error.
 
 What keeps it safe under faults:
