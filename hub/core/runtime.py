@@ -3,7 +3,8 @@
 ``Hub.run_once()`` processes what is waiting (due pulls from partners, inboxes, outbox, due deliveries) and returns;
 ``Hub.run()`` does the same continuously in threads — one relay, one delivery worker per subscribing connector and
 per registered partner with a pushing channel, one poller if a connector pulls from its partner, the inbox scanner
-in the calling thread — until its stop event is set, then finishes the delivery in hand, gives the rest of its batch back to the journal, and closes.
+in the calling thread — until its stop event is set, then finishes the delivery in hand, gives the rest of its batch
+back to the journal, and closes.
 
 Embedded (in-process transport) a hub is the only process delivering from its journal: it holds an exclusive lock
 on ``HOME/relais.lock`` while it runs, which is what lets a restart take back at once the claims a killed
