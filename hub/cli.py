@@ -454,8 +454,8 @@ def deliveries(ctx: Context, connector: str | None) -> None:
     with ctx.hub() as hub:
         counts = hub.journal.delivery_counts(connector)
         outbox = hub.journal.outbox_size()
-        if connector is not None and not counts and connector not in hub.connectors:
-            hub.connector(connector)   # raises: no connector of that name, with those that exist
+        if connector is not None and not counts and connector not in hub.subscribers:
+            hub.subscriber(connector)   # raises: no connector of that name, with those that exist
     click.echo(f"outbox (journaled, not yet on the bus): {outbox}")
     for (sub, status), n in sorted(counts.items()):
         click.echo(f"{sub:<16} {status:<11} {n}")

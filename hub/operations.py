@@ -164,7 +164,7 @@ def replay(ctx, connector, since, until):
     from contracts import REGISTRY
     from hub.core.routing import topic_matches
     with ctx.hub() as hub:
-        conn = hub.connector(connector)
+        conn = hub.subscriber(connector)   # a connector, or a partner with a channel (partner.<id>)
         if not conn.subscriptions:
             raise click.UsageError(f"connector {connector!r} subscribes to nothing")
         ctx.audit(hub, "replay", f"connector {connector} since {since}" + (f" until {until}" if until else ""))

@@ -16,6 +16,7 @@ from typing import Any
 import click
 
 from contracts import REGISTRY
+from hub.channels_cli import partners_deliver
 from hub.cli_support import EXIT_FAILED, EXIT_USAGE, OperatorError, pass_ctx, parse_when
 from hub.core.access_rules import Recipient, recipient_of
 from hub.core.audit import AuditKind
@@ -64,9 +65,21 @@ def _as_dict(p: Partner, keys: list[dict[str, Any]] | None = None, stock: int | 
     return out
 
 
+def _channel_dict(channel: Any) -> dict[str, Any] | None:
+    """How the partner receives, for ``--json``: never the secret."""
+    if channel is None:
+        return None
+    return {"kind": channel.kind, "url": channel.url, "directory": str(channel.directory) if channel.directory
+            else None, "concurrency": channel.concurrency, "subscriptions": list(channel.subscriptions)
+            if channel.subscriptions is not None else None, "subscriber": channel.subscriber}
+
+
 @click.group()
 def partners() -> None:
-    """The partner registry: legal entities, their connector, territory, scopes and keys."""
+    """The partner registry: legal entities, their connector, territory, scopes, keys and delivery channel."""
+
+
+partners.add_command(partners_deliver)
 
 
 @partners.command("add")
@@ -130,7 +143,9 @@ def partners_show(ctx, partner_id, as_json):
         partner = _registry_call(lambda: hub.partners.require(partner_id))
         keys = hub.partners.keys(partner_id)
         stock = hub.partners.stock_size(partner_id)
+        hub_channel = hub.channels.get(partner_id)
     shown = _as_dict(partner, keys, stock)
+    shown["channel"] = _channel_dict(hub_channel)
     if as_json:
         click.echo(json.dumps(shown, default=str, indent=2, ensure_ascii=False))
         return
@@ -139,6 +154,8 @@ def partners_show(ctx, partner_id, as_json):
     click.echo(f"  territory: {', '.join(shown['communes']) or '-'}")
     click.echo(f"  emits: {', '.join(shown['emits']) if shown['emits'] is not None else 'what its connector declares'}")
     click.echo(f"  stock: {stock} dwelling(s) known" + ("" if stock else " (any dwelling accepted)"))
+    channel = hub_channel
+    click.echo(f"  receives: {channel.describe() if channel else 'nothing (see `relais partners deliver`)'}")
     for k in keys:
         state = "valid" if k["valid"] else "revoked" if k["revoked_at"] else "expired"
         expiry = f", expires {k['expires_at']:%Y-%m-%d %H:%M}" if k["expires_at"] else ""

@@ -80,6 +80,11 @@ def amqp_namespace() -> Iterator[str]:
     _delete_amqp_namespace(ns)
 
 
+#: Queues of registered partners with a delivery channel (subscriber ``partner.<id>``) that tests declare.
+PARTNER_SUBSCRIBERS = tuple(f"partner.{p}" for p in ("bailleur-a", "bailleur-b", "bailleur-c", "action-logement",
+                                                     "slow", "fast", "down", "up", "landlord"))
+
+
 def _delete_amqp_namespace(ns: str) -> None:
     from kombu import Connection
     try:
@@ -88,7 +93,7 @@ def _delete_amqp_namespace(ns: str) -> None:
             for suffix in ("habisoft", "sne", "bailleurs", "dossier", "contingents", "partner", "slow", "fast", "broken",
                            "commune_x", "reservataire", "tiers", "echeances", "statistiques", "cotation", "listes",
                            "siao", "dalo", "dalo_attente", "bailleur_thiers", "bailleur_ailleurs",
-                           "reservataire_thiers", "reservataire_ailleurs"):
+                           "reservataire_thiers", "reservataire_ailleurs", *PARTNER_SUBSCRIBERS):
                 ch.queue_delete(f"{ns}.q.{suffix}")
             from hub.core.bus import RETRY_TIERS_MS
             for ms in RETRY_TIERS_MS:

@@ -64,8 +64,12 @@ class Recipient:
 
 
 def recipient_of(connector: Any) -> Recipient:
-    """The partner a subscribing connector receives for: its role, and its ``communes`` (territory, or where it
-    holds reservations)."""
+    """The partner a subscriber receives for: a partner subscriber's own (``recipient``: the registered partner,
+    its role and communes), else the connector's configured partner — its role, and its ``communes`` (territory, or
+    where it holds reservations)."""
+    own = getattr(connector, "recipient", None)
+    if isinstance(own, Recipient):
+        return own
     return Recipient(f"connector:{connector.name}", connector.role,
                      frozenset(getattr(connector.settings, "communes", ()) or ()))
 

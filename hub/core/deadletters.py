@@ -38,7 +38,7 @@ class DeadLetterOps:
             if item["status"] != "open":
                 outcome.skipped.append((item["id"], f"already {item['status']}"))
                 continue
-            connector = self.hub.connectors.get(item["connector"])
+            connector = self.hub.subscribers.get(item["connector"])   # a connector, or partner.<id>
             if connector is None:
                 outcome.skipped.append((item["id"], f"connector {item['connector']!r} is not loaded"))
                 continue

@@ -1,9 +1,10 @@
 """The delivery loop: the only place that decides acknowledge / retry / dead-letter for outbound messages.
 
-One worker per subscribing connector (so a slow or dead partner holds up nobody else), each reading its own queue
-in batches: claim the batch's deliveries in the journal (which enforces per-demand order and absorbs redelivered
-messages), check the access policy once more, encode, hand to the partner under a timeout, record every outcome in
-one transaction, then acknowledge the bus messages. A failure is retried with exponential backoff and jitter up to
+One worker per subscriber — a connector, or a registered partner with a channel — so a slow or dead partner holds up
+nobody else, each reading its own queue in batches (a partner's webhook delivering several of a batch at once, up to
+its ``concurrency``): claim the batch's deliveries in the journal (which enforces per-demand order and absorbs
+redelivered messages), check the access policy once more, encode, hand to the partner under a timeout, record every
+outcome in one transaction, then acknowledge the bus messages. A failure is retried with exponential backoff and jitter up to
 ``retry.max_attempts``; then the delivery goes to the dead-letter store with every attempt's error.
 
 What keeps it safe under faults:
@@ -31,6 +32,7 @@ import random
 import threading
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -129,6 +131,8 @@ class DeliveryWorker:
         self.timeout = timeout
         self.lease = lease
         self.stale_dispatch = stale_dispatch
+        #: deliveries in flight at once (a partner's webhook may take several; a connector takes one at a time)
+        self.concurrency = max(1, int(getattr(connector, "concurrency", 1)))
         self.instances = instances   # who we are in the journal, and who is dead (their claims come back at once)
         # a claim must be settled well within its lease, or another process retakes it and delivers it again
         self.claim_budget = max(0.0, lease - timeout - 0.1 * lease)
@@ -308,6 +312,45 @@ class DeliveryWorker:
             self.dispatch([o.seq for o in retry_later], delay_ms=max(1, int(delay.total_seconds() * 1000)))
 
     def _deliver_claimed(self, claimed: Sequence[ClaimedDelivery]) -> list[DeliveryOutcome]:
+        if self.concurrency > 1:
+            return self._deliver_concurrently(claimed)
+        return self._deliver_in_turn(claimed)
+
+    def _deliver_concurrently(self, claimed: Sequence[ClaimedDelivery]) -> list[DeliveryOutcome]:
+        """A subscriber taking several deliveries at once (a partner's webhook with ``concurrency`` N): the batch's
+        deliveries go N at a time. Order is kept: a claimed batch holds at most one event per demand (``claim``
+        takes none behind an unsettled one). A call cannot outlast the target's own timeout (the webhook's
+        client has ``delivery_timeout``), so no watching thread; once stopping or out of lease budget, what has
+        not started is given back; after ``BREAKER`` consecutive transient failures taking a delivery timeout, the
+        rest is postponed without calling the partner."""
+        started = time.monotonic()
+        failing: list[tuple[float, DeliveryOutcome]] = []   # consecutive transient failures (when, outcome)
+        lock = threading.Lock()
+
+        def deliver(c: ClaimedDelivery) -> DeliveryOutcome:
+            if self.stop.is_set() or time.monotonic() - started > self.claim_budget:
+                return _give_back(c)
+            with lock:   # the partner is down (as the in-turn path judges it): postpone without calling it
+                if len(failing) >= BREAKER and time.monotonic() - failing[0][0] >= self.timeout:
+                    return DeliveryOutcome(c.seq, S.RETRYING, event_type=c.type, attempted=False,
+                                           next_attempt_at=failing[-1][1].next_attempt_at)
+            began = time.monotonic()
+            try:
+                outcome = self._deliver_one(c)
+            except Exception as exc:  # a bug, not a partner failure: bounded by max_attempts like one
+                outcome = self._fail(c, RetryableError(f"{type(exc).__name__}: {exc}"))
+            with lock:
+                if outcome.status == S.RETRYING:
+                    failing.append((began, outcome))
+                else:
+                    failing.clear()
+            return outcome
+
+        with ThreadPoolExecutor(min(self.concurrency, len(claimed)),
+                                thread_name_prefix=f"deliver-{self.name}") as pool:
+            return list(pool.map(deliver, claimed))
+
+    def _deliver_in_turn(self, claimed: Sequence[ClaimedDelivery]) -> list[DeliveryOutcome]:
         """Deliver a claimed batch in a delivery thread, this thread watching it: a partner call that outlasts
         ``delivery_timeout`` is abandoned (its thread left to finish on its own, its result ignored), counted as a
         transient failure, and the rest of the batch goes on in a fresh delivery thread. One hand-over per batch,

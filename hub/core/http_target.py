@@ -28,10 +28,13 @@ class HttpTarget:
         self.url = url
         self.client = client or httpx.Client(timeout=timeout, headers=headers or {})
 
-    def post(self, event: Envelope[Any], message: OutboundMessage) -> httpx.Response:
+    def post(self, event: Envelope[Any], message: OutboundMessage,
+             headers: dict[str, str] | None = None) -> httpx.Response:
+        """POST the message; ``headers`` adds to the standard ones (a webhook's signature)."""
         try:
             response = self.client.post(self.url, content=message.body, headers={
-                "Content-Type": message.content_type, "Idempotency-Key": event.id, "X-Relais-Event-Type": event.type})
+                "Content-Type": message.content_type, "Idempotency-Key": event.id, "X-Relais-Event-Type": event.type,
+                **(headers or {})})
         except httpx.TimeoutException as exc:
             raise RetryableError(f"partner {self.url} timed out: {type(exc).__name__}") from exc
         except httpx.TransportError as exc:

@@ -11,17 +11,22 @@ explain, and an operator restores them together. Kept in a module of their own s
   was made, when it expires (rotation: old and new both valid until then) and when it was revoked.
 * ``partner_certificates`` — client certificate subjects (mutual TLS) that identify a partner.
 * ``partner_stock`` — a landlord's dwellings (RPLS identifiers): when known, it decides only on those.
+* ``partner_channels`` — how a partner receives its events, if it does (docs/partners.md, "Receiving events"):
+  ``webhook`` (URL, signing secret, requests in flight), ``outbox`` (a directory) or ``pull`` (the gateway's pull
+  API); its subscriptions (JSON list of topic patterns; NULL: its connector's, else every event its access rules
+  let it see). The signing secret is stored as given: the hub must sign with it, so it cannot keep only a hash.
 * ``audit`` — append-only: every inbound call (accepted or refused, with the key id and why), every refusal of the
   access policy, every read or export of nominative data by an operator or a partner.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Index, String, Table, Text
+from sqlalchemy import Column, Index, Integer, String, Table, Text
 
 from hub.core.journal_schema import SeqType, UtcDateTime, metadata
 
-__all__ = ["partners", "partner_keys", "partner_certificates", "partner_stock", "audit", "PartnerStatus"]
+__all__ = ["partners", "partner_keys", "partner_certificates", "partner_stock", "partner_channels", "audit",
+           "PartnerStatus"]
 
 
 class PartnerStatus:
@@ -67,6 +72,18 @@ partner_stock = Table(
     Column("partner", String(64), primary_key=True),
     Column("rpls", String(10), primary_key=True),
     Column("imported_at", UtcDateTime(), nullable=False),
+)
+
+partner_channels = Table(
+    "partner_channels", metadata,
+    Column("partner", String(64), primary_key=True),
+    Column("kind", String(8), nullable=False),            # webhook | outbox | pull
+    Column("url", String(2000)),                          # webhook: where events are POSTed
+    Column("secret", String(200)),                        # webhook: the HMAC-SHA256 signing secret
+    Column("directory", String(1000)),                    # outbox: absolute path
+    Column("concurrency", Integer, nullable=False),       # webhook: requests in flight at most
+    Column("subscriptions", Text),                        # JSON list of topic patterns; NULL: the default
+    Column("updated_at", UtcDateTime(), nullable=False),
 )
 
 audit = Table(

@@ -4,9 +4,10 @@ Routing uses AMQP topic syntax for subscriptions (:mod:`hub.core.topics`) so tha
 journal's delivery rows agree exactly.
 
 The access rules are data (:mod:`hub.core.access_rules`): docs/domain.md's "Who may read nominative data" by default, a
-territory's own file when the ``access_rules`` setting names one. A subscriber is a connector; the partner it
-receives for is the connector's own (its role, and its ``communes``: the territory, or for a réservataire the
-communes where it holds reservations). A decision is computed once per event and subscriber and remembered: the
+territory's own file when the ``access_rules`` setting names one. A subscriber is a connector, whose partner is the
+connector's own (its role, and its ``communes``: the territory, or for a réservataire the communes where it holds
+reservations), or a registered partner with a delivery channel (``partner.<id>``, :mod:`hub.core.partner_subscriber`),
+which receives as itself. A decision is computed once per event and subscriber and remembered: the
 router decides when the event is journaled, the delivery worker asks again and gets the same answer.
 """
 
@@ -73,7 +74,8 @@ class AccessPolicy:
 class Router:
     """Computes the delivery rows of an event: every subscriber whose patterns match, with the policy's verdict.
 
-    A connector never receives the events it emitted itself (a partner is not echoed its own changes)."""
+    A connector never receives the events it emitted itself, nor a partner subscriber those its partner emitted (a
+    partner is not echoed its own changes)."""
 
     def __init__(self, connectors: Mapping[str, Connector], policy: AccessPolicy):
         self.connectors = connectors
@@ -83,6 +85,9 @@ class Router:
         routes = []
         for name, connector in self.connectors.items():
             if name == event.source or not topic_matches(connector.subscriptions, event.type):
+                continue
+            emitted = getattr(connector, "emitted", None)
+            if emitted is not None and emitted(event):
                 continue
             routes.append(Route(name, self.policy.allowed(connector, event)))
         return routes

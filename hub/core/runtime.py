@@ -1,9 +1,10 @@
 """The hub: wires plugins, journal, bus, ingest and delivery together, and runs them.
 
 ``Hub.run_once()`` processes what is waiting (due pulls from partners, inboxes, outbox, due deliveries) and returns;
-``Hub.run()`` does the same continuously in threads — one relay, one delivery worker per subscribing connector, one
-poller if a connector pulls from its partner, the inbox scanner in the calling thread — until its stop event is
-set, then finishes the delivery in hand, gives the rest of its batch back to the journal, and closes.
+``Hub.run()`` does the same continuously in threads — one relay, one delivery worker per subscribing connector and
+per registered partner with a pushing channel, one poller if a connector pulls from its partner, the inbox scanner
+in the calling thread — until its stop event is set, then finishes the delivery in hand, gives the rest of its batch
+back to the journal, and closes.
 
 Embedded (in-process transport) a hub is the only process delivering from its journal: it holds an exclusive lock
 on ``HOME/relais.lock`` while it runs, which is what lets a restart take back at once the claims a killed
@@ -41,9 +42,11 @@ from hub.core.ingest import IngestReport, Ingestor
 from hub.core.journal import Backlog, Journal, utcnow
 from hub.core.journal_schema import DeliveryStatus
 from hub.core.outbox import OutboxRelay
-from hub.core.access_rules import AccessRules, Recipient, Verdict
+from hub.core.access_rules import AccessRules, Recipient, Verdict, recipient_of
 from hub.core.audit import AuditEntry, AuditKind, AuditTrail, BufferedAudit
 from hub.core.demand_facts import DemandTypes
+from hub.core.channels import ChannelStore
+from hub.core.partner_subscriber import PartnerSubscriber
 from hub.core.partners import Partner, PartnerRegistry
 from hub.core.partners_schema import PartnerStatus
 from hub.core.plugins import ENTRY_POINT_GROUP, PluginFailure, PluginHost
@@ -130,7 +133,9 @@ class Hub:
             self._seed_examples()
         self.policy = AccessPolicy(AccessRules.load(settings.access_rules), history=self._demand_types,
                                    on_denied=self._audit_denial)
-        self.journal = Journal(settings.journal, router=Router(self.connectors, self.policy),
+        #: every delivery subscriber: the connectors, then (once the registry is open) the partners with a channel
+        self.subscribers: dict[str, Connector] = dict(self.connectors)
+        self.journal = Journal(settings.journal, router=Router(self.subscribers, self.policy),
                                connect_timeout=settings.journal_timeout,
                                statement_timeout=settings.journal_statement_timeout,
                                dead_letter_quota=self._dead_letter_quota,
@@ -147,6 +152,9 @@ class Hub:
         self.workers: dict[str, DeliveryWorker] = {}
         self.instances = InstanceRegistry(self.journal.engine)
         self.partners = PartnerRegistry(self.journal.engine)
+        self.channels = ChannelStore(self.journal.engine)
+        self.partner_subscribers: dict[str, PartnerSubscriber] = self._load_partner_subscribers()
+        self.subscribers.update(self.partner_subscribers)
         self._demand_facts = DemandTypes(self.journal.engine)
         self.audit = AuditTrail(self.journal.engine)
         self.audit_buffer = BufferedAudit(self.audit)
@@ -163,9 +171,28 @@ class Hub:
         the policy, which it needs for routing, hence the indirection."""
         return self._demand_facts(subject)
 
+    def _load_partner_subscribers(self) -> dict[str, PartnerSubscriber]:
+        """The registered partners with a delivery channel, each its own subscriber (read once, at start: a channel
+        changed by ``relais partners deliver`` takes effect when the hub restarts). A revoked or removed partner's
+        channel is ignored: it receives nothing more."""
+        found: dict[str, PartnerSubscriber] = {}
+        for channel in self.channels.all():
+            partner = self.find_partner(channel.partner)
+            if partner is None:
+                log.info("partner_channel_ignored", partner=channel.partner, reason="unknown or revoked")
+                continue
+            try:
+                found[channel.subscriber] = PartnerSubscriber(
+                    partner, channel, self.connectors.get(partner.connector), self.home,
+                    timeout=self.settings.delivery_timeout)
+            except Exception as exc:  # one partner's broken channel must not take the hub down
+                self.failures.append(PluginFailure(channel.subscriber, "init", f"{type(exc).__name__}: {exc}"))
+                log.error("partner_channel_failed", partner=channel.partner, error_type=type(exc).__name__)
+        return found
+
     def _audit_denial(self, connector: Connector, event: Any, verdict: Any) -> None:
         """Every refusal of the access policy is in the audit trail (in batches: routing is on the hot path)."""
-        self.audit_buffer.record(AuditEntry(kind=AuditKind.POLICY, actor=f"connector:{connector.name}",
+        self.audit_buffer.record(AuditEntry(kind=AuditKind.POLICY, actor=recipient_of(connector).id,
                                             outcome="denied", action=f"deliver {event.type}", target=event.subject,
                                             reason=f"{event.id}: {verdict.why}"))
 
@@ -191,7 +218,7 @@ class Hub:
                                      key_id=key_id, reason=reason))
 
     def _dead_letter_quota(self, connector: str) -> int | None:
-        configured = self.connectors.get(connector)
+        configured = self.subscribers.get(connector)
         return configured.settings.dead_letter_quota_bytes if configured is not None else None
 
     def _depths(self) -> dict[tuple[str, str], int]:
@@ -235,7 +262,10 @@ class Hub:
 
     @property
     def subscriptions(self) -> dict[str, tuple[str, ...]]:
-        return {n: c.subscriptions for n, c in self.connectors.items() if c.subscriptions}
+        """Subscriber → patterns, for those the hub delivers to (a queue and a worker each; a pull partner has
+        neither: its delivery rows wait for its pull)."""
+        return {n: c.subscriptions for n, c in self.subscribers.items()
+                if c.subscriptions and getattr(c, "pushes", True)}
 
     def connector(self, name: str) -> Connector:
         try:
@@ -243,6 +273,16 @@ class Hub:
         except KeyError:
             raise ConfigurationError(f"no connector named {name!r}; loaded: {', '.join(self.connectors) or 'none'}"
                                      " (see `relais plugins`)") from None
+
+    def subscriber(self, name: str) -> Connector:
+        """A delivery subscriber: a connector, or a partner with a channel (``partner.<id>``)."""
+        try:
+            return self.subscribers[name]
+        except KeyError:
+            partners = ", ".join(self.partner_subscribers)
+            raise ConfigurationError(f"no connector named {name!r}; loaded: {', '.join(self.connectors) or 'none'}"
+                                     + (f"; partner subscribers: {partners}" if partners else "")
+                                     + " (see `relais plugins`, `relais partners list`)") from None
 
     def _lock_home(self) -> None:
         """Embedded: refuse to run two delivering hubs on one journal (both would take back each other's claims)."""
@@ -280,7 +320,7 @@ class Hub:
             common: dict[str, Any] = dict(
                 retry=s.retry, batch_size=s.batch_size, batch_wait=s.batch_wait, timeout=s.delivery_timeout,
                 lease=s.lease, stale_dispatch=s.stale_dispatch, instances=self.instances)
-            connector = self.connectors[name]
+            connector = self.subscribers[name]
             if isinstance(connector, Processor):
                 self.workers[name] = ProcessorWorker(
                     connector, self.journal, self.bus, self.policy, timers=self.timers,
@@ -295,7 +335,7 @@ class Hub:
         mid-write never renamed them, and a partner polling its directory must not trip over them. On RabbitMQ
         another process may be writing right now, so only files older than a delivery timeout go."""
         older_than = 0.0 if not self.bus.is_amqp else time.time() - self.settings.delivery_timeout
-        for connector in self.connectors.values():
+        for connector in self.subscribers.values():
             for directory in {connector.context.inbox, connector.context.outbox} - {None}:
                 if not directory.is_dir():
                     continue
@@ -477,7 +517,7 @@ class Hub:
             os.close(self._lock_fd)   # releases the home lock
             self._lock_fd = None
         self.audit_buffer.close()
-        for c in self.connectors.values():
+        for c in self.subscribers.values():
             try:
                 c.close()
             except Exception as exc:  # closing must go on for the others

@@ -18,6 +18,8 @@
         429  the partner is over its requests in flight or its rate (``Retry-After``)
         503  the journal is unreachable: nothing was acknowledged, send it again later (``Retry-After``)
     GET  /healthz                  200 when the journal answers, 503 otherwise
+    GET  /v1/partners/me/events    a pull partner's pending events (``after``, ``limit``), with a cursor
+    POST /v1/partners/me/events/ack   {"cursor"} or {"ids"}: acknowledged, never served again (hub.gateway.pull)
     GET  /openapi.json, /docs      the contract of these routes; Swagger UI served offline
 
 Every error answer is an RFC 9457 problem (``application/problem+json``): ``type``, ``title``, ``status``,

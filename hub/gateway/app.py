@@ -36,6 +36,7 @@ from hub.core.plugins import PluginFailure
 from hub.gateway.auth import API_KEY_HEADER, presented_key, resolve_partner
 from hub.gateway.commit import DecodedMessage, InboundCommitter, InboundOutcome
 from hub.gateway.limits import PartnerRates, PartnerSlots, read_limited
+from hub.gateway.pull import pull_router
 from hub.gateway.problems import (PROBLEM_JSON, FieldProblem, InboundAccepted, Problem, RejectedPart,
                                   install_problem_handlers, problem)
 
@@ -325,6 +326,7 @@ def create_app(hub: Any, *, decode_timeout: float | None = None) -> FastAPI:
     app.state.gateway = gateway
     install_problem_handlers(app)
     app.include_router(_inbound_router(gateway))
+    app.include_router(pull_router())
     _mount_plugin_routes(app, hub)
     _serve_docs_offline(app)
     app.openapi = lambda: _openapi(app, hub)   # type: ignore[method-assign]

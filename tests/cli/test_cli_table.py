@@ -42,6 +42,7 @@ TABLE = [
     (["dead", "discard", "999"], 1, "Error: no open dead letter #999"),
     (["replay", "-c", "nope", "--since", "2026-01-01"], 2, "Error: no connector named 'nope'"),
     (["replay", "-c", "bailleurs"], 2, "Error: Missing option '--since'."),
+    (["replay", "-c", "partner.nobody", "--since", "2026-01-01"], 2, "Error: no connector named 'partner.nobody'"),
     (["replay", "-c", "bailleurs", "--since", "2026-01-01"], 2, "Error: connector 'bailleurs' subscribes to nothing"),
     (["dossier", "0630000000000"], 1, "Error: no dossier for 0630000000000"),
     (["echeances", "avis", "--jour", "demain"], 2, "Error: Invalid value for '--jour': 'demain' does not match"),
@@ -71,6 +72,14 @@ TABLE = [
     (["partners", "cert", "nobody", "CN=x"], 1, "Error: no partner 'nobody'"),
     (["partners", "set-emits", "nobody"], 2, "Error: give the patterns it may emit, or --default"),
     (["partners", "stock", "import", "nobody", "{tmp}/cal.json"], 1, "Error: no partner 'nobody'"),
+    (["partners", "deliver", "nobody", "--pull"], 1, "Error: no partner 'nobody'"),
+    (["partners", "deliver", "nobody"], 2, "Error: give exactly one of --webhook URL, --outbox DIR, --pull, --none"),
+    (["partners", "deliver", "nobody", "--pull", "--none"], 2, "Error: give exactly one of --webhook URL, --outbox "
+                                                              "DIR, --pull, --none (got --pull, --none)"),
+    (["partners", "deliver", "nobody", "--pull", "--secret-file", "{tmp}/s"], 2,
+     "Error: --secret-file and --keep-secret are for --webhook"),
+    (["partners", "deliver", "nobody", "--webhook", "https://x.example/e", "--concurrency", "0"], 2,
+     "Error: Invalid value for '--concurrency': 0 is not in the range 1<=x<=32."),
     (["audit", "--since", "yesterday"], 2, "Error: Invalid value: 'yesterday' is not a date"),
     (["policy", "explain", "nobody", "0631126000100G6301"], 1, "Error: no partner 'nobody'"),
 ]

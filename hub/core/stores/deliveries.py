@@ -398,3 +398,34 @@ class DeliveryStore:
                              .values(status=bindparam("b_status"), attempts=0, next_attempt_at=bindparam("b_next"),
                                      claimed_at=None, last_error=None, updated_at=now), reset)
         return out, denied
+
+    # --- partners that pull (the gateway's GET /v1/partners/me/events) ------------------------------------------
+    def pull_pending(self, subscriber: str, *, after: int = 0, limit: int = 100) -> list[tuple[int, str, str]]:
+        """A pull partner's pending deliveries after ``after`` (a seq), in journal order: (seq, event id, body).
+        Nothing is changed: until acknowledged, the same events come back (at-least-once)."""
+        stmt = (select(deliveries.c.seq, events.c.id, events.c.body)
+                .join(events, events.c.seq == deliveries.c.seq)
+                .where(deliveries.c.subscriber == subscriber, deliveries.c.seq > after,
+                       deliveries.c.status.in_((S.PENDING, S.RETRYING)))
+                .order_by(deliveries.c.seq).limit(limit))
+        with self.engine.connect() as conn:
+            return [(seq, event_id, body) for seq, event_id, body in conn.execute(stmt)]
+
+    def acknowledge_pulled(self, subscriber: str, *, up_to: int | None = None,
+                           event_ids: Sequence[str] = ()) -> int:
+        """Mark a pull partner's pending deliveries delivered: every one up to the seq ``up_to``, and those of
+        ``event_ids``. Idempotent: what is already settled is left as it is (the count says how many changed)."""
+        if up_to is None and not event_ids:
+            return 0
+        chosen = []
+        if up_to is not None:
+            chosen.append(deliveries.c.seq <= up_to)
+        if event_ids:
+            chosen.append(deliveries.c.seq.in_(select(events.c.seq).where(events.c.id.in_(list(event_ids)))))
+        now = utcnow()
+        with self.engine.begin() as conn:
+            return conn.execute(update(deliveries)
+                                .where(deliveries.c.subscriber == subscriber,
+                                       deliveries.c.status.in_((S.PENDING, S.RETRYING)), or_(*chosen))
+                                .values(status=S.DELIVERED, attempts=deliveries.c.attempts + 1, claimed_at=None,
+                                        next_attempt_at=None, updated_at=now)).rowcount
