@@ -13,7 +13,7 @@ from hub.scaffold import scaffold_connector
 from tests.sdk.conftest import EXAMPLE
 
 #: What a plugin's own code (not its tests) may import from this repository.
-ALLOWED = ("hub", "hub.xml", "contracts")
+ALLOWED = ("hub", "hub.xml", "hub.json_documents", "contracts")
 
 
 def test_every_name_of_the_public_api_resolves():
