@@ -1,7 +1,13 @@
-"""The bailleurs' JSON format for CAL decisions (documented in this plugin's README) → canonical events.
+"""The bailleurs' formats (documented in this plugin's README) → canonical events.
 
-One file carries one landlord's decisions of one or more commissions. Each decision is checked on its own: a bad
-one is rejected with its path (``decisions[3].rang``) while the others are journaled.
+Three formats reach the connector, told apart by the message itself (a dead letter replayed comes back without its
+file name or its Content-Type): a body whose first character (after a byte-order mark and blanks) is ``{`` or ``[``
+is JSON, whose ``format`` says which — ``relais.bailleurs.decisions_cal/1`` (CAL decisions, this module) or
+``relais.bailleurs.evenements/1`` (the whole attribution chain, :mod:`plugins.bailleurs.evenements`) —; anything
+else is the CSV batch ``relais.bailleurs.caleol_csv/1`` (:mod:`plugins.bailleurs.caleol_csv`).
+
+Each record is checked on its own: a bad one is rejected with its path (``decisions[3].rang``, ``rows[6].rang``)
+while the others are journaled.
 """
 
 from __future__ import annotations
@@ -9,44 +15,35 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import datetime
-from zoneinfo import ZoneInfo
 from typing import Any
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import ValidationError
 
 from contracts import REGISTRY, DecisionCal, Envelope, LegalEntity
 from hub import ContractError, DecodeError, ErrorLocation, RawMessage, RecordReject
+from plugins.bailleurs.caleol_csv import decode_csv
+from plugins.bailleurs.evenements import decode_evenements
+from plugins.bailleurs.records import PARIS
+from plugins.bailleurs.wire import DECISIONS_FORMAT, EVENEMENTS_FORMAT
 
-__all__ = ["FORMAT", "decode_decisions", "document_schema"]
+__all__ = ["FORMAT", "FORMATS", "decode_decisions", "decode_message"]
 
-FORMAT = "relais.bailleurs.decisions_cal/1"
-PARIS = ZoneInfo("Europe/Paris")
+FORMAT = DECISIONS_FORMAT
+#: The JSON formats, by their ``format`` value.
+FORMATS = (DECISIONS_FORMAT, EVENEMENTS_FORMAT)
+_BOM = b"\xef\xbb\xbf"
 
 
-def document_schema() -> dict[str, Any]:
-    """JSON Schema of a decisions document, from the contracts it is made of (published in the gateway's OpenAPI
-    document, so that a landlord's integrator validates a file before sending it)."""
-    entity = TypeAdapter(LegalEntity).json_schema()
-    decision = TypeAdapter(DecisionCal).json_schema()
-    defs = {**entity.pop("$defs", {}), **decision.pop("$defs", {})}
-    decision["properties"] = {"id": {"type": "string", "minLength": 1,
-                                     "description": "The landlord's own id of the decision, stable: a resent "
-                                                    "decision is recognised by siren:id and journaled once."},
-                              **decision["properties"]}
-    decision["required"] = ["id", *decision.get("required", [])]
-    return {
-        "title": "decisions_cal/1", "type": "object", "required": ["format", "bailleur", "decisions"],
-        "properties": {
-            "format": {"const": FORMAT},
-            "bailleur": {"$ref": "#/$defs/LegalEntity"},
-            "correlation_id": {"type": "string"},
-            "decisions": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/Decision"}},
-        },
-        "$defs": {**defs, "LegalEntity": entity, "Decision": decision},
-    }
+def decode_message(raw: RawMessage, source: str) -> Iterator[Envelope[Any] | RecordReject]:
+    """Any of the connector's formats: JSON (either ``format``) or the CSV batch."""
+    head = raw.body[:64].removeprefix(_BOM).lstrip()
+    if head[:1] in (b"{", b"["):
+        return decode_decisions(raw, source)
+    return decode_csv(raw, source)
 
 
 def decode_decisions(raw: RawMessage, source: str) -> Iterator[Envelope[Any] | RecordReject]:
+    """A JSON document: ``decisions_cal/1`` decoded here, ``evenements/1`` handed to its module."""
     try:
         doc = json.loads(raw.body)
     except UnicodeDecodeError as exc:
@@ -58,8 +55,13 @@ def decode_decisions(raw: RawMessage, source: str) -> Iterator[Envelope[Any] | R
     if not isinstance(doc, dict):
         raise DecodeError("the document must be a JSON object with 'format', 'bailleur' and 'decisions'",
                           location=ErrorLocation(file=raw.origin, field="$"))
+    if doc.get("format") == EVENEMENTS_FORMAT:
+        yield from decode_evenements(doc, raw, source)
+        return
     if doc.get("format") != FORMAT:
-        raise DecodeError(f"format: expected {FORMAT!r}, got {doc.get('format')!r}",
+        got = doc.get("format")
+        shown = repr(got) if isinstance(got, str) and len(got) <= 80 else "missing" if got is None else "invalid"
+        raise DecodeError(f"format: expected one of {', '.join(map(repr, FORMATS))}, got {shown}",
                           location=ErrorLocation(file=raw.origin, field="format"))
     try:
         bailleur = LegalEntity.model_validate(doc.get("bailleur"))
