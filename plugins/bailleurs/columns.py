@@ -11,10 +11,10 @@ Cells are what spreadsheets write: dates ``YYYY-MM-DD`` or ``DD/MM/YYYY``, numbe
 
 from __future__ import annotations
 
+import re
 import typing
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from pydantic import BaseModel
@@ -36,6 +36,8 @@ __all__ = [
 
 #: Leading characters that make a spreadsheet evaluate a cell (CSV injection, OWASP).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+#: A whole number as a spreadsheet may write it: "2", "2,0", "2.00" (at most 9 digits).
+_WHOLE = re.compile(r"^([0-9]{1,9})(?:[.,]0*)?$")
 
 
 class CellError(ValueError):
@@ -125,15 +127,11 @@ def cell_value(column: Column, text: str) -> Any:
             return False
         raise CellError("expected oui or non (or true/false, 1/0)")
     if column.kind == "int":
-        if len(text) > 12:   # "1e999999999" would be a billion-digit integer
+        # digits with an optional decimal comma ("2,0"), nothing else: "1e999999999" would be a billion digits
+        found = _WHOLE.match(text.replace(" ", ""))
+        if found is None:
             raise CellError("expected a whole number")
-        try:
-            number = Decimal(text.replace(",", ".").replace(" ", ""))
-        except InvalidOperation:
-            raise CellError("expected a whole number") from None
-        if not number.is_finite() or number != number.to_integral_value():
-            raise CellError("expected a whole number")
-        return int(number)
+        return int(found.group(1))
     return text
 
 
