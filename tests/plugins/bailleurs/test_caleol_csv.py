@@ -8,9 +8,11 @@ import csv
 import io
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from structlog.testing import capture_logs
 
-from hub import DecodeError, RawMessage, RecordReject
+from hub import DecodeError, RawMessage, RecordReject, RejectError
 from plugins.bailleurs import caleol_csv
 from plugins.bailleurs.codec import decode_message
 from tests.plugins.bailleurs.chain import HEADER, chain, csv_text
@@ -190,3 +192,24 @@ def test_a_csv_and_a_json_record_with_the_same_id_are_the_same_event():
         source="bailleurs"))
     assert (from_csv.sourcemessageid, from_csv.data, from_csv.time) == (from_json.sourcemessageid,
                                                                          from_json.data, from_json.time)
+
+
+GOOD = csv_text(chain(), BAILLEUR).encode()
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(st.binary(max_size=2000),
+                 st.tuples(st.integers(0, len(GOOD)), st.integers(0, len(GOOD)), st.binary(max_size=40)).map(
+                     lambda cut: GOOD[:min(cut[:2])] + cut[2] + GOOD[max(cut[:2]):])))
+def test_hostile_bytes_are_refused_with_a_reason_never_a_crash(body):
+    """Any bytes, or a good export with a random slice replaced: events, rejected rows or a whole-file refusal
+    naming where — never another exception (which would be a connector crash)."""
+    try:
+        items = decode(body)
+    except RejectError as exc:
+        assert exc.reason and exc.location.file == "export.csv"
+        return
+    for item in items:
+        if isinstance(item, RecordReject):
+            assert item.error.location.line and item.error.location.field.startswith("rows[")
+            assert item.replay is not None and item.replay.count(b"\r\n") >= 2

@@ -152,3 +152,22 @@ def test_end_to_end_a_csv_posted_to_a_live_gateway_reaches_the_journal_and_the_d
     assert [a["etape"] for a in etat["attributions"]] == ["bail_signe", "attribution_reportee"]
     assert {h["entite"]["siren"] for h in dossier["historique"]} == {SIREN}
     assert len(dossier["historique"]) == 8
+
+
+def test_a_csv_over_a_mebibyte_is_journaled_a_chunk_at_a_time_with_its_bad_rows_kept(landlord):
+    """The gateway journals a message over 1 MiB in chunks, decoding it as it goes: the CSV decoder must check the
+    whole file's structure before its first event (a file found unreadable midway would be half journaled)."""
+    hub, headers, stock = landlord
+    records = [{"type": "visite_proposee", "id": f"EVT-BIG-{i:05d}", "numero_unique": numero_unique(),
+                "rpls": stock[i % 3], "commune": "63430", "date_proposition": "2026-11-02"} for i in range(9000)]
+    records[4321]["date_proposition"] = "2026-13-02"
+    text = csv_text(records, BAILLEUR)
+    assert len(text.encode()) > 1024 * 1024
+    with TestClient(create_app(hub)) as client:
+        answer = post_csv(client, headers, text)
+        broken = post_csv(client, headers, text + 'visite_proposee;"EVT-BIG-X;276300019\r\n')
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["journaled"] == 8999
+    assert [e["field"] for e in answer.json()["errors"]] == ["rows[4321].date_proposition"]
+    assert broken.status_code == 400 and "not readable as CSV" in broken.text
+    assert broken.json()["journaled"] == 0 and hub.journal.count_events() == 8999
