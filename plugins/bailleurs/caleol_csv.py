@@ -3,7 +3,8 @@
 What a file must be (the README says it to landlords): ``;``-separated, a header row naming its columns
 (:mod:`plugins.bailleurs.columns`), UTF-8 with or without a byte-order mark — or Windows-1252, which Excel on
 Windows still writes: it is detected (not valid UTF-8, valid Windows-1252) and logged as such. A wrong header
-rejects the whole file naming the column and the fix; one bad row is rejected alone (``ligne 8``, ``rows[6].rang``:
+rejects the whole file naming the column and the fix; one bad row is rejected alone (``ligne 8, colonne rang``,
+``rows[6].rang``:
 the line counts the header as line 1, as a spreadsheet numbers it; ``rows[i]`` counts data rows from 0, as the JSON
 formats count records), the other rows are journaled.
 
@@ -202,11 +203,13 @@ def _record(header: list[str], cells: list[str], path: str,
 
 
 def _on_line(exc: DecodeError | ContractError, line: int) -> DecodeError | ContractError:
-    """The error as a landlord looking at the file reads it: its line first, entity fields as their columns."""
+    """The error as a landlord looking at the file reads it: its line and column first (``ligne 8, colonne rang:
+    rows[6].rang: …``), entity fields named as their columns."""
     if isinstance(exc, ContractError):
         exc = _columns_named(exc)
-    renamed = type(exc)(f"ligne {line}, {exc.reason}", location=exc.location, problems=exc.problems)
-    return renamed
+    field = exc.location.field or ""
+    where = f"ligne {line}, colonne {field.split('.', 1)[1]}" if "." in field else f"ligne {line}"
+    return type(exc)(f"{where}: {exc.reason}", location=exc.location, problems=exc.problems)
 
 
 def _columns_named(exc: ContractError | DecodeError) -> Any:

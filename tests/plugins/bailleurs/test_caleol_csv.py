@@ -55,7 +55,8 @@ def test_one_bad_row_among_good_ones_is_rejected_alone_with_its_line_and_column(
     assert index == 4 and len(items) == 8
     assert reject.error.location.field == "rows[4].rang"
     assert reject.error.location.line == 6 and reject.line == 6          # the header is line 1
-    assert reject.error.reason.startswith("ligne 6, rows[4].rang: required when decision is attribution_rang")
+    assert reject.error.reason.startswith(
+        "ligne 6, colonne rang: rows[4].rang: required when decision is attribution_rang")
     # its dead letter is the header and that row: fixed, it decodes alone
     fixed = with_cell(reject.replay.decode(), 0, "rang", "2")
     [event] = decode(fixed)
@@ -96,7 +97,7 @@ def test_a_wrong_cell_rejects_its_row_naming_the_column(row, column, value, word
     [reject] = rejects
     assert reject.error.location.field == f"rows[{row}].{column}", reject.error.reason
     assert words in reject.error.reason
-    assert reject.error.reason.startswith(f"ligne {row + 2}, ")
+    assert reject.error.reason.startswith(f"ligne {row + 2}, colonne {column}: rows[{row}].{column}: ")
     if value and words.startswith("expected"):
         assert value not in reject.error.reason                          # the cell is never echoed
 
@@ -213,3 +214,12 @@ def test_hostile_bytes_are_refused_with_a_reason_never_a_crash(body):
         if isinstance(item, RecordReject):
             assert item.error.location.line and item.error.location.field.startswith("rows[")
             assert item.replay is not None and item.replay.count(b"\r\n") >= 2
+
+
+def test_a_quoted_cell_over_two_lines_keeps_the_next_rows_line_right():
+    records = chain()[4:6]
+    records[0].update(decision="non_attribution", motif="ressources;\ninsuffisantes")   # quoted by the writer
+    records[1]["date_refus"] = "demain"
+    [event, reject] = decode(csv_text(records, BAILLEUR))
+    assert event.data.motif == "ressources;\ninsuffisantes"
+    assert reject.error.location.line == 4 and reject.error.reason.startswith("ligne 4, colonne date_refus")

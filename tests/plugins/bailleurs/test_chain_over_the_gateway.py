@@ -15,6 +15,7 @@ from hub.core.plugins import PluginHost
 from hub.core.runtime import Hub
 from hub.gateway import GatewayServer, create_app
 from plugins.dossier.processor import read_dossier
+from plugins.dossier.render import render
 from tests.asgi import free_port
 from tests.factories import numero_unique, rpls
 from tests.plugins.bailleurs.chain import HEADER, chain, csv_text, document
@@ -171,3 +172,22 @@ def test_a_csv_over_a_mebibyte_is_journaled_a_chunk_at_a_time_with_its_bad_rows_
     assert [e["field"] for e in answer.json()["errors"]] == ["rows[4321].date_proposition"]
     assert broken.status_code == 400 and "not readable as CSV" in broken.text
     assert broken.json()["journaled"] == 0 and hub.journal.count_events() == 8999
+
+
+def test_relais_dossier_shows_the_chain_step_by_step(landlord):
+    hub, headers, stock = landlord
+    nu = numero_unique()
+    records = chain(numero=nu, dwelling=stock[1])
+    with TestClient(create_app(hub)) as client:
+        assert post_json(client, headers, document(records, bailleur_siren=SIREN)).status_code == 202
+    hub.run_once()
+    with hub.journal.engine.connect() as conn:
+        text = render(read_dossier(conn, nu))
+    for line in (f"designation_candidat du 2026-10-02 (bailleur) — logement {stock[1]} (63430)",
+                 f"inscription_cal du 2026-10-20 — logement {stock[1]} (63430)",
+                 f"visite_effectuee du 2026-10-09 (interesse) — logement {stock[1]} (63430)",
+                 f"refus_demandeur du 2026-10-22 (loyer_charges) — logement {stock[1]} (63430)",
+                 f"CALEOL du 2026-10-20 : attribution — logement {stock[1]} (63430)",
+                 f"bail_signe : logement {stock[1]} (63430)"):
+        assert line in text, text
+    assert text.count(f"{NOM} (SIREN {SIREN}) via bailleurs") == 8

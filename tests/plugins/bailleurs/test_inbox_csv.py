@@ -33,7 +33,7 @@ def test_a_csv_dropped_in_a_landlords_directory_is_journaled_as_its_own_and_a_ba
         assert sorted(p.name for p in (inbox / "rejected").rglob("*.csv")) == ["export-1.csv", "export-2.csv"]
         dead = {d["field"]: d for d in hub.journal.dead_letters()}
         assert set(dead) == {"rows[3].date_visite", "header"}
-        assert "ligne 5, rows[3].date_visite: expected a date" in dead["rows[3].date_visite"]["reason"]
+        assert "ligne 5, colonne date_visite: rows[3].date_visite: expected a date" in dead["rows[3].date_visite"]["reason"]
         assert "unknown column 'dalo_'; did you mean 'dalo'?" in dead["header"]["reason"]
         # the row's dead letter is the header and that row: fixed, it is retried as the landlord's
         kept = dead["rows[3].date_visite"]["payload"].decode()
