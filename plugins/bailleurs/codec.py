@@ -53,7 +53,8 @@ def decode_decisions(raw: RawMessage, source: str) -> Iterator[Envelope[Any] | R
         raise DecodeError(f"invalid JSON: {exc.msg} (column {exc.colno}); fix the syntax and resend",
                           location=ErrorLocation(file=raw.origin, line=exc.lineno)) from None
     if not isinstance(doc, dict):
-        raise DecodeError("the document must be a JSON object with 'format', 'bailleur' and 'decisions'",
+        raise DecodeError("the document must be a JSON object with 'format', 'bailleur' and 'decisions' (or "
+                          "'evenements')",
                           location=ErrorLocation(file=raw.origin, field="$"))
     if doc.get("format") == EVENEMENTS_FORMAT:
         yield from decode_evenements(doc, raw, source)
