@@ -18,14 +18,15 @@ from contracts.events.pieces import PieceDemandee, PieceDeposee, PieceMarquee
 from contracts.events.priorite import ContingentsEligibles, LabelPrioritaireLeve, LabelPrioritairePose
 from contracts.events.radiation import DemandeRadiee, DemandeReactivee, DemandeSupprimee, EvenementEfface, tombstone
 from contracts.events.renouvellement import (
-    AvisRenouvellementDu, AvisRenouvellementEnvoye, DemandeRenouvelee, MiseEnDemeureEnvoyee,
+    AvisListe, AvisRenouvellementDu, AvisRenouvellementEnvoye, AvisRenouvellementListe, DemandeRenouvelee,
+    MiseEnDemeureEnvoyee,
 )
 from contracts.events.siao import InscriptionSyplo, PreconisationSiao, TransmissionSiao
 
 __all__ = [
     "SurDemande", "SurLogement", "Guichet",
     "DemandeEnregistree", "AttestationEnregistrementDelivree", "DemandeModifiee", "DemandeRectifiee",
-    "DemandeRenouvelee", "AvisRenouvellementDu", "AvisRenouvellementEnvoye", "MiseEnDemeureEnvoyee",
+    "DemandeRenouvelee", "AvisRenouvellementDu", "AvisListe", "AvisRenouvellementListe", "AvisRenouvellementEnvoye", "MiseEnDemeureEnvoyee",
     "DemandeRadiee", "DemandeReactivee", "DemandeSupprimee", "EvenementEfface", "tombstone",
     "DoublonDetecte", "NumerosFusionnes",
     "PieceDeposee", "PieceDemandee", "PieceMarquee",

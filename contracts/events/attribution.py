@@ -12,7 +12,9 @@ from typing import ClassVar
 from pydantic import Field, model_validator
 
 from contracts.base import LegalEntity, personal
-from contracts.enums import AccordCollectif, Contingent, MotifRefus, OrigineDesignation, SuiteVisite, Typologie
+from contracts.enums import (
+    AccordCollectif, CategorieLogement, Contingent, MotifRefus, OrigineDesignation, SuiteVisite, Typologie,
+)
 from contracts.events.common import SurLogement
 from contracts.identifiers import CodeQpv
 from contracts.registry import register_event
@@ -96,6 +98,9 @@ class BailSigne(SurLogement):
     date_signature: date
     date_entree_dans_les_lieux: date | None = None
     qpv: CodeQpv | None = None
+    categorie: CategorieLogement | None = Field(
+        default=None, description="The dwelling: collectif (A, appartement) or individuel (M, maison), as the RPLS "
+        "records it; the statistics split attributions by it.")
 
 
 @register_event
@@ -110,6 +115,9 @@ class AttributionReportee(SurLogement):
     contingent: Contingent
     qpv: CodeQpv | None = Field(default=None, description="The dwelling's QPV; None outside any QPV.")
     typologie: Typologie | None = None
+    categorie: CategorieLogement | None = Field(
+        default=None, description="The dwelling: collectif (A, appartement) or individuel (M, maison), as the RPLS "
+        "records it; the statistics split attributions by it.")
     acd_aci: AccordCollectif = AccordCollectif.AUCUN
     dalo: bool = False
     agent_etat: bool = Field(default=False, description="Attribution to a State agent on State-reserved housing.")

@@ -10,7 +10,9 @@ from typing import ClassVar, Literal
 
 from pydantic import Field, model_validator
 
-from contracts.enums import MotifRadiation, MotifSuppression, SousMotifIrrecevabilite, TypeHabitatRecherche, Typologie
+from contracts.enums import (
+    CategorieLogement, MotifRadiation, MotifSuppression, SousMotifIrrecevabilite, TypeHabitatRecherche, Typologie,
+)
 from contracts.envelope import Envelope
 from contracts.events.common import Guichet, SurDemande, SurLogement
 from contracts.identifiers import CodeInsee, CodeQpv, NumeroUnique, Rpls
@@ -96,7 +98,8 @@ class EvenementEfface(SurDemande):
     date_evenement: date
     communes_concernees: tuple[CodeInsee, ...] = Field(default=(), description="Wished communes, or the dwelling's.")
     typologies: tuple[Typologie, ...] = Field(default=(), description="Wished typologies, or the dwelling's.")
-    type_habitat: TypeHabitatRecherche | None = None
+    type_habitat: TypeHabitatRecherche | None = Field(
+        default=None, description="Individual or collective: wished (a demand), or the dwelling's (an attribution).")
     date_depot: date | None = None
     date_enregistrement: date | None = None
     mutation: bool | None = Field(default=None, description="The applicant was a social tenant.")
@@ -113,6 +116,8 @@ class EvenementEfface(SurDemande):
 _DATE_FIELDS = ("date_enregistrement", "date_signature", "date_attribution", "date_radiation", "date_renouvellement",
                 "date_reactivation", "date_commission", "date_modification", "date_suppression", "date_envoi")
 _PARIS = ZoneInfo("Europe/Paris")
+_HABITAT_OF_CATEGORIE = {CategorieLogement.APPARTEMENT: TypeHabitatRecherche.COLLECTIF,
+                         CategorieLogement.MAISON: TypeHabitatRecherche.INDIVIDUEL}
 
 
 def _age_band(born: date, on: date) -> TrancheAge:
@@ -154,6 +159,9 @@ def tombstone(event: Envelope[Any]) -> EvenementEfface:
         facts["qpv"] = getattr(data, "qpv", None)
         facts["premier_quartile"] = getattr(data, "premier_quartile", None)
         facts["date_entree_dans_les_lieux"] = getattr(data, "date_entree_dans_les_lieux", None)
+        categorie = getattr(data, "categorie", None)
+        if categorie is not None:       # the dwelling's kind, in the terms of the demand's wish
+            facts["type_habitat"] = _HABITAT_OF_CATEGORIE[categorie]
     if isinstance(data, DemandeRadiee):
         facts["motif_radiation"] = data.motif
     return EvenementEfface(**facts)

@@ -1,4 +1,5 @@
-"""Yearly renewal: demande_renouvelee, avis_renouvellement_du, avis_renouvellement_envoye, mise_en_demeure_envoyee.
+"""Yearly renewal: demande_renouvelee, avis_renouvellement_du, avis_renouvellement_liste, avis_renouvellement_envoye,
+mise_en_demeure_envoyee.
 
 A demand is valid one year; a notice goes out before the anniversary (delays are territory configuration); without
 renewal it is radiated (see :mod:`contracts.events.radiation`). A registered warning (mise en demeure) precedes a
@@ -12,12 +13,18 @@ from typing import ClassVar
 
 from pydantic import Field, model_validator
 
+from contracts.base import Contract, EventData
 from contracts.demande import Demande
 from contracts.enums import CanalNotification, ModeAttestation, MotifRadiation, SousMotifIrrecevabilite
 from contracts.events.common import Guichet, SurDemande
+from contracts.identifiers import NumeroUnique
 from contracts.registry import register_event
 
-__all__ = ["DemandeRenouvelee", "AvisRenouvellementDu", "AvisRenouvellementEnvoye", "MiseEnDemeureEnvoyee"]
+__all__ = ["DemandeRenouvelee", "AvisRenouvellementDu", "AvisListe", "AvisRenouvellementListe",
+           "AvisRenouvellementEnvoye", "MiseEnDemeureEnvoyee"]
+
+#: A day's list stays one message: a national day is a few thousand notices (2.6 million demands / 365).
+MAX_AVIS_PAR_LISTE = 100_000
 
 
 @register_event
@@ -53,6 +60,38 @@ class AvisRenouvellementDu(SurDemande):
     def _order(self) -> "AvisRenouvellementDu":
         if not self.date_echeance <= self.date_anniversaire <= self.date_radiation_prevue:
             raise ValueError("date_echeance, date_anniversaire, date_radiation_prevue: must be in this order")
+        return self
+
+
+class AvisListe(Contract):
+    """One notice of a day's list: the demand and its dates, nothing nominative (the sender holds the address)."""
+
+    numero_unique: NumeroUnique
+    date_echeance: date = Field(description="The last day the notice may go out.")
+    canal: CanalNotification
+    date_anniversaire: date
+    date_radiation_prevue: date
+
+
+@register_event
+class AvisRenouvellementListe(EventData):
+    """The day's list of renewal notices due, for the sender of the notices: the GIP SNE under the national rules
+    ("la liste des demandes devant faire l'objet d'un préavis … est envoyée quotidiennement … au GIP SNE", cahier des
+    charges des systèmes particuliers § 5, arrêté of 23 March 2015). Why one event per day and not only the
+    per-notice ``avis_renouvellement_du``: the transmission is a daily file, and the file itself must be traced,
+    retried and replayable like any delivery. About no single demand: no subject."""
+
+    event_type: ClassVar[str] = "avis_renouvellement_liste.v1"
+
+    jour: date = Field(description="The day of the list (the notices that became due that day, and any left "
+                       "over from an earlier list).")
+    avis: tuple[AvisListe, ...] = Field(min_length=1, max_length=MAX_AVIS_PAR_LISTE)
+
+    @model_validator(mode="after")
+    def _unique(self) -> "AvisRenouvellementListe":
+        keys = [(a.numero_unique, a.date_anniversaire) for a in self.avis]
+        if len(set(keys)) != len(keys):
+            raise ValueError("avis: a notice (numero_unique, date_anniversaire) is listed twice")
         return self
 
 

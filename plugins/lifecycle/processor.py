@@ -7,6 +7,10 @@ What it listens to and what it does (durations from the territory's profile, :mo
 * a cycle: a timer on the day the renewal notice falls due (1 month before the anniversary, 2 with e-mail consent)
   derives ``avis_renouvellement_du`` and adds the notice to the day's list (table ``echeances_avis``); a timer on the
   radiation day derives ``demande_radiee`` (motif e, non-renouvellement).
+* the day's list: the first notice of a day sets a timer at the end of that day (after every notice due that day,
+  timers firing in due order); it derives one ``avis_renouvellement_liste`` carrying every notice not yet sent in a
+  list — the daily transmission to the GIP SNE (the SNE connector writes it as a file). A notice that falls due
+  after its day's list went (a late registration) rides the next day's.
 * ``demande_renouvelee``: an active demand starts a new year (its pending radiation is cancelled); a demand radiated
   for non-renewal and still reactivable is reactivated — ``demande_reactivee``, same numéro unique, seniority kept.
 * ``mise_en_demeure_envoyee``: radiation for no reply (motif c) or for irrecevabilité (motif d, its sub-motif)
@@ -23,19 +27,19 @@ radiations, notices and reactivations come back).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import structlog
 from pydantic import Field
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
 from contracts import Envelope, EventData
 from contracts.enums import CanalNotification, MotifRadiation, MotifSuppression
 from contracts.events import (
-    AvisRenouvellementDu, DemandeEnregistree, DemandeModifiee, DemandeRadiee, DemandeReactivee, DemandeRectifiee,
+    AvisListe, AvisRenouvellementDu, AvisRenouvellementListe, DemandeEnregistree, DemandeModifiee, DemandeRadiee, DemandeReactivee, DemandeRectifiee,
     DemandeRenouvelee, DemandeSupprimee, MiseEnDemeureEnvoyee,
 )
 from hub import ConnectorSettings, ProcessContext, Processor, Timer
@@ -59,6 +63,10 @@ class EcheancesSettings(ConnectorSettings):
                         "then only keeps the deadlines, the notices due and the purge.")
 
 
+#: Key prefix of the timer of a day's list of notices (``liste_avis:YYYY-MM-DD``); its subject names no demand.
+LIST_TIMER = "liste_avis:"
+
+
 def _d(value: str | None) -> date | None:
     return date.fromisoformat(value) if value else None
 
@@ -69,10 +77,11 @@ class Echeances(Processor):
     subscriptions = ("demande_enregistree.*", "demande_renouvelee.*", "demande_modifiee.*", "demande_rectifiee.*",
                      "mise_en_demeure_envoyee.*", "demande_radiee.*", "demande_reactivee.*",
                      "demande_supprimee.*", "avis_renouvellement_du.*")
-    emits = ("avis_renouvellement_du.*", "demande_radiee.*", "demande_reactivee.*", "demande_supprimee.*")
+    emits = ("avis_renouvellement_du.*", "avis_renouvellement_liste.*", "demande_radiee.*", "demande_reactivee.*",
+             "demande_supprimee.*")
     settings_model = EcheancesSettings
     tables = tables.metadata
-    projection_version = "1"
+    projection_version = "2"     # 2: the daily lists (echeances_listes, echeances_avis.liste)
 
     def __init__(self, settings: EcheancesSettings, context: Any):
         super().__init__(settings, context)
@@ -129,12 +138,17 @@ class Echeances(Processor):
 
     def applied(self, event: Envelope[Any], ctx: ProcessContext) -> None:
         """Its own decisions, through the handlers of partners' events (idempotent: live they already ran)."""
+        if isinstance(event.data, AvisRenouvellementListe):
+            self._list_recorded(ctx.conn, event.data)
+            return
         for _ in self.process(event, ctx):
             pass
 
     # --- events ----------------------------------------------------------------------------------------------------
     def process(self, event: Envelope[Any], ctx: ProcessContext) -> Iterator[EventData]:
         data = event.data
+        if isinstance(data, AvisRenouvellementListe):
+            return      # another sender's list: the notices it names are its own
         nu = data.numero_unique
         row = self._row(ctx.conn, nu)
         if isinstance(data, DemandeEnregistree):
@@ -269,8 +283,44 @@ class Echeances(Processor):
         if existing is None:
             ctx.conn.execute(tables.avis.insert().values(**key, **values))
 
+    # --- the daily list of notices --------------------------------------------------------------------------------
+    def _schedule_list(self, ctx: ProcessContext, due: date) -> None:
+        """Put a notice due on ``due`` on that day's list — or, when that day's list already went (a notice that
+        fell due in the past: a late registration), on the day after the last list sent: a timer key fires once, and
+        a notice must never wait for a list that will not come. Notice timers fire at the end of their day, the
+        list's timer is set at the same instant and after them (timers fire in due, then creation, order)."""
+        last = ctx.conn.execute(select(func.max(tables.listes.c.jour))).scalar()
+        day = due if last is None or due > date.fromisoformat(last) else date.fromisoformat(last) + timedelta(days=1)
+        ctx.schedule(f"{LIST_TIMER}{day}", day, {"jour": day.isoformat()}, subject=LIST_TIMER.rstrip(":"))
+
+    def _send_list(self, ctx: ProcessContext, day: date) -> list[EventData]:
+        pending = ctx.conn.execute(select(tables.avis).where(tables.avis.c.liste.is_(None))
+                                   .order_by(tables.avis.c.numero_unique, tables.avis.c.date_anniversaire)).all()
+        if not pending:
+            return []       # every notice of the day was cancelled (renewed in time) or rode an earlier list
+        listed = AvisRenouvellementListe(jour=day, avis=tuple(
+            AvisListe(numero_unique=r.numero_unique, date_echeance=_d(r.jour), canal=CanalNotification(r.canal),
+                      date_anniversaire=_d(r.date_anniversaire), date_radiation_prevue=_d(r.date_radiation_prevue))
+            for r in pending))
+        self._list_recorded(ctx.conn, listed)
+        log.info("liste_avis_envoyee", jour=day.isoformat(), avis=len(pending))
+        return [listed]
+
+    def _list_recorded(self, conn: Connection, listed: AvisRenouvellementListe) -> None:
+        """Mark the list's notices as sent and the day as done (live, and on a rebuild from the journaled list)."""
+        jour = listed.jour.isoformat()
+        if conn.execute(select(tables.listes.c.jour).where(tables.listes.c.jour == jour)).first():
+            return
+        conn.execute(tables.listes.insert().values(jour=jour, nombre=len(listed.avis)))
+        for a in listed.avis:
+            conn.execute(tables.avis.update().where(
+                tables.avis.c.numero_unique == a.numero_unique,
+                tables.avis.c.date_anniversaire == a.date_anniversaire.isoformat()).values(liste=jour))
+
     # --- timers ----------------------------------------------------------------------------------------------------
     def on_timer(self, timer: Timer, ctx: ProcessContext) -> list[EventData]:
+        if timer.key.startswith(LIST_TIMER):
+            return self._send_list(ctx, date.fromisoformat(timer.payload["jour"]))
         kind, nu, _ = timer.key.split(":", 2)
         row = self._row(ctx.conn, nu)
         if row is None:
@@ -284,6 +334,7 @@ class Echeances(Processor):
                                           date_anniversaire=_d(p["anniversaire"]),
                                           date_radiation_prevue=_d(p["radiation"]))
             self._notice_listed(ctx, nu, notice)
+            self._schedule_list(ctx, notice.date_echeance)
             return [notice]
         if kind in ("radiation", "mise_en_demeure") and not self.settings.radie:
             return []     # the system of record radiates; its demande_radiee will come as a partner event

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import Boolean, Column, Index, Integer, MetaData, String, Table
 
-__all__ = ["metadata", "demandes", "avis"]
+__all__ = ["metadata", "demandes", "avis", "listes"]
 
 metadata = MetaData()
 
@@ -42,5 +42,14 @@ avis = Table(
     Column("jour", String(10), nullable=False),                # the day the notice falls due
     Column("canal", String(20), nullable=False),
     Column("date_radiation_prevue", String(10), nullable=False),
+    Column("liste", String(10)),                               # the day of the list that carried it; NULL: not yet
     Index("ix_echeances_avis_jour", "jour"),
+    Index("ix_echeances_avis_liste", "liste"),
+)
+
+#: One row per daily list of notices sent (``avis_renouvellement_liste``): a day has one list.
+listes = Table(
+    "echeances_listes", metadata,
+    Column("jour", String(10), primary_key=True),
+    Column("nombre", Integer, nullable=False),
 )

@@ -8,7 +8,9 @@ in bulk with :meth:`SneConnector.iter_bulk`.
 Outbound: what the SNE must receive (the fichier partagé's daily transmission of demands, landlords' radiations and
 attribution reports, COMED decisions) is rendered as ``interfaceNuu`` documents and written to the outbox, or sent
 to the SNE's SOAP endpoint when ``endpoint`` is configured (``declarationNouveauDalo`` for DALO decisions,
-``demandeLogement`` for everything else). Events that came from the SNE itself are not sent back to it.
+``demandeLogement`` for everything else). Events that came from the SNE itself are not sent back to it. The day's
+list of renewal notices due (``avis_renouvellement_liste``, :mod:`plugins.sne.preavis`) is a file, always written to
+the outbox.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from hub.xml import XmlLimits, parse
 from plugins.sne.bulk import iter_bulk
 from plugins.sne.codec import PARIS, SOURCE, decode_document, encode_event
 from plugins.sne.messages import ENCODABLE_TYPES
+from plugins.sne.preavis import LIST_TYPE, render_list
 from plugins.sne.schema import q
 from plugins.sne.settings import SneSettings
 from plugins.sne.soap import SneSoapClient
@@ -69,7 +72,8 @@ class SneConnector(Connector):
     name = "sne"
     version = "1.0.0"
     role = PartnerRole.SNE
-    subscriptions = _PATTERNS
+    #: plus the day's list of renewal notices due, which the SNE receives and never emits
+    subscriptions = (*_PATTERNS, "avis_renouvellement_liste.*")
     emits = _PATTERNS
     settings_model = SneSettings
     file_suffixes = (".xml", ".XML")
@@ -90,6 +94,8 @@ class SneConnector(Connector):
 
     # outbound ------------------------------------------------------------------------------------------------
     def encode(self, event: Envelope[Any]) -> OutboundMessage:
+        if event.type == LIST_TYPE:
+            return render_list(event, self.settings.numero_guichet)
         body = encode_event(event, version=self.settings.version_interface)
         return OutboundMessage(body=body, filename=f"{event.id}.xml", content_type="application/xml")
 
@@ -98,7 +104,9 @@ class SneConnector(Connector):
             # the SNE is where this event came from: sending it back would echo it
             log.info("delivery_skipped_echo", event_id=event.id, event_type=event.type)
             return
-        if self.settings.endpoint is None:
+        if self.settings.endpoint is None or event.type == LIST_TYPE:
+            # the SOAP interface has no operation for the notices' list: it is a file drop (outbox), whatever
+            # carries it from there to the GIP SNE (its SFTP account, or the designated provider's)
             super().deliver(event, message)
             return
         document = parse(message.body, origin=message.filename, expected_root=q("interfaceNuu"))

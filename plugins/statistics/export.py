@@ -24,7 +24,8 @@ _LABELS = {
     "logements_individuels": "dont individuels", "logements_collectifs": "dont collectifs",
     "demandes_en_instance": "Demandes en instance", "demandes_individuel": "dont individuel souhaité",
     "demandes_collectif": "dont collectif souhaité", "demandes_indifferent": "dont indifférent",
-    "attributions": "Attributions", "delai_attente_theorique_mois": "Délai d'attente théorique (mois)",
+    "attributions": "Attributions", "attributions_individuel": "dont logements individuels",
+    "attributions_collectif": "dont logements collectifs", "delai_attente_theorique_mois": "Délai d'attente théorique (mois)",
     "delai_moyen_attribution_jours": "Délai moyen d'attribution (jours)",
     "part_mutations_demandes_pct": "Part des mutations dans la demande (%)",
     "part_mutations_attributions_pct": "Part des mutations dans les attributions (%)",
@@ -51,7 +52,7 @@ def sheets(figures: dict[str, Any]) -> Iterator[tuple[str, list[str], list[list[
         ["Indicateur CIA (%) — objectif ≥ 25 %", _cell(cia["part_pct"], True)],
         ["Seuil du secret statistique", figures["secret_seuil"]],
     ])
-    keys = list(figures["par_commune_typologie"][0]) if figures["par_commune_typologie"] else list(_LABELS)[:11]
+    keys = list(figures["par_commune_typologie"][0]) if figures["par_commune_typologie"] else list(_LABELS)[:13]
     yield ("Par commune et typologie", [_LABELS[k] for k in keys],
            [[_cell(row[k], True) for k in keys] for row in figures["par_commune_typologie"]])
     keys = list(figures["par_commune"][0]) if figures["par_commune"] else ["commune"]

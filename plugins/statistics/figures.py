@@ -14,7 +14,10 @@ Definitions (seed § 1.1.3, § 3.2; docs/statistics.md):
   the objective is ≥ 25 % (ELAN).
 
 Statistical secrecy (:mod:`plugins.statistics.secret`) applies to attributions: the commune × typology counts, the
-annual attribution tables, and every figure computed from a hidden count. Hidden values are ``None``.
+annual attribution tables, and every figure computed from a hidden count. Hidden values are ``None``. A cell's
+attributions split individuel / collectif (the dwelling's kind, when the landlord reported it) is published only
+with its cell and when no part — individuel, collectif, not reported — counts 1 to ``seuil - 1``: the parts add up to
+the published cell, so one hidden part alone could be recomputed, and no other table publishes them.
 """
 
 from __future__ import annotations
@@ -113,6 +116,7 @@ def compute(year: int, demandes: Sequence[Mapping[str, Any]], attributions: Sequ
     pending_cells = Counter((d["commune"], d["typologie"] or unknown) for d in pending)
     habitat_cells = Counter((d["commune"], d["typologie"] or unknown, d["habitat"]) for d in pending)
     attributed_cells = Counter((a["commune"], a["typologie"] or unknown) for a in attributed)
+    attributed_kind = Counter((a["commune"], a["typologie"] or unknown, a.get("habitat")) for a in attributed)
     stock = Counter()
     stock_kind = Counter()
     for p in parc:
@@ -125,11 +129,20 @@ def compute(year: int, demandes: Sequence[Mapping[str, Any]], attributions: Sequ
     def shown(key: tuple[str, str]) -> int | None:
         return None if key in hidden else grid[key]
 
+    def split(key: tuple[str, str], total: int | None) -> tuple[int | None, int | None]:
+        individual = attributed_kind.get((*key, "individuel"), 0)
+        collective = attributed_kind.get((*key, "collectif"), 0)
+        parts = (individual, collective, (total or 0) - individual - collective)
+        if total is None or any(0 < n < seuil for n in parts):
+            return None, None
+        return individual, collective
+
     cells = []
     for commune in communes:
         for typ in typologies:
             n_pending = pending_cells.get((commune, typ), 0)
             n_attr = shown((commune, typ))
+            n_individual, n_collective = split((commune, typ), n_attr)
             cells.append({
                 "commune": commune, "typologie": typ, "logements": stock.get((commune, typ), 0),
                 "logements_individuels": stock_kind.get((commune, typ, "individuel"), 0),
@@ -139,6 +152,7 @@ def compute(year: int, demandes: Sequence[Mapping[str, Any]], attributions: Sequ
                 "demandes_collectif": habitat_cells.get((commune, typ, "collectif"), 0),
                 "demandes_indifferent": habitat_cells.get((commune, typ, "indifferent"), 0),
                 "attributions": n_attr,
+                "attributions_individuel": n_individual, "attributions_collectif": n_collective,
                 "delai_attente_theorique_mois": _ratio(n_pending, n_attr, 12),
             })
 

@@ -57,7 +57,7 @@ class Statistiques(Processor):
                      "evenement_efface.*")
     settings_model = StatistiquesSettings
     tables = tables.metadata
-    projection_version = "1"
+    projection_version = "2"     # 2: attributions split individuel / collectif
 
     def rows(self, conn: Connection) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         return read_rows(conn)
@@ -106,6 +106,8 @@ class Statistiques(Processor):
             values = {"date_attribution": f.date_evenement.isoformat(), "premier_quartile": f.premier_quartile}
             if f.typologies:
                 values["typologie"] = bucket(f.typologies[0].value)
+        if f.type_habitat in _HABITAT:          # either report may carry the dwelling's kind
+            values["habitat"] = _HABITAT[f.type_habitat]
         if f.qpv is not None or kind.startswith("attribution_reportee."):
             values |= {"qpv": f.qpv, "hors_qpv": f.qpv is None}
         elif not conn.execute(select(tables.attributions.c.qpv).where(key)).first():

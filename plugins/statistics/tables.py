@@ -37,6 +37,7 @@ attributions = Table(
     Column("date_bail", String(10)),           # the lease signed: what makes it count in a year
     Column("date_entree", String(10)),
     Column("typologie", String(3)),
+    Column("habitat", String(12)),             # individuel | collectif (the dwelling's, RPLS); NULL: not reported
     Column("qpv", String(8)),
     Column("hors_qpv", Boolean),
     Column("premier_quartile", Boolean),

@@ -115,6 +115,9 @@ def _builders(fake: Faker) -> dict[str, Callable[[], EventData]]:
         "avis_renouvellement_du.v1": lambda: ev.AvisRenouvellementDu(
             numero_unique=NUMERO, date_echeance=day, canal=e.CanalNotification.COURRIER,
             date_anniversaire=day + timedelta(days=31), date_radiation_prevue=day + timedelta(days=92)),
+        "avis_renouvellement_liste.v1": lambda: ev.AvisRenouvellementListe(jour=day, avis=(ev.AvisListe(
+            numero_unique=NUMERO, date_echeance=day, canal=e.CanalNotification.COURRIER,
+            date_anniversaire=day + timedelta(days=31), date_radiation_prevue=day + timedelta(days=92)),)),
         "avis_renouvellement_envoye.v1": lambda: ev.AvisRenouvellementEnvoye(
             numero_unique=NUMERO, date_envoi=day, canal=e.CanalNotification.COURRIEL,
             date_anniversaire=day + timedelta(days=60)),

@@ -21,11 +21,16 @@ from tests.contracts.contracts_factories import COMMUNES_TDM, NUMERO, demande_ex
 ENTITY = LegalEntity(siren="216304303", nom="CC Thiers Dore et Montagne")
 
 
+#: Events about no single demand (a day's list): no subject, so no per-demand ordering and no demand to purge.
+ABOUT_NO_DEMAND = {"avis_renouvellement_liste.v1"}
+
+
 @pytest.mark.parametrize("event_type", REGISTRY.types())
 def test_subject_is_the_numero_unique_and_communes_are_insee_codes(event_type):
     payload = exemple(event_type)
-    assert payload.subject() == NUMERO
-    assert REGISTRY.build(payload, source="test", entity=ENTITY).subject == NUMERO
+    expected = None if event_type in ABOUT_NO_DEMAND else NUMERO
+    assert payload.subject() == expected
+    assert REGISTRY.build(payload, source="test", entity=ENTITY).subject == expected
     assert all(len(c) == 5 for c in payload.communes())
 
 

@@ -27,8 +27,9 @@ def test_declarations() -> None:
     assert SneConnector.role is PartnerRole.SNE
     assert set(SneConnector.subscriptions) == {
         "demande_enregistree.*", "demande_modifiee.*", "demande_renouvelee.*", "demande_radiee.*",
-        "attribution_reportee.*", "decision_dalo.*"}
-    assert SneConnector.emits == SneConnector.subscriptions
+        "attribution_reportee.*", "decision_dalo.*", "avis_renouvellement_liste.*"}
+    # the day's list of notices due is received, never emitted
+    assert set(SneConnector.emits) == set(SneConnector.subscriptions) - {"avis_renouvellement_liste.*"}
     assert SneConnector.settings_model is SneSettings
     assert ".xml" in SneConnector.file_suffixes
 

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from contracts import REGISTRY, Envelope
-from contracts.enums import Contingent, MotifRadiation, TypeHabitatRecherche, Typologie
+from contracts.enums import CategorieLogement, Contingent, MotifRadiation, TypeHabitatRecherche, Typologie
 from contracts.events import AttributionReportee, BailSigne, DemandeEnregistree, DemandeRadiee
 from hub.core.processing import end_of_day
 from plugins.sne.synthetic import COMMUNES, SyntheticSne
@@ -61,10 +61,17 @@ def generate(seed: int = 2026, count: int = 260) -> Territory:
             rpls = sne.rpls()
             bailleur = sne.entite("bailleur")
             entree = lease + timedelta(days=rng.randint(0, 20))
+            # the dwelling's kind: mostly by size, some the other way, some not reported (so both published and
+            # hidden splits occur)
+            kind_roll = rng.random()
+            big = BUCKET[dwelling_typ.value] in ("T4", "T5+")
+            categorie = (None if kind_roll < 0.08 else
+                         (CategorieLogement.MAISON if big else CategorieLogement.APPARTEMENT) if kind_roll < 0.9
+                         else (CategorieLogement.APPARTEMENT if big else CategorieLogement.MAISON))
             t.events.append(REGISTRY.build(AttributionReportee(
                 numero_unique=nu, rpls=rpls, commune=dwelling_commune, date_attribution=lease - timedelta(days=10),
                 reservataire=bailleur, contingent=Contingent.COLLECTIVITES, qpv=qpv, typologie=dwelling_typ,
-                premier_quartile=first_quartile),
+                premier_quartile=first_quartile, categorie=categorie),
                 source="tests", entity=bailleur, time=end_of_day(lease - timedelta(days=10)), id=f"a{i}"))
             t.events.append(REGISTRY.build(BailSigne(numero_unique=nu, rpls=rpls, commune=dwelling_commune,
                                                      date_signature=lease, date_entree_dans_les_lieux=entree,
@@ -76,7 +83,9 @@ def generate(seed: int = 2026, count: int = 260) -> Territory:
                                            source="tests", entity=bailleur, time=end_of_day(lease), id=f"r{i}"))
             facts["radiated"] = lease + timedelta(days=1)
             t.attributions.append({"nu": nu, "commune": dwelling_commune, "typologie": BUCKET[dwelling_typ.value],
-                                   "lease": lease, "entree": entree, "qpv": qpv, "first_quartile": first_quartile})
+                                   "lease": lease, "entree": entree, "qpv": qpv, "first_quartile": first_quartile,
+                                   "habitat": {CategorieLogement.MAISON: "individuel",
+                                               CategorieLogement.APPARTEMENT: "collectif"}.get(categorie)})
         elif roll < 0.55:   # radiated for non-renewal
             day = registered + timedelta(days=rng.randint(400, 500))
             t.events.append(REGISTRY.build(DemandeRadiee(numero_unique=nu, date_radiation=day,

@@ -87,6 +87,8 @@ def test_figures_match_an_independent_count_with_secrecy(hub_settings, territory
     want_pending = Counter((f["commune"], f["typologie"]) for f in pending.values())
     want_attr = Counter((a["commune"], a["typologie"]) for a in attributed)
     want_habitat = Counter((f["commune"], f["typologie"], f["habitat"]) for f in pending.values())
+    want_kind = Counter((a["commune"], a["typologie"], a["habitat"]) for a in attributed)
+    split_hidden = 0
     hidden = set()
     for key, cell in cells.items():
         assert cell["demandes_en_instance"] == want_pending.get(key, 0)
@@ -102,8 +104,18 @@ def test_figures_match_an_independent_count_with_secrecy(hub_settings, territory
             assert cell["attributions"] == n
             expected = round(want_pending.get(key, 0) / n * 12, 1) if n else None
             assert cell["delai_attente_theorique_mois"] == expected
+        # the split by the dwelling's kind: published with its cell, unless a part (individuel, collectif, not
+        # reported) is under the threshold — the parts add up to the cell, one hidden part alone would be recomputed
+        parts = (want_kind.get((*key, "individuel"), 0), want_kind.get((*key, "collectif"), 0),
+                 want_kind.get((*key, None), 0))
+        if cell["attributions"] is None or any(0 < p < SEUIL for p in parts):
+            assert (cell["attributions_individuel"], cell["attributions_collectif"]) == (None, None), key
+            split_hidden += cell["attributions"] is not None
+        else:
+            assert (cell["attributions_individuel"], cell["attributions_collectif"]) == parts[:2], key
     assert any(0 < n < SEUIL for n in want_attr.values()), "the territory should have small cells"
     assert hidden, "secrecy hid nothing"
+    assert split_hidden, "the territory should have a published cell whose split by kind is hidden"
 
     # totals as published: a hidden total is a hidden cell too
     communes = sorted({k[0] for k in cells})
@@ -213,3 +225,28 @@ def test_outputs_csv_json_xlsx_and_charts(hub_settings, territory, tmp_path):
             assert width > 400
         else:
             assert b"<svg" in data[:2000] and data.rstrip().endswith(b"</svg>")
+
+
+def _attribution(nu: int, commune: str, typologie: str, habitat: str | None) -> dict:
+    return {"numero_unique": f"N{nu}", "commune": commune, "typologie": typologie, "habitat": habitat,
+            "date_attribution": "2025-03-01", "date_bail": "2025-03-10", "date_entree": None, "qpv": None,
+            "hors_qpv": True, "premier_quartile": False}
+
+
+def test_attributions_split_by_the_dwellings_kind_under_secrecy():
+    rows = ([_attribution(i, "63430", "T3", "collectif") for i in range(7)]
+            + [_attribution(10 + i, "63430", "T3", "individuel") for i in range(5)]
+            + [_attribution(20 + i, "63430", "T2", "collectif") for i in range(6)]
+            + [_attribution(30, "63430", "T2", "individuel")]
+            + [_attribution(40 + i, "63430", "T4", None) for i in range(8)])
+    figures = compute(2026, [], rows, [], 5)
+    cells = {(c["commune"], c["typologie"]): c for c in figures["par_commune_typologie"]}
+
+    def split(key):
+        cell = cells[key]
+        return cell["attributions"], cell["attributions_individuel"], cell["attributions_collectif"]
+
+    assert split(("63430", "T3")) == (12, 5, 7)          # every part at or above the threshold: published
+    assert split(("63430", "T2")) == (7, None, None)     # one individual dwelling: the split would name it
+    assert split(("63430", "T4")) == (8, 0, 0)           # not reported: eight unknown, nothing to hide
+    # a secret cell's split is secret too: checked on the generated territory above
