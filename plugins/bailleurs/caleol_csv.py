@@ -83,6 +83,9 @@ def _text(raw: RawMessage) -> str:
                               "(separator ;)", location=where) from None
         log.info("caleol_csv_windows_1252", origin=raw.origin)
     text = text.removeprefix(_BOM)
+    if not text.strip():
+        raise DecodeError("empty message: send a JSON document or a CSV export with its header row (see the "
+                          "connector's README)", location=where)
     lines = text.count("\n") + 1
     if lines > MAX_ROWS + 2:   # the header, and a last line without its newline
         raise DecodeError(f"{lines} lines, over {MAX_ROWS} rows per file; split the export into several files",

@@ -118,8 +118,8 @@ def test_a_wrong_header_rejects_the_whole_file_naming_the_column_and_the_fix(hea
 
 
 def test_a_file_without_rows_or_without_anything_is_refused_whole():
-    with pytest.raises(DecodeError, match="header row naming the columns is required"):
-        decode(b"")
+    with pytest.raises(DecodeError, match="empty message: send a JSON document or a CSV export with its header row"):
+        decode(b"\xef\xbb\xbf \r\n")
     with pytest.raises(DecodeError, match="no data row"):
         decode(";".join(HEADER) + "\r\n\r\n")
 
