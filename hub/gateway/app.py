@@ -393,8 +393,10 @@ def _openapi(app: FastAPI, hub: Any) -> dict[str, Any]:
         if operation is None:
             continue
         body_schema = _hoist(conn.inbound_schema(), f"{name}.", schemas) or {"type": "string", "format": "binary"}
-        operation["requestBody"] = {"required": True, "content": {t: {"schema": body_schema}
-                                                                  for t in conn.accepted_content_types()}}
+        binary = {"type": "string", "format": "binary"}
+        # the JSON Schema describes the JSON bodies only: a connector that also takes CSV or XML gets bytes for those
+        operation["requestBody"] = {"required": True, "content": {
+            t: {"schema": body_schema if t.endswith("json") else binary} for t in conn.accepted_content_types()}}
         operation["security"] = [{"ApiKey": []}, {"Bearer": []}]
         operation["parameters"] = [{"name": "Idempotency-Key", "in": "header", "required": False,
                                     "description": "The partner's id of the message (1 to 128 printable ASCII "

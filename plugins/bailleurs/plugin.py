@@ -3,23 +3,27 @@
 from __future__ import annotations
 
 from hub import Connector, PartnerRole, RawMessage, hookimpl
-from plugins.bailleurs.codec import decode_decisions, document_schema
+from plugins.bailleurs.codec import decode_message
+from plugins.bailleurs.schema import inbound_schema
 
 
 class BailleursConnector(Connector):
-    """Landlords drop (or POST) their CAL decisions; the hub journals and routes them."""
+    """Landlords drop (or POST) the events of their attribution chain — designations, CAL registrations, visits,
+    CAL decisions, refusals, signed leases, attribution reports — as JSON or as a CSV batch; the hub journals and
+    routes them."""
 
     name = "bailleurs"
-    version = "0.1.0"
+    version = "0.2.0"
     role = PartnerRole.BAILLEUR
-    emits = ("decision_cal.*",)
-    file_suffixes = (".json",)
+    emits = ("designation_candidat.*", "inscription_cal.*", "visite_proposee.*", "visite_effectuee.*",
+             "decision_cal.*", "refus_demandeur.*", "bail_signe.*", "attribution_reportee.*")
+    file_suffixes = (".json", ".csv")
 
     def decode(self, raw: RawMessage):
-        return decode_decisions(raw, source=self.name)
+        return decode_message(raw, source=self.name)
 
     def inbound_schema(self):
-        return document_schema()
+        return inbound_schema()
 
 
 @hookimpl

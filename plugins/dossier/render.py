@@ -40,6 +40,15 @@ def _household(demande: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _step(step: dict[str, Any]) -> str:
+    """One step of the attribution chain before or beside the commission (désignation, inscription en CAL, visit,
+    refusal), dated by the fact; the refusal's free-text precision is left to the history."""
+    when = next((v for k, v in step.items() if k.startswith("date_") and v), None)
+    detail = step.get("suite") or step.get("motif") or step.get("origine")
+    return (f"{step['etape']}{f' du {when}' if when else ''}{f' ({detail})' if detail else ''} — logement "
+            f"{step['rpls']} ({step['commune']})")
+
+
 def render(dossier: dict[str, Any]) -> str:
     etat = dossier["etat"]
     out = [f"Demande {dossier['numero_unique']} — {STATUT.get(dossier['statut'], dossier['statut'])}"]
@@ -55,6 +64,8 @@ def render(dossier: dict[str, Any]) -> str:
         out.append(f"Label prioritaire : {label['nature']} ({label['emetteur']['nom']}, {label['date_decision']})")
     if etat.get("cotation"):
         out.append(f"Cotation : {etat['cotation']['score']} points (grille {etat['cotation']['grille_version']})")
+    for step in etat.get("parcours") or []:
+        out.append(_step(step))
     for c in etat.get("commissions") or []:
         rang = f", rang {c['rang']}" if c.get("rang") else ""
         out.append(f"CALEOL du {c['date_commission']} : {c['decision']}{rang} — logement {c['rpls']} ({c['commune']})")

@@ -6,12 +6,12 @@ import json
 from pathlib import Path
 
 import jsonschema
-
 import pytest
 
 from contracts import DecisionCal
 from hub import DecodeError, RawMessage, RecordReject
-from plugins.bailleurs.codec import FORMAT, decode_decisions, document_schema
+from plugins.bailleurs.codec import FORMAT, decode_decisions
+from plugins.bailleurs.schema import inbound_schema
 from tests.factories import decision, decisions_document
 
 
@@ -83,13 +83,14 @@ def test_a_decision_without_the_landlords_id_is_refused():
 
 
 def test_the_published_document_schema_accepts_the_examples_and_refuses_a_decision_without_id():
-    """The schema the gateway publishes for this format (OpenAPI request body) says what the decoder accepts."""
-    schema = document_schema()
+    """The schema the gateway publishes for the JSON formats (OpenAPI request body) says what the decoder
+    accepts."""
+    schema = inbound_schema()
     examples = sorted((Path(__file__).resolve().parents[3] / "examples" / "inbox" / "bailleurs").glob("*.json"))
     assert examples
     for path in examples:
         jsonschema.validate(json.loads(path.read_text(encoding="utf-8")), schema)
-    broken = json.loads(examples[0].read_text(encoding="utf-8"))
+    broken = json.loads(next(p for p in examples if p.name.startswith("cal-")).read_text(encoding="utf-8"))
     del broken["decisions"][0]["id"]
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(broken, schema)
