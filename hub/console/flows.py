@@ -44,7 +44,7 @@ def flow_report(hub: Any, connectors: list[str], now: datetime) -> FlowReport:
     report = FlowReport(connectors=connectors)
     if not connectors:
         return report
-    day_ago, hour_ago = now - timedelta(hours=24), now - timedelta(hours=1)
+    hour_ago = now - timedelta(hours=1)
     start = now.replace(minute=0, second=0, microsecond=0) - timedelta(hours=23)
     slots = [start + timedelta(hours=i) for i in range(24)]
     report.hours = [f"{s.astimezone(ZONE):%Hh}" for s in slots]
@@ -58,14 +58,15 @@ def flow_report(hub: Any, connectors: list[str], now: datetime) -> FlowReport:
                                            .group_by(deliveries.c.subscriber, deliveries.c.status)):
             report.counts.setdefault(sub, {})[status] = n
         for (at,) in conn.execute(select(events.c.recorded_at).where(events.c.source.in_(connectors),
-                                                                     events.c.recorded_at >= start)):
+                                                                     events.c.recorded_at >= start,
+                                                                     events.c.recorded_at <= now)):
             _count(received_slots, start, at)
             report.last_day["received"] = report.last_day.get("received", 0) + 1
             if at >= hour_ago:
                 report.last_hour["received"] = report.last_hour.get("received", 0) + 1
         for (at,) in conn.execute(select(deliveries.c.updated_at).where(
                 deliveries.c.subscriber.in_(connectors), deliveries.c.status == DeliveryStatus.DELIVERED,
-                deliveries.c.updated_at >= day_ago)):
+                deliveries.c.updated_at >= start, deliveries.c.updated_at <= now)):
             _count(delivered_slots, start, at)
             report.last_day["delivered"] = report.last_day.get("delivered", 0) + 1
             if at >= hour_ago:
@@ -89,7 +90,7 @@ def _count(slots: list[int], start: datetime, at: datetime) -> None:
     if at.tzinfo is None:   # SQLite hands back naive UTC when the column type was bypassed
         at = at.replace(tzinfo=start.tzinfo)
     index = int((at - start).total_seconds() // 3600)
-    if 0 <= index < len(slots):
+    if 0 <= index < len(slots):   # a stamp from a clock ahead of ``now`` is left out
         slots[index] += 1
 
 

@@ -133,7 +133,7 @@ async def statistiques(request: Request, annee: int | None = Query(None, ge=2000
 
 @router.get("/public/attente", response_class=HTMLResponse)
 async def attente(request: Request, annee: int | None = Query(None, ge=2000, le=2100),
-                  commune: str = Query("", max_length=5), typologie: str = Query("", max_length=4)) -> HTMLResponse:
+                  commune: str = Query("", max_length=10), typologie: str = Query("", max_length=10)) -> HTMLResponse:
     """Public (no sign-in): the theoretical waiting time by commune and typology, under statistical secrecy."""
     request.state.person = None
     year = _year(request, annee)

@@ -50,10 +50,15 @@ def bar_chart(title: str, labels: Sequence[str], series: Sequence[tuple[str, Seq
         if i % step == 0:
             out.append(f'<text x="{left + i * group_w + group_w / 2:.1f}" y="{top + plot_h + 16}" '
                        f'class="chart-axis" text-anchor="middle">{escape(label)}</text>')
+    if not values:
+        out.append(f'<text x="{left + plot_w / 2:.0f}" y="{top + plot_h / 2:.0f}" class="chart-axis" '
+                   'text-anchor="middle">Rien à représenter : aucune valeur, ou valeurs couvertes par le secret '
+                   'statistique</text>')
+    spacing = min(190.0, (width - left) / max(len(series), 1))
     for j, (name, _) in enumerate(series):
-        x = left + j * 190
-        out.append(f'<rect x="{x}" y="{height - 16}" width="12" height="12" fill="{PALETTE[j % len(PALETTE)]}"/>'
-                   f'<text x="{x + 16}" y="{height - 6}" class="chart-axis">{escape(name)}</text>')
+        x = left + j * spacing
+        out.append(f'<rect x="{x:.0f}" y="{height - 16}" width="12" height="12" fill="{PALETTE[j % len(PALETTE)]}"/>'
+                   f'<text x="{x + 16:.0f}" y="{height - 6}" class="chart-axis">{escape(name)}</text>')
     out.append("</svg>")
     return "".join(out)
 

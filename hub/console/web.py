@@ -41,6 +41,8 @@ log = structlog.get_logger(__name__)
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
+#: a dead letter's status as the pages say it
+templates.env.globals["statuts"] = {"open": "ouverte", "retried": "relancée", "discarded": "abandonnée"}
 SESSION_COOKIE = "relais_session"
 PRE_CSRF_COOKIE = "relais_csrf"
 
@@ -119,6 +121,10 @@ def install_handlers(app: Any) -> None:
     @app.exception_handler(ConsoleError)
     async def console_error(request: Request, exc: ConsoleError) -> HTMLResponse:
         return page_error(request, exc.status, exc.message, exc.title)
+
+    @app.exception_handler(Denied)
+    async def denied(request: Request, exc: Denied) -> HTMLResponse:
+        return page_error(request, 403, exc.message)
 
     @app.exception_handler(NotSignedIn)
     async def not_signed_in(request: Request, _exc: NotSignedIn) -> RedirectResponse:

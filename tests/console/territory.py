@@ -7,16 +7,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
-from pathlib import Path
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from contracts import REGISTRY
 from hub import RawMessage
+from hub.console.accounts import AccountStore
 from hub.core.plugins import PluginHost
 from hub.core.processing import end_of_day
 from hub.core.runtime import Hub
-from hub.console.accounts import AccountStore
 from plugins.sne.synthetic import SyntheticSne
 from tests.contracts.contracts_factories import exemple
 from tests.factories import decision, decisions_document
@@ -83,6 +82,7 @@ def build(settings: Any) -> Territory:
                                           time=end_of_day(date(2025, 6, 1)), id=f"c{i}{j}-{nu}"))
     hub.journal.append([first, second, *derived])
     hub.tick(end_of_day(TODAY))
+    hub.clock = clock   # tick() leaves its day as the hub's clock; the tests move this one
     hub.partners.add("epci-thiers", siren="200071389", nom="Thiers Dore et Montagne", role="gestionnaire",
                      connector="habisoft", communes=())
     hub.partners.add("ophis", siren="272900010", nom="OPHIS", role="bailleur", connector="bailleurs",
@@ -99,11 +99,3 @@ def build(settings: Any) -> Territory:
     names = [e.data.demande.demandeur.nom for e in (first, second)]
     return Territory(hub, clock, first.subject, second.subject, report.dead_letter_ids[0], bad, fixed, names)
 
-
-def write(path: Path, data: bytes) -> Path:
-    path.write_bytes(data)
-    return path
-
-
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=timezone.utc)
