@@ -7,6 +7,7 @@ import secrets
 import structlog
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from hub.console.accounts import SignInRefused
 from hub.console.web import (
@@ -44,12 +45,12 @@ def _sign_in_page(request: Request, suite: str, status: int = 200, error: str | 
 
 
 @router.get("/", include_in_schema=False)
-async def home() -> RedirectResponse:
+def home() -> RedirectResponse:
     return RedirectResponse("/console/flux", status_code=303)
 
 
 @router.get("/connexion", response_class=HTMLResponse)
-async def sign_in_form(request: Request, suite: str = "") -> HTMLResponse:
+def sign_in_form(request: Request, suite: str = "") -> HTMLResponse:
     return _sign_in_page(request, _next(suite))
 
 
@@ -63,7 +64,8 @@ async def sign_in(request: Request) -> Response:
         missing = "adresse électronique" if not email.strip() else "mot de passe"
         return _sign_in_page(request, suite, 422, f"Le champ « {missing} » est obligatoire.", email)
     try:
-        person, session_id = accounts(request).sign_in(email, password, client_address(request))
+        person, session_id = await run_in_threadpool(accounts(request).sign_in, email, password,
+                                                      client_address(request))
     except SignInRefused as refused:
         hub.audit.record(AuditEntry(kind=AuditKind.INBOUND, actor=f"person:{email.strip().lower()}",
                                     outcome="refused", action="console sign-in",

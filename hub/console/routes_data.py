@@ -32,7 +32,7 @@ def _numero(value: str) -> str:
 
 
 @router.get("/dossier", response_class=HTMLResponse)
-async def dossier_search(request: Request, numero: str = Query("", max_length=64)) -> Response:
+def dossier_search(request: Request, numero: str = Query("", max_length=64)) -> Response:
     signed_in(request)
     if numero:
         return RedirectResponse(f"/console/dossier/{_numero(numero)}", status_code=303)
@@ -40,7 +40,7 @@ async def dossier_search(request: Request, numero: str = Query("", max_length=64
 
 
 @router.get("/dossier/{numero_unique}", response_class=HTMLResponse)
-async def dossier_page(request: Request, numero_unique: str) -> HTMLResponse:
+def dossier_page(request: Request, numero_unique: str) -> HTMLResponse:
     _person, scope = signed_in(request)
     hub = request.app.state.hub
     numero_unique = _numero(numero_unique)
@@ -74,7 +74,7 @@ def _liste(name: str) -> str:
 
 
 @router.get("/listes", response_class=HTMLResponse)
-async def listes(request: Request, liste: str = Query("prioritaires", max_length=40),
+def listes(request: Request, liste: str = Query("prioritaires", max_length=40),
                  communes: str = Query("", max_length=400)) -> HTMLResponse:
     _person, scope = signed_in(request)
     hub = request.app.state.hub
@@ -90,7 +90,7 @@ async def listes(request: Request, liste: str = Query("prioritaires", max_length
 
 
 @router.get("/listes/{liste}.csv")
-async def liste_csv(request: Request, liste: str, communes: str = Query("", max_length=400)) -> Response:
+def liste_csv(request: Request, liste: str, communes: str = Query("", max_length=400)) -> Response:
     _person, scope = signed_in(request)
     hub = request.app.state.hub
     name, codes = _liste(liste), _communes(communes)
@@ -120,7 +120,7 @@ def waiting_chart(figures: dict) -> str:
 
 
 @router.get("/statistiques", response_class=HTMLResponse)
-async def statistiques(request: Request, annee: int | None = Query(None, ge=2000, le=2100)) -> HTMLResponse:
+def statistiques(request: Request, annee: int | None = Query(None, ge=2000, le=2100)) -> HTMLResponse:
     signed_in(request)
     year = _year(request, annee)
     figures = sources.statistics(request.app.state.hub, year)
@@ -132,7 +132,7 @@ async def statistiques(request: Request, annee: int | None = Query(None, ge=2000
 
 
 @router.get("/public/attente", response_class=HTMLResponse)
-async def attente(request: Request, annee: int | None = Query(None, ge=2000, le=2100),
+def attente(request: Request, annee: int | None = Query(None, ge=2000, le=2100),
                   commune: str = Query("", max_length=10), typologie: str = Query("", max_length=10)) -> HTMLResponse:
     """Public (no sign-in): the theoretical waiting time by commune and typology, under statistical secrecy."""
     request.state.person = None

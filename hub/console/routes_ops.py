@@ -14,6 +14,7 @@ from typing import Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from hub.console.flows import STATUS_LABELS, flow_report, health
 from hub.console.svg import bar_chart
@@ -28,7 +29,7 @@ router = APIRouter()
 
 
 @router.get("/flux", response_class=HTMLResponse)
-async def flux(request: Request) -> HTMLResponse:
+def flux(request: Request) -> HTMLResponse:
     _person, scope = signed_in(request)
     hub = request.app.state.hub
     names = scope.connectors(sorted(hub.connectors))
@@ -65,7 +66,7 @@ def _public(row: dict[str, Any]) -> dict[str, Any]:
 
 
 @router.get("/lettres", response_class=HTMLResponse)
-async def lettres(request: Request, connecteur: str = Query("", max_length=64),
+def lettres(request: Request, connecteur: str = Query("", max_length=64),
                   sens: str = Query("", pattern="^(|inbound|outbound)$"),
                   statut: str = Query("open", pattern="^(open|retried|discarded|any)$"),
                   depuis: str = Query("", max_length=10), jusqu: str = Query("", max_length=10)) -> HTMLResponse:
@@ -93,7 +94,7 @@ def _dead_letter(request: Request, scope: Any, dead_id: int, action: str) -> dic
 
 
 @router.get("/lettres/{dead_id}", response_class=HTMLResponse)
-async def lettre(request: Request, dead_id: int) -> HTMLResponse:
+def lettre(request: Request, dead_id: int) -> HTMLResponse:
     _person, scope = signed_in(request)
     row = _dead_letter(request, scope, dead_id, "dead show")
     scope.audit("dead show", f"dead letter #{dead_id}")
@@ -143,7 +144,7 @@ async def reessayer(request: Request, dead_id: int) -> Response:
                                 "morte entrante ; une livraison sortante se relance sans fichier.")
     scope.audit("dead retry" + (" --with-file" if replacement else ""), f"dead letter #{dead_id}",
                 kind=AuditKind.ADMIN)
-    outcome = DeadLetterOps(hub).retry([row], replacement)
+    outcome = await run_in_threadpool(DeadLetterOps(hub).retry, [row], replacement)
     if outcome.still_failing or outcome.skipped:
         why = "; ".join(reason for _, reason in outcome.still_failing + outcome.skipped)
         return render(request, "lettre.html", status=422, row=_public(row), revealed=None,
@@ -159,5 +160,5 @@ async def abandonner(request: Request, dead_id: int) -> RedirectResponse:
     hub = request.app.state.hub
     row = _dead_letter(request, scope, dead_id, "dead discard")
     scope.audit("dead discard", f"dead letter #{dead_id}", kind=AuditKind.ADMIN)
-    done = DeadLetterOps(hub).discard([row])
+    done = await run_in_threadpool(DeadLetterOps(hub).discard, [row])
     return RedirectResponse(f"/console/lettres/{dead_id}?m={'abandonnee' if done else 'ignoree'}", status_code=303)
