@@ -19,6 +19,11 @@ __all__ = ["NUMERO_UNIQUE", "router"]
 router = APIRouter()
 ZONE = ZoneInfo("Europe/Paris")
 NUMERO_UNIQUE = re.compile(r"^[0-9]{2}[0-9AB](0[1-9]|1[0-2])[0-9]{2}[0-9A-Z]{11}$")
+#: the lists' columns as the page heads them
+HEADERS = {"numero_unique": "Numéro unique", "depuis": "Sur la liste depuis", "motifs": "Motifs",
+           "contingents": "Contingents", "communes_souhaitees": "Communes souhaitées", "typologies": "Typologies",
+           "score": "Cotation", "date_depot": "Dépôt", "mois_attente": "Mois d'attente",
+           "classements": "Classements", "refus": "Refus"}
 _INSEE = re.compile(r"^[0-9][0-9AB][0-9]{3}$")
 
 
@@ -86,7 +91,7 @@ def listes(request: Request, liste: str = Query("prioritaires", max_length=40),
     scope.audit(f"listes view {name}", f"partner:{scope.partner.id}",
                 reason=f"rows={len(found)} communes={','.join(sorted(codes)) if codes else 'all'}")
     return render(request, "listes.html", listes=sources.LISTES, liste=name, communes=communes, rows=found,
-                  columns=sources.COLUMNS[name])
+                  columns=sources.COLUMNS[name], entetes=HEADERS)
 
 
 @router.get("/listes/{liste}.csv")

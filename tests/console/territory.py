@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from contracts import REGISTRY
+from contracts.events import BailSigne
 from hub import RawMessage
 from hub.console.accounts import AccountStore
 from hub.core.plugins import PluginHost
@@ -80,7 +81,14 @@ def build(settings: Any) -> Territory:
             payload = exemple(name).model_copy(update={"numero_unique": nu})
             derived.append(REGISTRY.build(payload, source="tests", entity=first.entity,
                                           time=end_of_day(date(2025, 6, 1)), id=f"c{i}{j}-{nu}"))
-    hub.journal.append([first, second, *derived])
+    # a third household housed in 2025: one attribution in its commune, a cell statistical secrecy must hide
+    housed = _registration(sne, date(2024, 5, 6), courriel=False)
+    lease = REGISTRY.build(BailSigne(numero_unique=housed.subject, rpls="0001234567",
+                                     commune=housed.data.demande.souhaits.communes[0],
+                                     date_signature=date(2025, 9, 15)),
+                           source="tests", entity=first.entity, time=end_of_day(date(2025, 9, 15)),
+                           id=f"bail-{housed.subject}")
+    hub.journal.append([first, second, *derived, housed, lease])
     hub.tick(end_of_day(TODAY))
     hub.clock = clock   # tick() leaves its day as the hub's clock; the tests move this one
     hub.partners.add("epci-thiers", siren="200071389", nom="Thiers Dore et Montagne", role="gestionnaire",

@@ -50,6 +50,15 @@ def test_a_wrong_password_is_refused_in_french_without_saying_which_part_was_wro
     assert [r["outcome"] for r in refused] == ["refused", "refused"]
 
 
+def test_hostile_sign_in_input_is_shown_back_escaped_and_never_signs_in(client):
+    form = client.get("/console/connexion")
+    hostile = '"><script>alert(1)</script>@x.fr'
+    answer = client.post("/console/connexion", data={"csrf": csrf_of(form.text), "email": hostile + "a" * 5000,
+                                                     "motdepasse": "x" * 100_000})
+    assert answer.status_code == 401 and "<script>alert(1)</script>" not in answer.text
+    assert "&lt;script&gt;" in answer.text
+
+
 def test_an_empty_field_is_named(client):
     form = client.get("/console/connexion")
     answer = client.post("/console/connexion", data={"csrf": csrf_of(form.text), "email": GESTIONNAIRE,
@@ -286,6 +295,8 @@ def test_the_public_page_needs_no_sign_in_and_applies_statistical_secrecy(territ
     assert "secret statistique" in page.text and "Se déconnecter" not in page.text
     assert not any(name in page.text for name in territory.names)
     assert territory.mine not in page.text
+    housed = re.findall(r"<tr><td>(\d{5})</td><td>([^<]+)</td><td>\d+</td>\s*<td>s</td>", page.text)
+    assert housed, "the commune's single attribution of 2025 is published"      # 1 < seuil 5: hidden as « s »
     bad = client.get("/console/public/attente", params={"commune": "Thiers"})
     assert bad.status_code == 422 and "Champ « commune »" in bad.text
 
