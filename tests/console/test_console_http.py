@@ -309,3 +309,11 @@ def test_every_page_has_the_accessibility_basics(client):
         assert '<html lang="fr">' in html and 'href="#contenu"' in html and 'id="contenu"' in html, path
         for field in re.findall(r'<(?:input|select)[^>]*\bid="([^"]+)"', html):
             assert f'for="{field}"' in html, (path, field)      # every field has its label
+
+
+def test_revoking_the_partner_in_the_registry_suspends_its_peoples_access(territory, client):
+    sign_in(client, OPHIS)
+    assert client.get(f"/console/dossier/{territory.mine}").status_code == 200
+    territory.hub.partners.revoke("ophis")
+    suspended = client.get(f"/console/dossier/{territory.mine}")
+    assert suspended.status_code == 403 and "plus actif dans le registre" in suspended.text
