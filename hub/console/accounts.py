@@ -71,7 +71,10 @@ class Person:
 
 
 def normalise_email(email: str) -> str:
+    """Lower-cased and checked; at most 120 characters, so that ``person:EMAIL@PARTNER`` fits the audit trail."""
     email = (email or "").strip().lower()
+    if len(email) > 120:
+        raise AccountError("e-mail: at most 120 characters")
     if not _EMAIL.match(email):
         raise AccountError(f"e-mail {email!r}: give an address like prenom.nom@organisme.fr")
     return email

@@ -57,6 +57,8 @@ def test_hostile_sign_in_input_is_shown_back_escaped_and_never_signs_in(client):
                                                      "motdepasse": "x" * 100_000})
     assert answer.status_code == 401 and "<script>alert(1)</script>" not in answer.text
     assert "&lt;script&gt;" in answer.text
+    [refused] = [r for r in client.app.state.hub.audit.entries() if r["action"] == "console sign-in"]
+    assert refused["actor"] == "person:(adresse invalide)"
 
 
 def test_an_empty_field_is_named(client):
