@@ -156,6 +156,7 @@ class AccountStore:
         """The person and a new session id (for the cookie); raises :class:`SignInRefused`."""
         email = (email or "").strip().lower()[:254]
         client = (client or "unknown")[:64]
+        self._forget_old()
         by_email, by_client = self.failures(email, client)
         if by_email >= self.max_failures or by_client >= self.max_failures:
             minutes = int(self.window.total_seconds() // 60)
@@ -178,6 +179,14 @@ class AccountStore:
             conn.execute(insert(console_sessions).values(id=_digest(session_id), email=email, csrf=csrf,
                                                          created_at=now, last_seen_at=now))
         return Person(email, account["partner"], account["role"], _digest(session_id), csrf), session_id
+
+    def _forget_old(self) -> None:
+        """Failures older than the window count for nothing, and sessions unused for a week are over: both are
+        dropped, so that the tables stay the size of the present (the audit trail keeps every sign-in)."""
+        now = self.clock()
+        with self.engine.begin() as conn:
+            conn.execute(delete(console_login_failures).where(console_login_failures.c.at < now - self.window))
+            conn.execute(delete(console_sessions).where(console_sessions.c.last_seen_at < now - timedelta(days=7)))
 
     def person(self, session_id: str | None) -> Person | None:
         """The person of a live session (and the session's last use moved to now), or None: unknown, ended,
