@@ -38,6 +38,7 @@ from hub.cli_support import (
     EXIT_FAILED, EXIT_REJECTED, EXIT_UNFINISHED, EXIT_USAGE, Context, OperatorError, pass_ctx,
 )
 from hub import partners_cli
+from hub.console import cli as console_cli
 from hub.scaffold import commands as scaffold_commands
 from hub.settings import config_file
 
@@ -575,7 +576,8 @@ def _early_logging() -> None:
 
 #: Commands of Relais itself that are plugins of the command line, registered like any plugin's.
 BUILTIN_COMMAND_PLUGINS = {"relais.operations": operations, "relais.scaffold": scaffold_commands,
-                           "relais.processing": processing_commands, "relais.partners": partners_cli}
+                           "relais.processing": processing_commands, "relais.partners": partners_cli,
+                           "relais.console": console_cli}
 
 
 def prepare() -> click.Group:

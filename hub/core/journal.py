@@ -33,6 +33,7 @@ from hub.core.stores.engine import make_engine
 from hub.core.stores.events import AppendResult, Conflict, EventStore, Route
 from hub.core.stores.outbox import OutboxStore
 from hub.core import partners_schema  # noqa: F401  (its tables are on the same metadata, in revision 0003)
+from hub.core import console_schema  # noqa: F401  (the console's people, revision 0009)
 
 __all__ = [
     "Journal", "AppendResult", "Backlog", "Conflict", "Route", "ClaimedDelivery", "DeliveryOutcome", "LeaseExpiry",

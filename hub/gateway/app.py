@@ -27,6 +27,7 @@ from fastapi.staticfiles import StaticFiles
 from pydantic.json_schema import models_json_schema
 from swagger_ui_bundle import swagger_ui_path
 
+from hub.console import create_console
 from hub.core.audit import AuditEntry, AuditKind, BufferedAudit
 from hub.core.connector import Connector, RawMessage
 from hub.core.credentials import parse_key_id
@@ -329,6 +330,7 @@ def create_app(hub: Any, *, decode_timeout: float | None = None) -> FastAPI:
     app.include_router(pull_router())
     _mount_plugin_routes(app, hub)
     _serve_docs_offline(app)
+    app.mount("/console", create_console(hub), name="console")   # the people's pages (hub.console)
     app.openapi = lambda: _openapi(app, hub)   # type: ignore[method-assign]
     return app
 

@@ -82,6 +82,14 @@ TABLE = [
      "Error: Invalid value for '--concurrency': 0 is not in the range 1<=x<=32."),
     (["audit", "--since", "yesterday"], 2, "Error: Invalid value: 'yesterday' is not a date"),
     (["policy", "explain", "nobody", "0631126000100G6301"], 1, "Error: no partner 'nobody'"),
+    (["console", "users", "add", "a@b.fr", "--partner", "nobody", "--role", "reader"], 2,
+     "Error: --partner nobody: no active partner of that id"),
+    (["console", "users", "add", "a@b.fr", "--partner", "x", "--role", "admin"], 2,
+     "Error: Invalid value for '--role': 'admin' is not one of 'operator', 'reader'."),
+    (["console", "users", "list", "--json"], 2, "Error: No such option '--json'"),
+    (["console", "users", "disable", "nobody@example.fr"], 1, "Error: no console account 'nobody@example.fr'"),
+    (["console", "users", "reset-password", "nobody@example.fr"], 1,
+     "Error: no console account 'nobody@example.fr'"),
 ]
 
 

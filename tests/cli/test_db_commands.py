@@ -4,9 +4,14 @@ at start, or refused with ``journal_auto_upgrade = false``) or ahead of this rel
 from __future__ import annotations
 
 import pytest
+from alembic.script import ScriptDirectory
 
 from hub.core import migrations
-from tests.core.journal_release_0001 import EVENT_IDS, create_release_0001_journal, stamp
+from tests.core.journal_release_0001 import (
+    EVENT_IDS,
+    create_release_0001_journal,
+    stamp,
+)
 
 HEAD = migrations.head()
 PRE = "none (created before versioned migrations)"
@@ -22,8 +27,9 @@ def journal(request, tmp_path) -> dict[str, str]:
     return {"RELAIS_JOURNAL_URL": url}
 
 
-#: every revision, oldest first: a journal of the previous release (made before revisions) needs them all
-ALL = [f"{n:04d}" for n in range(1, int(HEAD) + 1)]
+#: every revision, oldest first (read from the chain: ids need not be consecutive once branches are re-chained):
+#: a journal of the previous release (made before revisions) needs them all
+ALL = [r.revision for r in reversed(list(ScriptDirectory.from_config(migrations.alembic_config()).walk_revisions()))]
 
 
 def test_current_then_upgrade_a_journal_of_the_previous_release(relais, journal):

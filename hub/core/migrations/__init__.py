@@ -42,7 +42,7 @@ SCRIPT_LOCATION = Path(__file__).resolve().parent
 #: The revision this release needs: the last file under ``versions/`` (a test checks they agree). Written here so that
 #: opening a journal already at head — every start but the first after an upgrade — reads one row and never imports
 #: Alembic (half a second at every command's start); Alembic is imported when there is something to migrate.
-HEAD = "0004"
+HEAD = "0005"
 #: Where Alembic records a journal's revision.
 VERSION_TABLE = "alembic_version"
 #: The advisory lock every schema check-and-migrate holds on PostgreSQL (since before migrations: keep the number,
