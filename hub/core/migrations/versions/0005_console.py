@@ -1,7 +1,7 @@
 """The web console's people: accounts, sessions and failed sign-ins (issue 19, :mod:`hub.core.console_schema`).
 
-Revision ID: 0009
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 """
 
 import sqlalchemy as sa
