@@ -40,7 +40,9 @@ from kombu.message import Message
 
 from contracts import REGISTRY, Envelope
 from hub.core import metrics
-from hub.core.bus import REFERENCE_BODY, RETRY_TIERS_MS, Bus, OutgoingMessage, Publisher, QueueReader
+from hub.core.bus import (
+    RETRY_TIERS_MS, Bus, OutgoingMessage, Publisher, QueueReader, message_seqs, references,
+)
 from hub.core.config import RetrySettings
 from hub.core.connector import Connector, OutboundMessage
 from hub.core.errors import EncodeError, RejectError, RetryableError
@@ -171,11 +173,7 @@ class DeliveryWorker:
         else:
             messages = self.reader.next_batch(self.batch_size, self.batch_wait if wait is None else wait)
         result = StepResult(received=len(messages))
-        seqs = []
-        for m in messages:
-            seq = (m.headers or {}).get("seq")
-            if isinstance(seq, int):
-                seqs.append(seq)
+        seqs = sorted({seq for m in messages for seq in message_seqs(m)})
         try:
             if seqs:
                 self._deliver_seqs(seqs, result)
@@ -241,7 +239,7 @@ class DeliveryWorker:
     def dispatch(self, seqs: Sequence[int], delay_ms: int | None = None) -> None:
         """Put these deliveries on this subscriber's queue (after ``delay_ms`` on RabbitMQ's delay queues)."""
         if not self.bus.is_amqp:
-            self.publisher.publish([OutgoingMessage(seq, self.name, REFERENCE_BODY) for seq in seqs],
+            self.publisher.publish(references(((seq, self.name) for seq in seqs), self.batch_size),
                                    exchange=self.bus.topology.deliver)
             return
         rows = self.journal.bodies(seqs)
