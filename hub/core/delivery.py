@@ -38,7 +38,7 @@ from typing import Any
 import structlog
 from kombu.message import Message
 
-from contracts import REGISTRY, Envelope
+from contracts import Envelope
 from hub.core import metrics
 from hub.core.bus import (
     RETRY_TIERS_MS, Bus, OutgoingMessage, Publisher, QueueReader, message_seqs, references,
@@ -50,6 +50,7 @@ from hub.core.faults import failpoint
 from hub.core.instances import InstanceRegistry
 from hub.core.journal import WORKER_LOST, ClaimedDelivery, DeliveryOutcome, Journal, utcnow
 from hub.core.journal_schema import DeliveryStatus as S
+from hub.core.journaled import parse_journaled
 from hub.core.routing import AccessPolicy
 
 __all__ = ["DeliveryWorker", "backoff_delay", "StepResult", "BREAKER", "STOP_GRACE", "CHAIN_ROUNDS"]
@@ -388,7 +389,7 @@ class DeliveryWorker:
 
     def _deliver_one(self, claimed: ClaimedDelivery) -> DeliveryOutcome:
         try:
-            event = REGISTRY.parse(claimed.body)
+            event = parse_journaled(claimed.body, claimed.type)
         except Exception as exc:  # a journaled body that no longer parses: a contract bug, never retry blindly
             return self._fail(claimed, RejectError(f"journaled event does not parse: {exc}"))
         bound = self.log.bind(event_id=event.id, type=event.type)
