@@ -86,7 +86,8 @@ def _delete_amqp_namespace(ns: str) -> None:
         with Connection(AMQP_URL) as conn:
             ch = conn.default_channel
             for suffix in ("habisoft", "sne", "bailleurs", "dossier", "contingents", "partner", "slow", "fast", "broken",
-                           "commune_x", "reservataire", "tiers", "echeances", "statistiques", "cotation", "listes"):
+                           "commune_x", "reservataire", "tiers", "echeances", "statistiques", "cotation", "listes",
+                           "ledger", "sink"):
                 ch.queue_delete(f"{ns}.q.{suffix}")
             from hub.core.bus import RETRY_TIERS_MS
             for ms in RETRY_TIERS_MS:
