@@ -93,7 +93,7 @@ def _delete_amqp_namespace(ns: str) -> None:
             for suffix in ("habisoft", "sne", "bailleurs", "dossier", "contingents", "partner", "slow", "fast", "broken",
                            "commune_x", "reservataire", "tiers", "echeances", "statistiques", "cotation", "listes",
                            "siao", "dalo", "dalo_attente", "bailleur_thiers", "bailleur_ailleurs",
-                           "reservataire_thiers", "reservataire_ailleurs", *PARTNER_SUBSCRIBERS):
+                           "reservataire_thiers", "reservataire_ailleurs", "ledger", "sink", *PARTNER_SUBSCRIBERS):
                 ch.queue_delete(f"{ns}.q.{suffix}")
             from hub.core.bus import RETRY_TIERS_MS
             for ms in RETRY_TIERS_MS:

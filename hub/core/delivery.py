@@ -40,9 +40,11 @@ from typing import Any
 import structlog
 from kombu.message import Message
 
-from contracts import REGISTRY, Envelope
+from contracts import Envelope
 from hub.core import metrics
-from hub.core.bus import REFERENCE_BODY, RETRY_TIERS_MS, Bus, OutgoingMessage, Publisher, QueueReader
+from hub.core.bus import (
+    RETRY_TIERS_MS, Bus, OutgoingMessage, Publisher, QueueReader, message_seqs, references,
+)
 from hub.core.config import RetrySettings
 from hub.core.connector import Connector, OutboundMessage
 from hub.core.errors import EncodeError, RejectError, RetryableError
@@ -50,6 +52,7 @@ from hub.core.faults import failpoint
 from hub.core.instances import InstanceRegistry
 from hub.core.journal import WORKER_LOST, ClaimedDelivery, DeliveryOutcome, Journal, utcnow
 from hub.core.journal_schema import DeliveryStatus as S
+from hub.core.journaled import parse_journaled
 from hub.core.routing import AccessPolicy
 
 __all__ = ["DeliveryWorker", "backoff_delay", "StepResult", "BREAKER", "STOP_GRACE", "CHAIN_ROUNDS"]
@@ -175,11 +178,7 @@ class DeliveryWorker:
         else:
             messages = self.reader.next_batch(self.batch_size, self.batch_wait if wait is None else wait)
         result = StepResult(received=len(messages))
-        seqs = []
-        for m in messages:
-            seq = (m.headers or {}).get("seq")
-            if isinstance(seq, int):
-                seqs.append(seq)
+        seqs = sorted({seq for m in messages for seq in message_seqs(m)})
         try:
             if seqs:
                 self._deliver_seqs(seqs, result)
@@ -245,7 +244,7 @@ class DeliveryWorker:
     def dispatch(self, seqs: Sequence[int], delay_ms: int | None = None) -> None:
         """Put these deliveries on this subscriber's queue (after ``delay_ms`` on RabbitMQ's delay queues)."""
         if not self.bus.is_amqp:
-            self.publisher.publish([OutgoingMessage(seq, self.name, REFERENCE_BODY) for seq in seqs],
+            self.publisher.publish(references(((seq, self.name) for seq in seqs), self.batch_size),
                                    exchange=self.bus.topology.deliver)
             return
         rows = self.journal.bodies(seqs)
@@ -433,7 +432,7 @@ class DeliveryWorker:
 
     def _deliver_one(self, claimed: ClaimedDelivery) -> DeliveryOutcome:
         try:
-            event = REGISTRY.parse(claimed.body)
+            event = parse_journaled(claimed.body, claimed.type)
         except Exception as exc:  # a journaled body that no longer parses: a contract bug, never retry blindly
             return self._fail(claimed, RejectError(f"journaled event does not parse: {exc}"))
         bound = self.log.bind(event_id=event.id, type=event.type)

@@ -12,7 +12,7 @@ import threading
 
 import structlog
 
-from hub.core.bus import Bus, OutgoingMessage
+from hub.core.bus import Bus, OutgoingMessage, references
 from hub.core.errors import RetryableError
 from hub.core.journal import Journal
 
@@ -33,13 +33,16 @@ class OutboxRelay:
         """Publish everything waiting in the outbox; returns how many events were published."""
         total = 0
         while True:
-            with self.journal.unpublished_batch(self.batch_size) as rows:
+            with self.journal.unpublished_batch(self.batch_size, with_body=self.bus.is_amqp) as rows:
                 if not rows:
                     return total
-                messages = [OutgoingMessage(seq, etype, self.bus.body(body)) for seq, etype, body in rows]
+                if self.bus.is_amqp:
+                    messages = [OutgoingMessage(seq, etype, self.bus.body(body)) for seq, etype, body in rows]
+                else:   # in process: one reference message per event type of the batch (see hub.core.bus)
+                    messages = references(((seq, etype) for seq, etype, _b in rows), self.batch_size)
                 self.publisher.publish(messages)
-            total += len(messages)
-            log.debug("events_published", count=len(messages), last_seq=messages[-1].seq)
+            total += len(rows)
+            log.debug("events_published", count=len(rows), last_seq=rows[-1][0])
 
     def run(self, stop: threading.Event, poll: float = 0.5) -> None:
         while not stop.is_set():

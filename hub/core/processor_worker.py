@@ -18,7 +18,7 @@ import structlog
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
-from contracts import REGISTRY, Envelope
+from contracts import Envelope
 from hub.core import metrics
 from hub.core.config import RetrySettings
 from hub.core.delivery import DeliveryWorker, _give_back
@@ -27,6 +27,7 @@ from hub.core.faults import failpoint
 from hub.core.journal import ClaimedDelivery, DeliveryOutcome, Journal, utcnow
 from hub.core.journal_schema import DeliveryStatus as S
 from hub.core.journal_schema import deliveries, events
+from hub.core.journaled import parse_journaled
 from hub.core.processing import ProcessContext, Processor, wrap_derived
 from hub.core.projections import ProjectionManager
 from hub.core.retention import purge_in
@@ -112,7 +113,7 @@ class ProcessorWorker(DeliveryWorker):
                 if c.seq not in held:   # taken back after the lease: whoever holds it now handles it
                     continue
                 try:
-                    event = REGISTRY.parse(c.body)
+                    event = parse_journaled(c.body, c.type)
                 except Exception as exc:  # a journaled body that no longer parses: never retry blindly
                     raise _HandlingFailed(index, RejectError(f"journaled event does not parse: {exc}"), None)
                 if not self.policy.allowed(processor, event):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, null, select
 from sqlalchemy.engine import Connection, Engine
 
 from hub.core.journal_schema import events, outbox
@@ -26,23 +26,26 @@ class OutboxStore:
         if seqs:
             conn.execute(outbox.insert(), [{"seq": seq} for seq in seqs])
 
-    def unpublished(self, limit: int) -> list[tuple[int, str, str]]:
-        """(seq, type, body) of journaled events not yet confirmed by the broker, oldest first."""
+    def unpublished(self, limit: int, with_body: bool = True) -> list[tuple[int, str, str | None]]:
+        """(seq, type, body) of journaled events not yet confirmed by the broker, oldest first; ``body`` is None
+        without ``with_body`` (the in-process bus carries references only: reading 1 KB per event for nothing cost
+        the relay a fifth of its time)."""
+        body = events.c.body if with_body else null()
         with self.engine.connect() as conn:
-            rows = conn.execute(select(events.c.seq, events.c.type, events.c.body)
+            rows = conn.execute(select(events.c.seq, events.c.type, body)
                                 .join(outbox, outbox.c.seq == events.c.seq)
                                 .order_by(outbox.c.seq).limit(limit))
             return [tuple(r) for r in rows]
 
     @contextmanager
-    def unpublished_batch(self, limit: int) -> Iterator[list[tuple[int, str, str]]]:
+    def unpublished_batch(self, limit: int, with_body: bool = True) -> Iterator[list[tuple[int, str, str | None]]]:
         """A batch of the outbox, removed from it when the block exits normally (the broker confirmed it).
 
         On PostgreSQL the rows are locked with SKIP LOCKED for the duration, so several hub processes relay
         disjoint batches instead of all publishing the same events; a relay that dies releases its rows with its
         connection. If the block raises, the rows stay for the next attempt."""
         if self.engine.dialect.name != "postgresql":
-            rows = self.unpublished(limit)
+            rows = self.unpublished(limit, with_body)
             yield rows
             self.mark_published([seq for seq, _t, _b in rows])
             return
@@ -51,7 +54,8 @@ class OutboxStore:
                                                    .with_for_update(skip_locked=True))]
             rows: list[tuple[int, str, str]] = []
             if seqs:
-                rows = [tuple(r) for r in conn.execute(select(events.c.seq, events.c.type, events.c.body)
+                body = events.c.body if with_body else null()
+                rows = [tuple(r) for r in conn.execute(select(events.c.seq, events.c.type, body)
                                                        .where(events.c.seq.in_(seqs)).order_by(events.c.seq))]
             yield rows
             if seqs:
