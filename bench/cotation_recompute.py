@@ -28,19 +28,20 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 DAY = date(2026, 12, 1)
-NOW = datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 ENTITY = {"siren": "200071363", "nom": "CC Thiers Dore et Montagne"}
 
 
 def _hub(home: Path):
-    import structlog
     import logging
+
+    import structlog
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
     from hub.core.plugins import PluginHost
     from hub.core.runtime import Hub
@@ -86,6 +87,7 @@ def recompute(home: Path) -> dict:
 
 def engine(home: Path) -> dict:
     from sqlalchemy import create_engine, select
+
     from plugins.cotation import FaitsCotation, default_grid, score, tables
     grid = default_grid()
     db = create_engine(f"sqlite:///{home / 'journal.sqlite3'}")

@@ -17,10 +17,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy import create_engine, text
 
-from contracts import REGISTRY, DecisionCal, LegalEntity  # noqa: E402
-from hub.core.journal import Journal, Route  # noqa: E402
+from contracts import REGISTRY, DecisionCal, LegalEntity
+from hub.core.journal import Journal, Route
 
 ENTITY = LegalEntity(siren="276300019", nom="Bench")
 
