@@ -161,10 +161,10 @@ def part_costs(sample: Path, repeat: int = 2000) -> dict[str, float]:
 
 def run(quick: bool = False, sizes: list[int] | None = None) -> list[dict]:
     """Rows for ``python -m bench``: per size, raw iterparse then the hub's import of the same file."""
-    from bench.common import row
+    from bench.common import row, sized
     from plugins.sne.synthetic import write_extraction
 
-    sizes = sizes or ([2_000, 10_000] if quick else [10_000, 100_000])
+    sizes = sizes or sized(quick, full=[10_000, 100_000], quick=[1_000, 4_000], tiny=[50, 150])
     rows: list[dict] = []
     peaks: list[float] = []
     with tempfile.TemporaryDirectory(prefix="relais-bench-") as tmp:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+TINY_ENV = "RELAIS_BENCH_TINY"
 ROW_KEYS = ("name", "events_per_s", "p50_ms", "p99_ms", "peak_rss_mb", "baseline", "ratio", "target")
 
 
@@ -41,6 +42,14 @@ def isolated(module: str, function: str, **kwargs: Any) -> dict[str, Any]:
     if out.returncode != 0:
         raise RuntimeError(f"bench.{module}.{function} failed ({out.returncode}):\n{out.stderr[-4000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def sized(is_quick: bool, *, full: Any, quick: Any, tiny: Any) -> Any:
+    """The size a benchmark runs at: ``tiny`` under ``python -m bench --tiny`` (the smoke test: seconds, figures
+    meaningless), else ``quick`` with ``--quick``, else ``full``."""
+    if os.environ.get(TINY_ENV):
+        return tiny
+    return quick if is_quick else full
 
 
 def percentiles(latencies_s: list[float]) -> tuple[float | None, float | None]:

@@ -107,6 +107,22 @@ def _child(phase: str, home: Path, demands: int) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def run(quick: bool = False) -> list[dict]:
+    """Rows for ``python -m bench``: the pure engine (baseline) and the recompute, over the same open demands."""
+    from bench.common import row, sized
+    demands = sized(quick, full=10_000, quick=500, tiny=30)
+    home = Path(tempfile.mkdtemp()) / "home"
+    _child("setup", home, demands)
+    engine_run = _child("engine", home, demands)
+    recompute_run = _child("recompute", home, demands)
+    base = row("cotation_engine", {"events_per_s": engine_run["demands"] / engine_run["seconds"],
+                                   "peak_rss_mb": engine_run["peak_rss_mib"]})
+    line = row("cotation_recompute", {"events_per_s": recompute_run["demands"] / recompute_run["seconds"],
+                                      "peak_rss_mb": recompute_run["peak_rss_mib"]}, baseline=base)
+    line["note"] = f"{demands:,} open demands, {recompute_run['changed']:,} scores emitted"
+    return [base, line]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--demands", type=int, default=100_000)

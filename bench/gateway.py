@@ -26,7 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.common import ROOT, percentiles, row
+from bench.common import ROOT, percentiles, row, sized
 
 KEY = "k-bench-gateway"
 CONCURRENCY = 32
@@ -154,7 +154,8 @@ def measure(requests: int, sizes: list[float]) -> dict:
 
 
 def run(quick: bool = False) -> list[dict]:
-    measured = measure(1_000 if quick else 5_000, [1, 5] if quick else [1, 5, 19])
+    measured = measure(sized(quick, full=5_000, quick=1_000, tiny=50), sized(quick, full=[1, 5, 19], quick=[1, 5],
+                                                                          tiny=[0.2]))
     noop = row("gateway_noop_get", measured["noop"])
     rows = [noop, row("gateway_cal_decision_post", measured["posts"], baseline=noop, target="accepted POSTs/s")]
     for size, large in measured["large"].items():

@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 from kombu import Connection, Consumer, Exchange, Producer, Queue
 from sqlalchemy import Column, MetaData, String, Table, create_engine, select, text
 
-from bench.common import isolated, percentiles, row
+from bench.common import isolated, percentiles, row, sized
 from hub import Connector, PartnerRole, Processor, hookimpl
 from hub.core.journal_schema import DeliveryStatus
 from hub.core.logging import configure_logging
@@ -282,7 +282,7 @@ def measure_hub(n: int, backend: str, processor: bool = False) -> dict[str, floa
 def run(quick: bool = False, events: int | None = None) -> list[dict]:
     """The rows of ``python -m bench``: each baseline, then the hub against it, then the hub with a processor
     subscribed to every event against the hub without it (issue 18: at least 0.7)."""
-    n = events or (2_000 if quick else 10_000)
+    n = events or sized(quick, full=10_000, quick=2_000, tiny=100)
     rows = []
     kombu = row("kombu_memory_roundtrip", isolated("throughput", "measure_baseline", kind="kombu_memory_roundtrip",
                                                       n=n * 2))
