@@ -164,7 +164,7 @@ def run(quick: bool = False, sizes: list[int] | None = None) -> list[dict]:
     from bench.common import row, sized
     from plugins.sne.synthetic import write_extraction
 
-    sizes = sizes or sized(quick, full=[10_000, 100_000], quick=[500, 2_500], tiny=[50, 150])
+    sizes = sizes or sized(quick, full=[10_000, 100_000], quick=[300, 1_500], tiny=[50, 150])
     rows: list[dict] = []
     peaks: list[float] = []
     with tempfile.TemporaryDirectory(prefix="relais-bench-") as tmp:

@@ -7,7 +7,7 @@ one is rejected with its path (``decisions[3].rang``) while the others are journ
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from zoneinfo import ZoneInfo
 from typing import Any
@@ -16,6 +16,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from contracts import REGISTRY, DecisionCal, Envelope, LegalEntity
 from hub import ContractError, DecodeError, ErrorLocation, RawMessage, RecordReject
+from plugins.bailleurs.stream import streamed
 
 __all__ = ["FORMAT", "decode_decisions", "document_schema"]
 
@@ -47,6 +48,10 @@ def document_schema() -> dict[str, Any]:
 
 
 def decode_decisions(raw: RawMessage, source: str) -> Iterator[Envelope[Any] | RecordReject]:
+    large = streamed(raw.body)   # a large document's decisions one at a time (plugins.bailleurs.stream)
+    if large is not None:
+        yield from _decode(large.head, large.decisions(), large.count, raw, source)
+        return
     try:
         doc = json.loads(raw.body)
     except UnicodeDecodeError as exc:
@@ -58,6 +63,15 @@ def decode_decisions(raw: RawMessage, source: str) -> Iterator[Envelope[Any] | R
     if not isinstance(doc, dict):
         raise DecodeError("the document must be a JSON object with 'format', 'bailleur' and 'decisions'",
                           location=ErrorLocation(file=raw.origin, field="$"))
+    decisions = doc.get("decisions")
+    if not isinstance(decisions, list):
+        decisions = None
+    yield from _decode(doc, decisions or [], len(decisions or []), raw, source)
+
+
+def _decode(doc: dict[str, Any], decisions: Iterable[Any], count: int, raw: RawMessage,
+            source: str) -> Iterator[Envelope[Any] | RecordReject]:
+    """The checks and events of a document: ``doc`` its members (``decisions`` aside: ``count`` of them)."""
     if doc.get("format") != FORMAT:
         raise DecodeError(f"format: expected {FORMAT!r}, got {doc.get('format')!r}",
                           location=ErrorLocation(file=raw.origin, field="format"))
@@ -65,8 +79,7 @@ def decode_decisions(raw: RawMessage, source: str) -> Iterator[Envelope[Any] | R
         bailleur = LegalEntity.model_validate(doc.get("bailleur"))
     except ValidationError as exc:
         raise ContractError.from_validation(exc, location=ErrorLocation(file=raw.origin), prefix="bailleur") from None
-    decisions = doc.get("decisions")
-    if not isinstance(decisions, list) or not decisions:
+    if not count:
         raise DecodeError("decisions: expected a non-empty list of decisions",
                           location=ErrorLocation(file=raw.origin, field="decisions"))
     def alone(item: Any) -> bytes:
