@@ -20,6 +20,8 @@ import multiprocessing
 import os
 import pickle
 import queue
+import threading
+import time
 import traceback
 from collections.abc import Iterator
 from pathlib import Path
@@ -93,17 +95,19 @@ def _from_child(connector: Connector, path: Path, size: int, depth: int) -> Iter
 
 
 def _produce(connector: Connector, path: Path, size: int, channel: Any, parent: int) -> None:
-    """The child: read, pickle, send; stop when the parent is gone (a full queue would block it forever)."""
+    """The child: read, pickle, send. A watchdog ends it as soon as the parent is gone (killed mid-import): a full
+    queue, or the queue's feeder flushing into a pipe nobody reads, would otherwise keep it forever."""
     sent = 0
 
+    def watchdog() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(0)
+
+    threading.Thread(target=watchdog, name="parent-watchdog", daemon=True).start()
+
     def put(message: tuple[int, Any]) -> None:
-        while True:
-            try:
-                channel.put(message, timeout=1.0)
-                return
-            except queue.Full:
-                if os.getppid() != parent:
-                    os._exit(0)
+        channel.put(message)
 
     def send(chunk: list[Any]) -> bool:
         nonlocal sent

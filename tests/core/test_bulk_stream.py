@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import json
 import pickle
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -91,3 +94,50 @@ def test_a_reader_that_crashes_is_an_error_naming_its_cause(tmp_path):
     with pytest.raises(RuntimeError, match="ZeroDivisionError: a bug in the connector"):
         for _chunk in read_chunks(_Items(95, crash_at=61), tmp_path / "x", 20, parallel=True):
             pass
+
+
+_KILLED_MIDWAY = r"""
+import multiprocessing, os, signal, sys
+from pathlib import Path
+from hub.core.importer import BulkImporter
+from hub.core.plugins import PluginHost
+from hub.core.runtime import Hub
+from hub.settings import HubSettings
+
+def progress(records, line):
+    if records >= 80:                       # two chunks journaled, the reader busy with the next ones
+        print("READERS", *(p.pid for p in multiprocessing.active_children()), flush=True)
+        os.kill(os.getpid(), signal.SIGKILL)
+
+with Hub(HubSettings(home=Path(sys.argv[1]), seed_examples=False), PluginHost.load(allow=["sne"])) as hub:
+    BulkImporter(hub.ingestor, hub.connector("sne"), batch_size=40, parallel=True).run(Path(sys.argv[2]), progress)
+"""
+
+
+def test_killed_midway_the_reader_goes_too_and_the_next_import_completes_without_duplicates(tmp_path):
+    path = write_extraction(tmp_path / "extraction.xml", 200, seed=13, distinct=40)
+    home = tmp_path / "home"
+    killed = subprocess.run([sys.executable, "-c", _KILLED_MIDWAY, str(home), str(path)], capture_output=True,
+                            text=True, timeout=120, cwd=Path(__file__).resolve().parents[2], check=False)
+    assert killed.returncode == -9, killed.stderr[-2000:]
+    [line] = [line for line in killed.stdout.splitlines() if line.startswith("READERS")]
+    [reader] = [int(pid) for pid in line.split()[1:]]
+    deadline = time.monotonic() + 15
+    while _running(reader) and time.monotonic() < deadline:   # it notices its parent is gone at its next put
+        time.sleep(0.2)
+    assert not _running(reader)
+    with Hub(HubSettings(home=home, seed_examples=False), PluginHost.load(allow=["sne"])) as hub:
+        before = hub.journal.count_events()
+        result = BulkImporter(hub.ingestor, hub.connector("sne"), batch_size=40, parallel=True).run(path)
+        assert 80 <= before < 200
+        assert (result.imported, result.unchanged) == (200 - before, before)
+        assert hub.journal.count_events() == 200
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie (a container's first process may never reap an orphan)."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            return not any(line.startswith("State:") and "Z" in line.split()[1] for line in status)
+    except FileNotFoundError:
+        return False
