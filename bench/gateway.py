@@ -154,7 +154,7 @@ def measure(requests: int, sizes: list[float]) -> dict:
 
 
 def run(quick: bool = False) -> list[dict]:
-    measured = measure(sized(quick, full=5_000, quick=200, tiny=50), sized(quick, full=[1, 5, 19], quick=[1],
+    measured = measure(sized(quick, full=5_000, quick=100, tiny=50), sized(quick, full=[1, 5, 19], quick=[1],
                                                                           tiny=[0.2]))
     noop = row("gateway_noop_get", measured["noop"])
     rows = [noop, row("gateway_cal_decision_post", measured["posts"], baseline=noop, target="accepted POSTs/s")]
