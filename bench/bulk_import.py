@@ -15,6 +15,10 @@ does: chunked fingerprint lookup, journaling in the embedded SQLite journal, in 
 include the journal's cost.
 
 Usage: ``.venv/bin/python bench/bulk_import.py [--sizes 10000 100000] [--through-hub] [--keep DIR] [--json]``
+
+``run(quick)`` gives the rows of ``python -m bench``: for each size, a raw lxml ``iterparse`` of the same file (the
+floor: parse and free each ``demande``, nothing else) and the hub's import, in fresh interpreters, then the ratio of
+the peak RSS of the largest to the smallest size (issue 18: within 1.2).
 """
 
 from __future__ import annotations
@@ -42,15 +46,31 @@ def current_rss_kib():
     except OSError:
         return 0
 
-path, through_hub = Path(sys.argv[1]), sys.argv[2] == "hub"
+path, through_hub, raw_parse = Path(sys.argv[1]), sys.argv[2] == "hub", sys.argv[2] == "iterparse"
 records = rejects = events = 0
-if through_hub:
+if raw_parse:
+    from lxml import etree
+    baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    rss_start = rss_max = current_rss_kib()
+    started = time.perf_counter()
+    cpu_started = time.process_time()
+    tag = "{http://nuu.application.i2/}demande"
+    for _, element in etree.iterparse(str(path), events=("end",), tag=tag, resolve_entities=False, no_network=True):
+        records += 1
+        element.clear(keep_tail=False)
+        while element.getprevious() is not None:
+            del element.getparent()[0]
+        if records % 1000 == 0:
+            rss_max = max(rss_max, current_rss_kib())
+elif through_hub:
     import tempfile, threading
     from hub.core.importer import BulkImporter
     from hub.core.plugins import PluginHost
     from hub.core.runtime import Hub
+    from hub.core.logging import configure_logging
     from hub.settings import HubSettings
 
+    configure_logging("json", "warning")   # what relais import does: one line per journaled event is for debugging
     home = tempfile.mkdtemp(prefix="relais-bench-home-")
     hub = Hub(HubSettings(home=Path(home), seed_examples=False, log_level="warning"),
               PluginHost.load(allow=["sne"]))
@@ -91,14 +111,18 @@ print(json.dumps({"records": records, "rejects": rejects, "events": events, "sec
                   "cpu_seconds": time.process_time() - cpu_started,
                   "baseline_rss_kib": baseline, "rss_at_start_kib": rss_start,
                   "rss_max_sampled_kib": rss_max,
-                  "peak_rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+                  "peak_rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+                  "reader_peak_rss_kib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
+                  "reader_cpu_seconds": resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime
+                                        + resource.getrusage(resource.RUSAGE_CHILDREN).ru_stime}))
 """
 
 
-def measure_child(path: Path, through_hub: bool = False) -> dict:
+def measure_child(path: Path, through_hub: bool = False, mode: str | None = None) -> dict:
     """Stream ``path`` in a fresh interpreter, so that its peak RSS is this import's alone."""
-    out = subprocess.run([sys.executable, "-c", _CHILD, str(path), "hub" if through_hub else "connector"],
-                         capture_output=True, text=True, check=True)
+    mode = mode or ("hub" if through_hub else "connector")
+    out = subprocess.run([sys.executable, "-c", _CHILD, str(path), mode], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parents[1])
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -133,6 +157,41 @@ def part_costs(sample: Path, repeat: int = 2000) -> dict[str, float]:
         "pydantic_validate_us": per_record(lambda: Demande.model_validate(payload)),
         "fingerprint_us": per_record(lambda: demande.model_dump_json()),
     }
+
+
+def run(quick: bool = False, sizes: list[int] | None = None) -> list[dict]:
+    """Rows for ``python -m bench``: per size, raw iterparse then the hub's import of the same file."""
+    from bench.common import row, sized
+    from plugins.sne.synthetic import write_extraction
+
+    sizes = sizes or sized(quick, full=[10_000, 100_000], quick=[300, 1_500], tiny=[50, 150])
+    rows: list[dict] = []
+    peaks: list[float] = []
+    with tempfile.TemporaryDirectory(prefix="relais-bench-") as tmp:
+        for size in sizes:
+            path = Path(tmp) / f"sne-extraction-{size}.xml"
+            write_extraction(path, size, seed=size)
+            raw = measure_child(path, mode="iterparse")
+            hub = measure_child(path, mode="hub")
+            path.unlink()
+            base = row(f"lxml_iterparse_{size}", _figures(raw))
+            line = row(f"bulk_import_hub_{size}", _figures(hub), baseline=base, target=">= 0.12, >= 5000/s")
+            # CPU seconds tell how fast each would go on a quiet machine (these are shared: wall time is noisy)
+            cpu_ratio = raw["cpu_seconds"] / max(hub["cpu_seconds"], hub["reader_cpu_seconds"])
+            line["note"] = (f"{hub['records']} records, {hub['events']} journaled, {hub['rejects']} rejected; CPU s: "
+                            f"iterparse {raw['cpu_seconds']:.1f}, import {hub['cpu_seconds']:.1f} + reader "
+                            f"{hub['reader_cpu_seconds']:.1f} (CPU ratio {cpu_ratio:.3f})")
+            rows += [base, line]
+            peaks.append(_figures(hub)["peak_rss_mb"])
+    rows[-1]["note"] += f"; peak RSS {sizes[-1]:,} / {sizes[0]:,} demands: x{peaks[-1] / peaks[0]:.2f} (target <= 1.2)"
+    return rows
+
+
+def _figures(run: dict) -> dict:
+    """The journaling process's peak plus, when a second process read the file, that reader's (a fork: its peak
+    counts the pages it shares with the parent too, so the sum overstates what the import costs)."""
+    return {"events_per_s": run["records"] / run["seconds"],
+            "peak_rss_mb": (run["peak_rss_kib"] + run.get("reader_peak_rss_kib", 0)) / 1024}
 
 
 def main(argv: list[str] | None = None) -> int:

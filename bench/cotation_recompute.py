@@ -28,19 +28,20 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 DAY = date(2026, 12, 1)
-NOW = datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 ENTITY = {"siren": "200071363", "nom": "CC Thiers Dore et Montagne"}
 
 
 def _hub(home: Path):
-    import structlog
     import logging
+
+    import structlog
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
     from hub.core.plugins import PluginHost
     from hub.core.runtime import Hub
@@ -86,6 +87,7 @@ def recompute(home: Path) -> dict:
 
 def engine(home: Path) -> dict:
     from sqlalchemy import create_engine, select
+
     from plugins.cotation import FaitsCotation, default_grid, score, tables
     grid = default_grid()
     db = create_engine(f"sqlite:///{home / 'journal.sqlite3'}")
@@ -103,6 +105,22 @@ def _child(phase: str, home: Path, demands: int) -> dict:
     out = subprocess.run([sys.executable, __file__, "--phase", phase, "--home", str(home), "--demands", str(demands)],
                          capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def run(quick: bool = False) -> list[dict]:
+    """Rows for ``python -m bench``: the pure engine (baseline) and the recompute, over the same open demands."""
+    from bench.common import row, sized
+    demands = sized(quick, full=10_000, quick=300, tiny=30)
+    home = Path(tempfile.mkdtemp()) / "home"
+    _child("setup", home, demands)
+    engine_run = _child("engine", home, demands)
+    recompute_run = _child("recompute", home, demands)
+    base = row("cotation_engine", {"events_per_s": engine_run["demands"] / engine_run["seconds"],
+                                   "peak_rss_mb": engine_run["peak_rss_mib"]})
+    line = row("cotation_recompute", {"events_per_s": recompute_run["demands"] / recompute_run["seconds"],
+                                      "peak_rss_mb": recompute_run["peak_rss_mib"]}, baseline=base)
+    line["note"] = f"{demands:,} open demands, {recompute_run['changed']:,} scores emitted"
+    return [base, line]
 
 
 def main() -> None:

@@ -4,6 +4,9 @@ Why: docs/architecture.md invariant 7 says durability must come from group commi
 this machine, measured in the same run (the baseline is the same journal with batch size 1).
 
     .venv/bin/python bench/journal_append.py [--events 5000] [--skip-postgres]
+
+``run(quick)`` gives the rows of ``python -m bench``: per database, one transaction per event (the baseline) and
+batches of 500, each in a fresh interpreter.
 """
 
 from __future__ import annotations
@@ -17,10 +20,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy import create_engine, text
 
-from contracts import REGISTRY, DecisionCal, LegalEntity  # noqa: E402
-from hub.core.journal import Journal, Route  # noqa: E402
+from contracts import REGISTRY, DecisionCal, LegalEntity
+from hub.core.journal import Journal, Route
 
 ENTITY = LegalEntity(siren="276300019", nom="Bench")
 
@@ -34,7 +37,7 @@ def make_events(n: int):
     return out
 
 
-def run(url: str, events, batch: int) -> float:
+def append_all(url: str, events, batch: int) -> float:
     journal = Journal(url, router=lambda e: [Route("habisoft", True)])
     started = time.perf_counter()
     for i in range(0, len(events), batch):
@@ -42,6 +45,38 @@ def run(url: str, events, batch: int) -> float:
     elapsed = time.perf_counter() - started
     journal.close()
     return len(events) / elapsed
+
+
+def measure(database: str, n: int, batch: int) -> dict:
+    """One journal on a fresh database (SQLite file or PostgreSQL schema), for :func:`bench.common.isolated`."""
+    events = make_events(n)
+    if database == "sqlite":
+        url = f"sqlite:///{tempfile.mkdtemp()}/j-{uuid.uuid4().hex}.sqlite3"
+        return {"events_per_s": append_all(url, events, batch)}
+    base = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+    engine = create_engine(base)
+    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    with engine.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    try:
+        return {"events_per_s": append_all(f"{base}?options=-csearch_path%3D{schema}", events, batch)}
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+
+
+def run(quick: bool = False) -> list[dict]:
+    from bench.common import isolated, row, sized
+    n = sized(quick, full=5_000, quick=1_000, tiny=100)
+    rows = []
+    for database in ("sqlite", "postgresql"):
+        single = row(f"journal_{database}_one_txn_per_event",
+                     isolated("journal_append", "measure", database=database, n=max(200, n // 10), batch=1))
+        grouped = row(f"journal_{database}_batches_of_500",
+                      isolated("journal_append", "measure", database=database, n=n, batch=500), baseline=single,
+                      target="group commit >> 1")
+        rows += [single, grouped]
+    return rows
 
 
 def main() -> None:
@@ -65,8 +100,8 @@ def main() -> None:
         targets["postgresql"] = pg_url
     print(f"{args.events} events, 1 subscriber")
     for name, url in targets.items():
-        single = run(url(), events[: max(200, args.events // 10)], 1)
-        grouped = run(url(), events, 500)
+        single = append_all(url(), events[: max(200, args.events // 10)], 1)
+        grouped = append_all(url(), events, 500)
         print(f"{name:<11} one txn per event: {single:8.0f} ev/s   batches of 500: {grouped:8.0f} ev/s   "
               f"ratio {grouped / single:5.1f}x")
     if not args.skip_postgres:

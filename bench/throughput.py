@@ -8,9 +8,9 @@ What is measured, with 1 KB JSON messages / CAL decisions (synthetic, tests/fact
 * ``kombu_memory_roundtrip``: kombu ``memory://`` publish → drain → ack, the ceiling of the embedded bus;
 * ``rabbitmq_confirm_publish``: py-amqp persistent publishing to a quorum queue under pipelined publisher confirms
   (window 512), the ceiling of a durable hand-over to RabbitMQ;
-* ``raw_amqp_roundtrip``: the same payloads published so (persistent, quorum queue, pipelined confirms, window 512)
-  by one connection while another consumes them (prefetch 1,000) and acknowledges them in batches: publish →
-  consume → ack, the raw transport a durable hub on RabbitMQ is measured against (issue 18);
+* ``amqp_roundtrip``: the same publishing, with a consumer on a second connection acknowledging every message (prefetch
+  512), timed until the last one is acknowledged: a durable publish → consume → ack of the same payloads, what the
+  hub on RabbitMQ is compared with (issue 18);
 * ``hub_embedded`` / ``hub_rabbitmq``: ``Hub.run()`` from decision files dropped in the inbox to every event
   delivered to a partner connector that accepts at once (no I/O, so the hub is what is measured): decode, contract
   checks, journal (group commit), outbox relay under confirms, bus, claim, access policy, encode, record, ack.
@@ -18,7 +18,9 @@ What is measured, with 1 KB JSON messages / CAL decisions (synthetic, tests/fact
   projection row per event, until the partner and the processor have both had every event
   (``hub_<backend>_processor``; ``ratio_<backend>_processor`` is against the hub without it, in the same run).
 
-The ratios printed are hub / baseline, for the same transport.
+The ratios printed are hub / baseline, for the same transport. ``run(quick)`` gives the rows of ``python -m bench``,
+each measurement in a fresh interpreter (``bench.common.isolated``); p50/p99 of the hub rows are per event, from
+its ``recorded_at`` in the journal to its delivery record's ``updated_at``.
 """
 
 from __future__ import annotations
@@ -35,17 +37,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from kombu import Connection, Consumer, Exchange, Producer, Queue  # noqa: E402
-from sqlalchemy import create_engine, text  # noqa: E402
+from kombu import Connection, Consumer, Exchange, Producer, Queue
+from sqlalchemy import Column, MetaData, String, Table, create_engine, select, text
 
-from sqlalchemy import Column, MetaData, String, Table  # noqa: E402
-
-from hub import Connector, PartnerRole, Processor, hookimpl  # noqa: E402
-from hub.core.journal_schema import DeliveryStatus  # noqa: E402
-from hub.core.logging import configure_logging  # noqa: E402
-from hub.core.plugins import PluginHost  # noqa: E402
-from hub.core.runtime import Hub  # noqa: E402
-from hub.settings import HubSettings  # noqa: E402
+from bench.common import isolated, percentiles, row, sized
+from hub import Connector, PartnerRole, Processor, hookimpl
+from hub.core.journal_schema import DeliveryStatus
+from hub.core.logging import configure_logging
+from hub.core.plugins import PluginHost
+from hub.core.runtime import Hub
+from hub.settings import HubSettings
 
 AMQP_URL = "amqp://guest:guest@127.0.0.1:5672//"
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -105,73 +106,59 @@ def rabbitmq_confirm_publish(n: int, window: int = 512) -> float:
             channel.queue_delete(name)
 
 
-def raw_amqp_roundtrip(payloads: list[bytes] | int, window: int = 512, prefetch: int = 1000,
-                       ack_every: int = 100) -> float:
-    """py-amqp persistent publish → consume → ack of ``payloads`` (or that many 1 KB bodies), messages/s from the
-    first publish to the last acknowledgement. A thread publishes on its own connection, never more than ``window``
-    messages unconfirmed; the calling thread consumes on another and acknowledges every ``ack_every`` (``multiple``)."""
-    import amqp
-    bodies = [BODY] * payloads if isinstance(payloads, int) else list(payloads)
-    n = len(bodies)
+def amqp_roundtrip(n: int, window: int = 512) -> float:
+    """Persistent publish under pipelined confirms → consume (second connection, prefetch ``window``) → ack, until
+    the last message is acknowledged: the raw durable round trip the hub's RabbitMQ path is measured against."""
     name = f"bench{uuid.uuid4().hex[:8]}"
-    host = "127.0.0.1:5672"
-    consumer_conn = amqp.Connection(host, userid="guest", password="guest")
-    consumer_conn.connect()
-    channel = consumer_conn.channel()
-    channel.queue_declare(name, durable=True, auto_delete=False, arguments={"x-queue-type": "quorum"})
-    channel.basic_qos(0, prefetch, False)
-    got = [0, 0]   # received, last delivery tag
+    with Connection(AMQP_URL) as conn, Connection(AMQP_URL) as consuming:
+        channel = conn.channel()
+        queue = Queue(name, durable=True, queue_arguments={"x-queue-type": "quorum"})
+        queue(channel).declare()
+        outstanding: set[int] = set()
+        acked = [0]
 
-    def on_message(message) -> None:
-        got[0] += 1
-        got[1] = message.delivery_tag
-        if got[0] % ack_every == 0 or got[0] == n:
-            channel.basic_ack(message.delivery_tag, multiple=True)
+        def on_ack(tag: int, multiple: bool) -> None:
+            outstanding.difference_update([t for t in outstanding if t <= tag] if multiple else [tag])
 
-    consumer_tag = channel.basic_consume(name, callback=on_message, no_ack=False)
-    failed: list[BaseException] = []
+        def on_message(_body, message) -> None:
+            message.ack()
+            acked[0] += 1
 
-    def publish() -> None:
+        def consume(done: threading.Event) -> None:
+            while acked[0] < n and not done.is_set():
+                try:
+                    consuming.drain_events(timeout=0.2)
+                except TimeoutError:
+                    continue
+
+        channel.confirm_select()
+        channel.events["basic_ack"].add(on_ack)
+        consumer_channel = consuming.channel()
+        consumer_channel.basic_qos(0, window, False)
+        consumer = Consumer(consumer_channel, [queue], callbacks=[on_message], accept=["application/json"])
+        producer = Producer(channel)
+        done = threading.Event()
         try:
-            conn = amqp.Connection(host, userid="guest", password="guest")
-            conn.connect()
-            pub = conn.channel()
-            pub.confirm_select()
-            confirmed = [0]
-
-            def on_ack(tag: int, multiple: bool) -> None:
-                confirmed[0] = tag if multiple else confirmed[0] + 1
-
-            pub.events["basic_ack"].add(on_ack)
-            for sent, body in enumerate(bodies, start=1):
-                while sent - confirmed[0] > window:
+            with consumer:
+                reader = threading.Thread(target=consume, args=(done,))
+                started = time.perf_counter()
+                reader.start()
+                for tag in range(1, n + 1):
+                    while len(outstanding) >= window:
+                        conn.drain_events(timeout=5)
+                    producer.publish(BODY, routing_key=name, delivery_mode=2, content_type="application/json",
+                                     content_encoding="utf-8", retry=False)
+                    outstanding.add(tag)
+                while outstanding:
                     conn.drain_events(timeout=5)
-                pub.basic_publish(amqp.Message(body, delivery_mode=2, content_type="application/json"),
-                                  exchange="", routing_key=name)
-            while confirmed[0] < n:
-                conn.drain_events(timeout=5)
-            conn.close()
-        except Exception as exc:  # noqa: BLE001  (reported by the measuring thread)
-            failed.append(exc)
-
-    try:
-        started = time.perf_counter()
-        publisher = threading.Thread(target=publish, name="raw-amqp-publisher")
-        publisher.start()
-        while got[0] < n and not failed:
-            try:
-                consumer_conn.drain_events(timeout=1)
-            except TimeoutError:
-                continue
-        elapsed = time.perf_counter() - started
-        publisher.join()
-        if failed:
-            raise failed[0]
-        return n / elapsed
-    finally:
-        channel.basic_cancel(consumer_tag)
-        channel.queue_delete(name)
-        consumer_conn.close()
+                reader.join(timeout=60)
+                elapsed = time.perf_counter() - started
+                if acked[0] < n:
+                    raise RuntimeError(f"only {acked[0]} of {n} messages consumed")
+                return n / elapsed
+        finally:
+            done.set()
+            channel.queue_delete(name)
 
 
 # --- the hub --------------------------------------------------------------------------------------------------
@@ -259,12 +246,24 @@ def hub_end_to_end(n: int, backend: str, processor: bool = False) -> dict[str, f
             cpu = time.process_time() - cpu_started
             stop.set()
             runner.join()
+            p50, p99 = percentiles(delivery_latencies(hub, "bench_partner"))
             _cleanup_queues(hub) if hub.bus.is_amqp else None
-        return {"events_per_s": n / elapsed, "seconds": elapsed, "cpu_us_per_event": cpu / n * 1e6}
+        return {"events_per_s": n / elapsed, "seconds": elapsed, "cpu_us_per_event": cpu / n * 1e6,
+                "p50_ms": p50, "p99_ms": p99}
     finally:
         if schema:
             with engine.begin() as conn:
                 conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+
+
+def delivery_latencies(hub: Hub, subscriber: str) -> list[float]:
+    """Seconds from each event's journaling to its delivery record, for ``subscriber``."""
+    from hub.core.journal_schema import deliveries, events
+    query = (select(events.c.recorded_at, deliveries.c.updated_at)
+             .join(deliveries, deliveries.c.seq == events.c.seq)
+             .where(deliveries.c.subscriber == subscriber, deliveries.c.status == DeliveryStatus.DELIVERED))
+    with hub.journal.engine.connect() as conn:
+        return [(done - recorded).total_seconds() for recorded, done in conn.execute(query)]
 
 
 def _cleanup_queues(hub: Hub) -> None:
@@ -283,6 +282,42 @@ def _hub_into(results: dict[str, float], key: str, measured: dict[str, float]) -
     rate on a machine shared with other work, though not a ratio."""
     results[key] = measured["events_per_s"]
     results[f"{key}_cpu_us"] = measured["cpu_us_per_event"]
+
+
+def measure_baseline(kind: str, n: int) -> dict[str, float]:
+    """One baseline, for :func:`bench.common.isolated`."""
+    configure_logging("json", "warning")
+    rate = {"kombu_memory_roundtrip": kombu_memory_roundtrip, "rabbitmq_confirm_publish": rabbitmq_confirm_publish,
+            "amqp_roundtrip": amqp_roundtrip}[kind](n)
+    return {"events_per_s": rate}
+
+
+def measure_hub(n: int, backend: str, processor: bool = False) -> dict[str, float]:
+    """The hub end to end, for :func:`bench.common.isolated`."""
+    configure_logging("json", "warning")
+    return hub_end_to_end(n, backend, processor)
+
+
+def run(quick: bool = False, events: int | None = None) -> list[dict]:
+    """The rows of ``python -m bench``: each baseline, then the hub against it, then the hub with a processor
+    subscribed to every event against the hub without it (issue 18: at least 0.7)."""
+    n = events or sized(quick, full=10_000, quick=600, tiny=100)
+    rows = []
+    kombu = row("kombu_memory_roundtrip", isolated("throughput", "measure_baseline", kind="kombu_memory_roundtrip",
+                                                      n=n * 2))
+    embedded = row("hub_embedded", isolated("throughput", "measure_hub", n=n, backend="embedded"), baseline=kombu,
+                   target=">= 0.4")
+    embedded_p = row("hub_embedded_processor", isolated("throughput", "measure_hub", n=n, backend="embedded",
+                                                        processor=True), baseline=embedded, target=">= 0.7")
+    rows += [kombu, embedded, embedded_p]
+    publish = row("rabbitmq_confirm_publish", isolated("throughput", "measure_baseline",
+                                                       kind="rabbitmq_confirm_publish", n=n * 2))
+    roundtrip = row("amqp_roundtrip", isolated("throughput", "measure_baseline", kind="amqp_roundtrip", n=n * 2))
+    rabbit = row("hub_rabbitmq", isolated("throughput", "measure_hub", n=n, backend="rabbitmq"), baseline=roundtrip,
+                 target=">= 0.5")
+    rabbit_p = row("hub_rabbitmq_processor", isolated("throughput", "measure_hub", n=n, backend="rabbitmq",
+                                                      processor=True), baseline=rabbit, target=">= 0.7")
+    return rows + [publish, roundtrip, rabbit, rabbit_p]
 
 
 def main() -> None:
@@ -304,10 +339,9 @@ def main() -> None:
             results["ratio_embedded_processor"] = results["hub_embedded_processor"] / results["hub_embedded"]
     if args.backend in ("rabbitmq", "both"):
         results["rabbitmq_confirm_publish"] = rabbitmq_confirm_publish(args.events)
-        results["raw_amqp_roundtrip"] = raw_amqp_roundtrip(args.events)
+        results["amqp_roundtrip"] = amqp_roundtrip(args.events)
         _hub_into(results, "hub_rabbitmq", hub_end_to_end(args.events, "rabbitmq"))
-        results["ratio_rabbitmq"] = results["hub_rabbitmq"] / results["rabbitmq_confirm_publish"]
-        results["ratio_rabbitmq_roundtrip"] = results["hub_rabbitmq"] / results["raw_amqp_roundtrip"]
+        results["ratio_rabbitmq"] = results["hub_rabbitmq"] / results["amqp_roundtrip"]
         if args.processor:
             _hub_into(results, "hub_rabbitmq_processor", hub_end_to_end(args.events, "rabbitmq", True))
             results["ratio_rabbitmq_processor"] = results["hub_rabbitmq_processor"] / results["hub_rabbitmq"]

@@ -1,6 +1,7 @@
 """Bulk import (``relais import``): stream a partner's extraction into the journal in constant memory.
 
-Records come from ``Connector.iter_bulk`` one at a time; they are grouped in chunks of ``batch_size``. For each
+Records come from ``Connector.iter_bulk``, read by a second process when the connector's records can be pickled
+(:mod:`hub.core.bulk_stream`: both cores work), grouped in chunks of ``batch_size``. For each
 chunk one query fetches the fingerprints last imported for its keys, unchanged records are skipped, the others are
 built into events (registered or modified) and journaled with their new fingerprints in one transaction. A record
 that fails is dead-lettered with its line number and bytes, and the import goes on.
@@ -8,6 +9,7 @@ that fails is dead-lettered with its line number and bytes, and the import goes 
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,6 +20,7 @@ import structlog
 from pydantic import ValidationError
 
 from hub.core.bulk import BulkRecord, RecordReject
+from hub.core.bulk_stream import read_chunks
 from hub.core.connector import Connector
 from hub.core.errors import ContractError, ErrorLocation, RejectError
 from hub.core.ingest import Ingestor, Origin, Rejection
@@ -43,29 +46,26 @@ class ImportResult:
 
 
 class BulkImporter:
-    def __init__(self, ingestor: Ingestor, connector: Connector, batch_size: int = 500):
+    def __init__(self, ingestor: Ingestor, connector: Connector, batch_size: int = 500, *,
+                 parallel: bool | None = None):
         self.ingestor = ingestor
         self.connector = connector
         self.batch_size = batch_size
+        # a second process reads the file when there is a second core to run it
+        self.parallel = (os.cpu_count() or 1) > 1 if parallel is None else parallel
 
     def run(self, path: Path, progress: Callable[[int, int | None], None] | None = None) -> ImportResult:
         """Import ``path``; ``progress(records, line)`` is called after each chunk with the records done and the
         file line reached (when the connector knows it), so that a face can show count, rate and ETA."""
         result = ImportResult()
         started = time.monotonic()
-        chunk: list[BulkRecord | RecordReject] = []
         try:
-            for item in self.connector.iter_bulk(path):
-                chunk.append(item)
-                if len(chunk) >= self.batch_size:
-                    line = chunk[-1].line
-                    self._flush(path, chunk, result)
-                    chunk = []
-                    if progress is not None:
-                        progress(result.records, line)
-            self._flush(path, chunk, result)
-        except RejectError as exc:   # the file itself is unreadable past some point: keep what went, say where
-            self._flush(path, chunk, result)
+            for chunk in read_chunks(self.connector, path, self.batch_size, parallel=self.parallel):
+                line = chunk[-1].line
+                self._flush(path, chunk, result)
+                if progress is not None and len(chunk) >= self.batch_size:
+                    progress(result.records, line)
+        except RejectError as exc:   # the file itself is unreadable past some point: what went is kept, say where
             self.ingestor.commit([], [Rejection(self.connector.name, str(path), exc, b"", exc.location.line)])
             result.rejected += 1
         result.seconds = time.monotonic() - started

@@ -13,7 +13,7 @@ while the others are journaled.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -25,6 +25,7 @@ from plugins.bailleurs.caleol_csv import decode_csv
 from plugins.bailleurs.evenements import decode_evenements
 from plugins.bailleurs.records import PARIS
 from plugins.bailleurs.wire import DECISIONS_FORMAT, EVENEMENTS_FORMAT
+from plugins.bailleurs.stream import streamed
 
 __all__ = ["FORMAT", "FORMATS", "decode_decisions", "decode_message"]
 
@@ -44,6 +45,10 @@ def decode_message(raw: RawMessage, source: str) -> Iterator[Envelope[Any] | Rec
 
 def decode_decisions(raw: RawMessage, source: str) -> Iterator[Envelope[Any] | RecordReject]:
     """A JSON document: ``decisions_cal/1`` decoded here, ``evenements/1`` handed to its module."""
+    large = streamed(raw.body)   # a large document's decisions one at a time (plugins.bailleurs.stream)
+    if large is not None and large.head.get("format") == FORMAT:
+        yield from _decode(large.head, large.decisions(), large.count, raw, source)
+        return
     try:
         doc = json.loads(raw.body)
     except UnicodeDecodeError as exc:
@@ -59,6 +64,15 @@ def decode_decisions(raw: RawMessage, source: str) -> Iterator[Envelope[Any] | R
     if doc.get("format") == EVENEMENTS_FORMAT:
         yield from decode_evenements(doc, raw, source)
         return
+    decisions = doc.get("decisions")
+    if not isinstance(decisions, list):
+        decisions = None
+    yield from _decode(doc, decisions or [], len(decisions or []), raw, source)
+
+
+def _decode(doc: dict[str, Any], decisions: Iterable[Any], count: int, raw: RawMessage,
+            source: str) -> Iterator[Envelope[Any] | RecordReject]:
+    """The checks and events of a document: ``doc`` its members (``decisions`` aside: ``count`` of them)."""
     if doc.get("format") != FORMAT:
         got = doc.get("format")
         shown = repr(got) if isinstance(got, str) and len(got) <= 80 else "missing" if got is None else "invalid"
@@ -68,8 +82,7 @@ def decode_decisions(raw: RawMessage, source: str) -> Iterator[Envelope[Any] | R
         bailleur = LegalEntity.model_validate(doc.get("bailleur"))
     except ValidationError as exc:
         raise ContractError.from_validation(exc, location=ErrorLocation(file=raw.origin), prefix="bailleur") from None
-    decisions = doc.get("decisions")
-    if not isinstance(decisions, list) or not decisions:
+    if not count:
         raise DecodeError("decisions: expected a non-empty list of decisions",
                           location=ErrorLocation(file=raw.origin, field="decisions"))
     def alone(item: Any) -> bytes:

@@ -17,6 +17,7 @@ damage to the document itself (malformed or truncated XML, wrong root or namespa
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from collections.abc import Iterator
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -33,7 +34,7 @@ from plugins.sne.codec import envelope_for, fact_time, resolve_entity
 from plugins.sne.mapping import demande_to_dict, entite_from
 from plugins.sne.messages import RECORD_TAGS
 from plugins.sne.schema import VERSIONS, interface_schema, q
-from plugins.sne.tolerance import KeptElement, canonicalize
+from plugins.sne.tolerance import KeptElement, canonicalize, is_canonical
 from plugins.sne.xmlutil import MappingError, Reader
 
 __all__ = ["iter_bulk", "fingerprint"]
@@ -84,8 +85,11 @@ def iter_bulk(path: Path, *, default_entity: LegalEntity | None,
                 raise DecodeError(f"a bulk extraction holds demande records only; send {element.tag.split('}')[1]} "
                                   "as a unit message", location=ErrorLocation(file=origin, line=line, record=index,
                                                                               field=element_path(element, element)))
-            kept = canonicalize(element)
-            schema.assert_valid(element, origin=origin, record=index)
+            if is_canonical(element) and not schema.problems(element):
+                kept: list[KeptElement] = []     # the usual record: one validation in C, no walk in Python
+            else:
+                kept = canonicalize(element)
+                schema.assert_valid(element, origin=origin, record=index)
             yield _record(element, index, origin, header, default_entity, raw, kept)
         except RejectError as exc:
             yield RecordReject(error=exc, line=line, raw=raw)
@@ -145,22 +149,37 @@ def _record(element: etree._Element, index: int, origin: str, header: _Header,
     except ValidationError as exc:
         raise ContractError.from_validation(exc, location=location, prefix="data.demande") from None
     entity = resolve_entity(named, header.emetteur or default_entity, location)
-    digest = fingerprint(demande)
+    canonical = demande.model_dump_json()
+    digest = "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()   # fingerprint(demande), dumped once
     file_day = (header.date_fichier or datetime.now(timezone.utc)).date()
     return BulkRecord(key=numero, fingerprint=digest, line=element.sourceline, raw=raw,
-                      build=_builder(numero, demande, guichet, entity, digest, modified_on or file_day, location))
+                      build=_Builder(numero, canonical, guichet, entity, digest, modified_on or file_day, location))
 
 
-def _builder(numero: str, demande: Demande, guichet: Any, entity: LegalEntity, digest: str, modified_on: date,
-             location: ErrorLocation):
-    """The ``build`` callable of one record: registration when the hub never saw the key, else modification.
+@dataclass(frozen=True)
+class _Builder:
+    """The ``build`` of one record: registration when the hub never saw the key, else modification.
+
+    An object rather than a closure so that a record can be pickled: the hub reads a large extraction in a second
+    process and sends it the records (:mod:`hub.core.bulk_stream`). It holds the demand as its canonical JSON (the
+    text the fingerprint hashes), validated again only when the record is built: unpickling nested pydantic models
+    cost the journaling process more than validating the JSON, and an unchanged record is never built at all.
 
     An extraction does not say who changed a demand: the desk named by the record, or else the legal entity
     answerable for the extraction, is recorded as the desk behind the change."""
-    sourcemessageid = f"sne:{numero}:{digest[7:27]}"
 
-    def build(previous: str | None) -> list[Envelope[Any]]:
+    numero: str
+    demande_json: str
+    guichet: Any
+    entity: LegalEntity
+    digest: str
+    modified_on: date
+    location: ErrorLocation
+
+    def __call__(self, previous: str | None) -> list[Envelope[Any]]:
+        numero, guichet = self.numero, self.guichet
         try:
+            demande = Demande.model_validate_json(self.demande_json)
             if previous is None:
                 registered = demande.date_enregistrement
                 payload: Any = DemandeEnregistree(numero_unique=numero, demande=demande, guichet=guichet,
@@ -168,11 +187,10 @@ def _builder(numero: str, demande: Demande, guichet: Any, entity: LegalEntity, d
                 when = fact_time(registered, datetime.now(timezone.utc))
             else:
                 payload = DemandeModifiee(numero_unique=numero, demande=demande, champs_modifies=(),
-                                          auteur=AuteurModification.GUICHET, guichet=guichet or entity,
-                                          date_modification=modified_on)
-                when = fact_time(modified_on, datetime.now(timezone.utc))
+                                          auteur=AuteurModification.GUICHET, guichet=guichet or self.entity,
+                                          date_modification=self.modified_on)
+                when = fact_time(self.modified_on, datetime.now(timezone.utc))
         except ValidationError as exc:
-            raise ContractError.from_validation(exc, location=location, prefix="data") from None
-        return [envelope_for(payload, entity=entity, when=when, sourcemessageid=sourcemessageid)]
-
-    return build
+            raise ContractError.from_validation(exc, location=self.location, prefix="data") from None
+        return [envelope_for(payload, entity=self.entity, when=when,
+                             sourcemessageid=f"sne:{numero}:{self.digest[7:27]}")]

@@ -143,8 +143,9 @@ def _peak_mib() -> float:
 
 
 def test_a_large_valid_message_costs_a_small_multiple_of_its_size(gateway):
-    """A 5 MB message of 30,000 decisions is journaled a chunk at a time: the process's peak memory grows by less
-    than 12 times the body (it was 34 times: every event, its journal row and its JSON held at once)."""
+    """A 5 MB message of 30,000 decisions is journaled a chunk at a time and read as a stream: the process's peak
+    memory grows by less than 8 times the body (it was 34 times with every event, its journal row and its JSON
+    held at once; 7 times with the whole document parsed first; 3.4 times measured once streamed)."""
     hub, port = gateway
     model = decision()
     document = decisions_document([dict(model, id=f"BIG-{n}", numero_unique=f"063112{n:07d}G6301")
@@ -160,7 +161,7 @@ def test_a_large_valid_message_costs_a_small_multiple_of_its_size(gateway):
     grown = _peak_mib() - before
     assert answer.status_code == 202 and answer.json()["journaled"] == 30_000
     assert hub.journal.count_events() >= 30_000
-    assert grown < 12 * len(body) / 2**20, (grown, len(body) / 2**20)
+    assert grown < 8 * len(body) / 2**20, (grown, len(body) / 2**20)
 
 
 def test_a_body_trickled_under_the_silence_limit_still_gets_408(gateway):

@@ -1,0 +1,139 @@
+"""Reading a bulk file in a second process while this one journals: both cores work on an import.
+
+Why: profiled, an SNE import spends about three quarters of its CPU reading (XML parse, XSD validation, mapping to
+the contract, fingerprint) and a quarter journaling; in one interpreter the two take turns. Here a forked child
+runs ``Connector.iter_bulk`` and sends its items, pickled, a chunk at a time through a bounded queue (``depth``
+chunks at most in flight, so memory stays flat whatever the file's size), while the parent looks up fingerprints,
+builds and journals them as before. Only the parent writes: idempotence, dead letters and resuming after a crash
+are the single-process import's, unchanged (a chunk is journaled in the order the file holds it).
+
+Items must be picklable (``BulkRecord.build`` a module-level function or an object, not a closure). When a chunk is
+not, the child says so and the parent reads the rest of the file itself, skipping the items already received: a
+connector that never thought of it simply imports in one process. Damage to the file (``RejectError`` raised by
+``iter_bulk``) reaches the caller after the good chunks before it, as in one process.
+"""
+
+from __future__ import annotations
+
+import itertools
+import multiprocessing
+import os
+import pickle
+import queue
+import threading
+import time
+import traceback
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from hub.core.connector import Connector
+from hub.core.errors import RejectError
+
+__all__ = ["read_chunks"]
+
+_CHUNK, _END, _FAILED, _UNPICKLABLE, _CRASHED = range(5)
+
+
+def read_chunks(connector: Connector, path: Path, size: int, *, parallel: bool = True,
+                depth: int = 4) -> Iterator[list[Any]]:
+    """``connector.iter_bulk(path)`` in lists of ``size`` items; read by a child process when ``parallel`` (and
+    the platform can fork), else here. Raises what ``iter_bulk`` raises, after yielding the items before it."""
+    if parallel and "fork" in multiprocessing.get_all_start_methods():
+        yield from _from_child(connector, path, size, depth)
+    else:
+        yield from _here(connector, path, size)
+
+
+def _here(connector: Connector, path: Path, size: int, skip: int = 0) -> Iterator[list[Any]]:
+    chunk: list[Any] = []
+    try:
+        for item in itertools.islice(connector.iter_bulk(path), skip, None):
+            chunk.append(item)
+            if len(chunk) >= size:
+                yield chunk
+                chunk = []
+    except RejectError:
+        if chunk:
+            yield chunk
+        raise
+    if chunk:
+        yield chunk
+
+
+def _from_child(connector: Connector, path: Path, size: int, depth: int) -> Iterator[list[Any]]:
+    context = multiprocessing.get_context("fork")
+    channel = context.Queue(maxsize=depth)
+    reader = context.Process(target=_produce, args=(connector, path, size, channel, os.getpid()),
+                             name=f"relais-import-{connector.name}", daemon=True)
+    reader.start()
+    try:
+        while True:
+            try:
+                kind, payload = channel.get(timeout=1.0)
+            except queue.Empty:
+                if not reader.is_alive():
+                    raise RuntimeError(f"the process reading {path.name} ended without a word "
+                                       f"(exit code {reader.exitcode})") from None
+                continue
+            if kind == _CHUNK:
+                yield pickle.loads(payload)
+            elif kind == _END:
+                return
+            elif kind == _FAILED:
+                raise pickle.loads(payload)
+            elif kind == _UNPICKLABLE:
+                yield from _here(connector, path, size, skip=payload)
+                return
+            else:
+                raise RuntimeError(f"the process reading {path.name} failed:\n{payload}")
+    finally:
+        if reader.is_alive():
+            reader.terminate()
+        reader.join(timeout=10)
+        channel.close()
+
+
+def _produce(connector: Connector, path: Path, size: int, channel: Any, parent: int) -> None:
+    """The child: read, pickle, send. A watchdog ends it as soon as the parent is gone (killed mid-import): a full
+    queue, or the queue's feeder flushing into a pipe nobody reads, would otherwise keep it forever."""
+    sent = 0
+
+    def watchdog() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(0)
+
+    threading.Thread(target=watchdog, name="parent-watchdog", daemon=True).start()
+
+    def put(message: tuple[int, Any]) -> None:
+        channel.put(message)
+
+    def send(chunk: list[Any]) -> bool:
+        nonlocal sent
+        try:
+            data = pickle.dumps(chunk, protocol=pickle.HIGHEST_PROTOCOL)
+        except (pickle.PicklingError, TypeError, AttributeError):
+            put((_UNPICKLABLE, sent))
+            return False
+        put((_CHUNK, data))
+        sent += len(chunk)
+        return True
+
+    try:
+        chunk: list[Any] = []
+        try:
+            for item in connector.iter_bulk(path):
+                chunk.append(item)
+                if len(chunk) >= size:
+                    if not send(chunk):
+                        return
+                    chunk = []
+        except RejectError as exc:
+            if (not chunk or send(chunk)):
+                put((_FAILED, pickle.dumps(exc)))
+            return
+        if not chunk or send(chunk):
+            put((_END, None))
+    except BaseException:   # noqa: BLE001 - the parent re-raises it with the child's traceback
+        put((_CRASHED, traceback.format_exc()))

@@ -1,0 +1,143 @@
+"""A bulk import read by a second process (``hub.core.bulk_stream``) journals exactly what the same import in one
+process journals: the same events in the same order, the same dead letters with their lines, nothing new when the
+file comes again, the good records of a truncated file then one dead letter saying where it broke. A connector
+whose records cannot be pickled still imports everything (the parent reads the rest itself), and a reader that
+crashes is an error naming it, never a silent short import."""
+
+from __future__ import annotations
+
+import json
+import pickle
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from hub import BulkRecord, Connector, PartnerRole
+from hub.core.bulk_stream import read_chunks
+from hub.core.importer import BulkImporter
+from hub.core.journal_schema import dead_letters, events
+from hub.core.plugins import PluginHost
+from hub.core.runtime import Hub
+from hub.settings import HubSettings
+from plugins.sne.synthetic import write_extraction
+
+
+def _import(home: Path, path: Path, parallel: bool):
+    with Hub(HubSettings(home=home, seed_examples=False), PluginHost.load(allow=["sne"])) as hub:
+        result = BulkImporter(hub.ingestor, hub.connector("sne"), batch_size=40, parallel=parallel).run(path)
+        with hub.journal.engine.connect() as conn:
+            journaled = [(row.type, row.source_message_id, json.loads(row.body)["data"])
+                         for row in conn.execute(select(events).order_by(events.c.seq))]
+            kept = [(row.line, row.reason) for row in conn.execute(select(dead_letters).order_by(dead_letters.c.id))]
+    return result, journaled, kept
+
+
+def _corrupt(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    marker = "<ns1:dateCreationDemande>"
+    cut = text.index(marker, len(text) // 3) + len(marker)
+    path.write_text(text[:cut] + "2026-13-45" + text[cut + 10:], encoding="utf-8")
+
+
+def test_two_processes_journal_what_one_process_journals(tmp_path):
+    path = write_extraction(tmp_path / "extraction.xml", 150, seed=11, distinct=30)
+    _corrupt(path)
+    one, one_events, one_kept = _import(tmp_path / "one", path, parallel=False)
+    two, two_events, two_kept = _import(tmp_path / "two", path, parallel=True)
+    assert (two.records, two.imported, two.rejected) == (one.records, one.imported, one.rejected) == (150, 149, 1)
+    assert two_events == one_events and len(two_events) == 149
+    assert two_kept == one_kept and one_kept[0][0] is not None      # the bad record's line, in both
+    again, _, _ = _import(tmp_path / "two", path, parallel=True)
+    assert (again.imported, again.updated, again.unchanged, again.events) == (0, 0, 149, 0)
+
+
+def test_a_truncated_file_keeps_the_good_records_then_says_where_it_broke(tmp_path):
+    path = write_extraction(tmp_path / "extraction.xml", 120, seed=5, distinct=30)
+    body = path.read_bytes()
+    path.write_bytes(body[: int(len(body) * 0.6)])
+    _, one_events, one_kept = _import(tmp_path / "one", path, parallel=False)
+    _, two_events, two_kept = _import(tmp_path / "two", path, parallel=True)
+    assert 0 < len(two_events) == len(one_events) < 120
+    assert two_events == one_events
+    assert two_kept == one_kept and len(two_kept) == 1 and "truncated" in two_kept[0][1].lower()
+
+
+class _Items(Connector):
+    """Records 0..n-1; from ``closure_from`` on, each carries a closure (cannot be pickled); ``crash_at`` raises."""
+
+    name = "items"
+    role = PartnerRole.FICHIER_PARTAGE
+
+    def __init__(self, n: int, closure_from: int | None = None, crash_at: int | None = None):
+        self.n, self.closure_from, self.crash_at = n, closure_from, crash_at
+
+    def iter_bulk(self, path: Path):
+        for index in range(self.n):
+            if index == self.crash_at:
+                raise ZeroDivisionError("a bug in the connector")
+            build = (lambda previous: []) if self.closure_from is not None and index >= self.closure_from else list
+            yield BulkRecord(key=str(index), fingerprint=str(index), build=build, line=index + 1)
+
+
+def test_records_that_cannot_be_pickled_are_read_here_without_loss_or_duplicate(tmp_path):
+    with pytest.raises((pickle.PicklingError, AttributeError, TypeError)):
+        pickle.dumps(BulkRecord(key="k", fingerprint="f", build=lambda previous: []))
+    chunks = list(read_chunks(_Items(95, closure_from=50), tmp_path / "x", 20, parallel=True))
+    assert [item.key for chunk in chunks for item in chunk] == [str(i) for i in range(95)]
+
+
+def test_a_reader_that_crashes_is_an_error_naming_its_cause(tmp_path):
+    with pytest.raises(RuntimeError, match="ZeroDivisionError: a bug in the connector"):
+        for _chunk in read_chunks(_Items(95, crash_at=61), tmp_path / "x", 20, parallel=True):
+            pass
+
+
+_KILLED_MIDWAY = r"""
+import multiprocessing, os, signal, sys
+from pathlib import Path
+from hub.core.importer import BulkImporter
+from hub.core.plugins import PluginHost
+from hub.core.runtime import Hub
+from hub.settings import HubSettings
+
+def progress(records, line):
+    if records >= 80:                       # two chunks journaled, the reader busy with the next ones
+        print("READERS", *(p.pid for p in multiprocessing.active_children()), flush=True)
+        os.kill(os.getpid(), signal.SIGKILL)
+
+with Hub(HubSettings(home=Path(sys.argv[1]), seed_examples=False), PluginHost.load(allow=["sne"])) as hub:
+    BulkImporter(hub.ingestor, hub.connector("sne"), batch_size=40, parallel=True).run(Path(sys.argv[2]), progress)
+"""
+
+
+def test_killed_midway_the_reader_goes_too_and_the_next_import_completes_without_duplicates(tmp_path):
+    path = write_extraction(tmp_path / "extraction.xml", 200, seed=13, distinct=40)
+    home = tmp_path / "home"
+    killed = subprocess.run([sys.executable, "-c", _KILLED_MIDWAY, str(home), str(path)], capture_output=True,
+                            text=True, timeout=120, cwd=Path(__file__).resolve().parents[2], check=False)
+    assert killed.returncode == -9, killed.stderr[-2000:]
+    [line] = [line for line in killed.stdout.splitlines() if line.startswith("READERS")]
+    [reader] = [int(pid) for pid in line.split()[1:]]
+    deadline = time.monotonic() + 15
+    while _running(reader) and time.monotonic() < deadline:   # it notices its parent is gone at its next put
+        time.sleep(0.2)
+    assert not _running(reader)
+    with Hub(HubSettings(home=home, seed_examples=False), PluginHost.load(allow=["sne"])) as hub:
+        before = hub.journal.count_events()
+        result = BulkImporter(hub.ingestor, hub.connector("sne"), batch_size=40, parallel=True).run(path)
+        assert 80 <= before < 200
+        assert (result.imported, result.unchanged) == (200 - before, before)
+        assert hub.journal.count_events() == 200
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie (a container's first process may never reap an orphan)."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            return not any(line.startswith("State:") and "Z" in line.split()[1] for line in status)
+    except FileNotFoundError:
+        return False
