@@ -22,12 +22,28 @@ from hub.core.bulk import RecordReject
 from hub.core.connector import RawMessage
 from hub.core.errors import ContractError, DecodeError, ErrorLocation
 
-__all__ = ["decode_records", "json_bytes", "load_document", "notice", "schema_of"]
+__all__ = ["decode_records", "json_bytes", "load_document", "load_object", "notice", "schema_of"]
 
 
 def load_document(raw: RawMessage, *, expected_format: str, list_field: str) -> dict[str, Any]:
     """The message as a JSON object of ``expected_format`` with a non-empty list ``list_field``; a
     :class:`DecodeError` naming the line, or the field, and the fix otherwise (the whole message is refused)."""
+    doc = load_object(raw, members=f"'format' and '{list_field}'")
+    if doc.get("format") != expected_format:
+        found = doc.get("format")
+        shown = found if isinstance(found, str) and len(found) <= 80 else type(found).__name__
+        raise DecodeError(f"format: expected {expected_format!r}, got {shown!r}",
+                          location=ErrorLocation(file=raw.origin, field="format"))
+    items = doc.get(list_field)
+    if not isinstance(items, list) or not items:
+        raise DecodeError(f"{list_field}: expected a non-empty list", location=ErrorLocation(file=raw.origin,
+                                                                                            field=list_field))
+    return doc
+
+
+def load_object(raw: RawMessage, *, members: str) -> dict[str, Any]:
+    """The message as a JSON object, before its format is known (a connector taking several formats tells them apart
+    by it); a :class:`DecodeError` naming the line and the fix otherwise. ``members`` says what the object holds."""
     try:
         doc = json.loads(raw.body)
     except UnicodeDecodeError as exc:
@@ -40,17 +56,8 @@ def load_document(raw: RawMessage, *, expected_format: str, list_field: str) -> 
         raise DecodeError("JSON nested too deeply; a document is an object of records, a few levels deep",
                           location=ErrorLocation(file=raw.origin)) from None
     if not isinstance(doc, dict):
-        raise DecodeError(f"the document must be a JSON object with 'format' and '{list_field}'",
+        raise DecodeError(f"the document must be a JSON object with {members}",
                           location=ErrorLocation(file=raw.origin, field="$"))
-    if doc.get("format") != expected_format:
-        found = doc.get("format")
-        shown = found if isinstance(found, str) and len(found) <= 80 else type(found).__name__
-        raise DecodeError(f"format: expected {expected_format!r}, got {shown!r}",
-                          location=ErrorLocation(file=raw.origin, field="format"))
-    items = doc.get(list_field)
-    if not isinstance(items, list) or not items:
-        raise DecodeError(f"{list_field}: expected a non-empty list", location=ErrorLocation(file=raw.origin,
-                                                                                            field=list_field))
     return doc
 
 

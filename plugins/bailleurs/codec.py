@@ -12,7 +12,6 @@ while the others are journaled.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
@@ -21,6 +20,7 @@ from pydantic import ValidationError
 
 from contracts import REGISTRY, DecisionCal, Envelope, LegalEntity
 from hub import ContractError, DecodeError, ErrorLocation, RawMessage, RecordReject
+from hub.json_documents import json_bytes, load_object
 from plugins.bailleurs.caleol_csv import decode_csv
 from plugins.bailleurs.evenements import decode_evenements
 from plugins.bailleurs.records import PARIS
@@ -49,18 +49,7 @@ def decode_decisions(raw: RawMessage, source: str) -> Iterator[Envelope[Any] | R
     if large is not None and large.head.get("format") == FORMAT:
         yield from _decode(large.head, large.decisions(), large.count, raw, source)
         return
-    try:
-        doc = json.loads(raw.body)
-    except UnicodeDecodeError as exc:
-        raise DecodeError(f"not UTF-8 text ({exc.reason} at byte {exc.start}); save the file as UTF-8",
-                          location=ErrorLocation(file=raw.origin)) from None
-    except json.JSONDecodeError as exc:
-        raise DecodeError(f"invalid JSON: {exc.msg} (column {exc.colno}); fix the syntax and resend",
-                          location=ErrorLocation(file=raw.origin, line=exc.lineno)) from None
-    if not isinstance(doc, dict):
-        raise DecodeError("the document must be a JSON object with 'format', 'bailleur' and 'decisions' (or "
-                          "'evenements')",
-                          location=ErrorLocation(file=raw.origin, field="$"))
+    doc = load_object(raw, members="'format', 'bailleur' and 'decisions' (or 'evenements')")
     if doc.get("format") == EVENEMENTS_FORMAT:
         yield from decode_evenements(doc, raw, source)
         return
@@ -87,7 +76,7 @@ def _decode(doc: dict[str, Any], decisions: Iterable[Any], count: int, raw: RawM
                           location=ErrorLocation(file=raw.origin, field="decisions"))
     def alone(item: Any) -> bytes:
         """This decision as a document of its own: what its dead letter keeps, to be fixed and replayed."""
-        return _json_bytes({"format": FORMAT, "bailleur": doc.get("bailleur"),
+        return json_bytes({"format": FORMAT, "bailleur": doc.get("bailleur"),
                             "correlation_id": doc.get("correlation_id"), "decisions": [item]})
 
     for index, item in enumerate(decisions):
@@ -109,15 +98,6 @@ def _decode(doc: dict[str, Any], decisions: Iterable[Any], count: int, raw: RawM
         except ValidationError as exc:
             yield RecordReject(ContractError.from_validation(
                 exc, location=ErrorLocation(file=raw.origin, record=index), prefix=path),
-                raw=_json_bytes(item), replay=alone(item))
+                raw=json_bytes(item), replay=alone(item))
         except DecodeError as exc:
-            yield RecordReject(exc, raw=_json_bytes(item), replay=alone(item))
-
-
-def _json_bytes(value: Any) -> bytes:
-    """JSON of a value as received; text that is not valid Unicode (a lone surrogate sent as ``\\ud800``) is kept
-    escaped rather than making the whole file fail."""
-    try:
-        return json.dumps(value, ensure_ascii=False).encode()
-    except UnicodeEncodeError:
-        return json.dumps(value).encode()
+            yield RecordReject(exc, raw=json_bytes(item), replay=alone(item))

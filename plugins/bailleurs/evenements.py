@@ -7,7 +7,6 @@ the attribution report: one list, each record checked on its own — a bad one i
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,6 +14,7 @@ from pydantic import ValidationError
 
 from contracts import Envelope, LegalEntity
 from hub import ContractError, DecodeError, ErrorLocation, RawMessage, RecordReject
+from hub.json_documents import json_bytes
 from plugins.bailleurs.records import build_event
 from plugins.bailleurs.wire import EVENEMENTS_FORMAT
 
@@ -40,7 +40,7 @@ def decode_evenements(doc: dict[str, Any], raw: RawMessage, source: str) -> Iter
 
     def alone(item: Any) -> bytes:
         """This record as a document of its own: what its dead letter keeps, to be fixed and replayed."""
-        return _json_bytes({"format": EVENEMENTS_FORMAT, "bailleur": doc.get("bailleur"),
+        return json_bytes({"format": EVENEMENTS_FORMAT, "bailleur": doc.get("bailleur"),
                             "correlation_id": correlation_id, "evenements": [item]})
 
     for index, item in enumerate(records):
@@ -53,12 +53,4 @@ def decode_evenements(doc: dict[str, Any], raw: RawMessage, source: str) -> Iter
             yield build_event(item, bailleur=bailleur, source=source, correlation_id=correlation_id, path=path,
                               location=location)
         except (DecodeError, ContractError) as exc:
-            yield RecordReject(exc, raw=_json_bytes(item), replay=alone(item))
-
-
-def _json_bytes(value: Any) -> bytes:
-    """JSON of a value as received (a lone surrogate is kept escaped rather than failing the whole file)."""
-    try:
-        return json.dumps(value, ensure_ascii=False).encode()
-    except UnicodeEncodeError:
-        return json.dumps(value).encode()
+            yield RecordReject(exc, raw=json_bytes(item), replay=alone(item))
