@@ -55,6 +55,9 @@ def load_object(raw: RawMessage, *, members: str) -> dict[str, Any]:
     except RecursionError:
         raise DecodeError("JSON nested too deeply; a document is an object of records, a few levels deep",
                           location=ErrorLocation(file=raw.origin)) from None
+    except ValueError:      # what json refuses beyond its syntax: an integer of thousands of digits
+        raise DecodeError("a number of thousands of digits; the numbers of a document are a few digits long",
+                          location=ErrorLocation(file=raw.origin)) from None
     if not isinstance(doc, dict):
         raise DecodeError(f"the document must be a JSON object with {members}",
                           location=ErrorLocation(file=raw.origin, field="$"))

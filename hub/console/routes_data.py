@@ -142,6 +142,12 @@ def attente(request: Request, annee: int | None = Query(None, ge=2000, le=2100),
     """Public (no sign-in): the theoretical waiting time by commune and typology, under statistical secrecy."""
     request.state.person = None
     year = _year(request, annee)
+    current = _year(request, None)
+    if year > current:
+        # year N counts the attributions of N-1: a later year would publish this year's, day by day, and two days
+        # compared would tell which household was housed where (statistical secrecy holds for closed years only)
+        raise ConsoleError(422, f"Champ « annee » : {year} n'est pas encore publiable ; choisissez {current} ou "
+                                "une année antérieure.")
     if commune and not _INSEE.match(commune):
         raise ConsoleError(422, f"Champ « commune » : « {commune} » n'est pas un code INSEE (5 caractères, par "
                                 "exemple 63430).")

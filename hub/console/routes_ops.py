@@ -133,7 +133,9 @@ async def _upload(form: dict[str, Any], limit: int) -> bytes | None:
 @router.post("/lettres/{dead_id}/reessayer")
 async def reessayer(request: Request, dead_id: int) -> Response:
     person, scope = signed_in(request)
-    form = await check_csrf(request, person)
+    largest = max((getattr(c.settings, "max_message_bytes", 0) or 0 for c in request.app.state.hub.connectors.values()),
+                  default=0) or 10_000_000
+    form = await check_csrf(request, person, upload_bytes=largest)
     scope.require_operator("dead retry", f"dead letter #{dead_id}")
     hub = request.app.state.hub
     row = _dead_letter(request, scope, dead_id, "dead retry")

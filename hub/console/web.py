@@ -87,17 +87,36 @@ def signed_in(request: Request) -> tuple[Person, Scope]:
     return person, scope
 
 
-async def check_csrf(request: Request, person: Person | None) -> dict[str, Any]:
-    """The form, once its CSRF token is the session's (or, before sign-in, the cookie's); 403 otherwise."""
-    form = await request.form()
-    given = str(form.get("csrf", ""))
+#: A console form is a few fields; a corrected file's upload is allowed its connector's limit on top of this.
+FORM_BYTES = 64 * 1024
+
+
+async def check_csrf(request: Request, person: Person | None, *, upload_bytes: int = 0) -> dict[str, Any]:
+    """The form, once its CSRF token is the session's (or, before sign-in, the cookie's); 403 otherwise.
+
+    The body is bounded before it is read (the console shares its process with the partners' gateway: an anonymous
+    sign-in form must not be able to fill its memory or disk): a declared length is required and at most
+    ``FORM_BYTES`` plus ``upload_bytes``; the parser takes at most one file and a few fields."""
     expected = person.csrf if person is not None else request.cookies.get(PRE_CSRF_COOKIE, "")
-    if not expected or not given or not hmac.compare_digest(given, expected):
-        log.warning("console_csrf_refused", path=request.url.path)
-        raise ConsoleError(403, "Le formulaire a expiré ou ne vient pas de la console (jeton anti-falsification "
-                                "absent ou invalide). Rechargez la page et recommencez.",
-                           "Formulaire refusé")
+    if not expected:
+        raise _refused()
+    declared = request.headers.get("content-length", "")
+    if not declared.isdigit():
+        raise ConsoleError(411, "Formulaire refusé : longueur du contenu absente (en-tête Content-Length).")
+    if int(declared) > FORM_BYTES + upload_bytes:
+        raise ConsoleError(413, f"Formulaire refusé : plus de {FORM_BYTES + upload_bytes} octets.")
+    form = await request.form(max_files=1 if upload_bytes else 0, max_fields=20, max_part_size=FORM_BYTES)
+    given = str(form.get("csrf", ""))
+    if not given or not hmac.compare_digest(given.encode("utf-8", "surrogatepass"),
+                                            expected.encode("utf-8", "surrogatepass")):
+        raise _refused()
     return dict(form)
+
+
+def _refused() -> ConsoleError:
+    log.warning("console_csrf_refused")
+    return ConsoleError(403, "Le formulaire a expiré ou ne vient pas de la console (jeton anti-falsification "
+                             "absent ou invalide). Rechargez la page et recommencez.", "Formulaire refusé")
 
 
 def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:

@@ -26,7 +26,9 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 from contracts import REGISTRY
 from hub.core.audit import AuditKind
 from hub.core.channels import ChannelKind, subscriber_name
+from hub.core.errors import EncodeError
 from hub.core.journal_schema import DeliveryStatus
+from hub.core.stores.deliveries import DeliveryOutcome
 from hub.core.partners import Authenticated
 from hub.gateway.auth import require_partner
 from hub.gateway.problems import PROBLEM_JSON, problem
@@ -53,7 +55,7 @@ class PulledEvents(BaseModel):
 class PullAck(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    cursor: str | None = Field(default=None, pattern=r"^[0-9]{1,19}$",
+    cursor: str | None = Field(default=None, pattern=r"^[0-9]{1,18}$",
                                description="Acknowledge every pending event up to this cursor (from a GET).")
     ids: list[Annotated[str, StringConstraints(min_length=1, max_length=128)]] | None = Field(
         default=None, max_length=MAX_LIMIT,
@@ -148,13 +150,22 @@ def _serve(hub: Any, name: str, after: int, limit: int) -> PulledEvents:
     rows = hub.journal.deliveries.pull_pending(name, after=after, limit=limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
-    events, denied = [], []
-    for seq, _event_id, body in rows:
-        event = REGISTRY.parse(body)
-        if not hub.policy.allowed(subscriber, event):
-            denied.append(seq)
-            continue
-        events.append(json.loads(subscriber.encode(event).body))
+    events, denied, served, broken = [], [], [], []
+    for seq, event_id, body in rows:
+        try:
+            event = REGISTRY.parse(body)
+            if not hub.policy.allowed(subscriber, event):
+                denied.append(seq)
+                continue
+            events.append(json.loads(subscriber.encode(event).body))
+            served.append(seq)
+        except Exception as exc:  # noqa: BLE001 - one unreadable row must not block the partner's every pull
+            status = DeliveryStatus.UNRENDERABLE if isinstance(exc, EncodeError) else DeliveryStatus.DEAD
+            broken.append(DeliveryOutcome(seq, status, error=f"event {event_id} cannot be served: "
+                                          f"{type(exc).__name__}: {exc}"))
     if denied:
         hub.journal.deliveries.set_status(name, denied, DeliveryStatus.DENIED)
+    if broken:     # kept in the dead letters with the reason, like a worker's failed encoding; the rest goes on
+        hub.journal.deliveries.complete(name, broken)
+    hub.journal.deliveries.mark_served(name, served)
     return PulledEvents(events=events, cursor=str(rows[-1][0]) if rows else None, more=more)

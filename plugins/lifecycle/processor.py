@@ -141,6 +141,10 @@ class Echeances(Processor):
         if isinstance(event.data, AvisRenouvellementListe):
             self._list_recorded(ctx.conn, event.data)
             return
+        if isinstance(event.data, AvisRenouvellementDu):     # its own notice: on the list it was put on
+            data = event.data
+            self._notice_listed(ctx, data.numero_unique, data, self._list_day(ctx.conn, data.date_echeance))
+            return
         for _ in self.process(event, ctx):
             pass
 
@@ -274,30 +278,37 @@ class Echeances(Processor):
         self._save(ctx.conn, nu, {"statut": "supprimee", "reactivable_jusqu_au": None, "suppression_prevue": None},
                    row is not None)
 
-    def _notice_listed(self, ctx: ProcessContext, nu: str, data: AvisRenouvellementDu) -> None:
+    def _notice_listed(self, ctx: ProcessContext, nu: str, data: AvisRenouvellementDu,
+                       liste: date | None = None) -> None:
+        """Keep a notice due; ``liste``: the day of the list it goes on (its own notices; a partner's notice is that
+        partner's to send, on no list of the hub's)."""
         key = {"numero_unique": nu, "date_anniversaire": data.date_anniversaire.isoformat()}
         values = {"jour": data.date_echeance.isoformat(), "canal": data.canal.value,
-                  "date_radiation_prevue": data.date_radiation_prevue.isoformat()}
+                  "date_radiation_prevue": data.date_radiation_prevue.isoformat(),
+                  "liste": liste.isoformat() if liste else None}
         existing = ctx.conn.execute(select(tables.avis.c.jour).where(
             tables.avis.c.numero_unique == nu, tables.avis.c.date_anniversaire == key["date_anniversaire"])).first()
         if existing is None:
             ctx.conn.execute(tables.avis.insert().values(**key, **values))
 
     # --- the daily list of notices --------------------------------------------------------------------------------
-    def _schedule_list(self, ctx: ProcessContext, due: date) -> None:
-        """Put a notice due on ``due`` on that day's list — or, when that day's list already went (a notice that
-        fell due in the past: a late registration), on the day after the last list sent: a timer key fires once, and
-        a notice must never wait for a list that will not come. Notice timers fire at the end of their day, the
-        list's timer is set at the same instant and after them (timers fire in due, then creation, order)."""
-        last = ctx.conn.execute(select(func.max(tables.listes.c.jour))).scalar()
-        day = due if last is None or due > date.fromisoformat(last) else date.fromisoformat(last) + timedelta(days=1)
-        ctx.schedule(f"{LIST_TIMER}{day}", day, {"jour": day.isoformat()}, subject=LIST_TIMER.rstrip(":"))
+    @staticmethod
+    def _list_day(conn: Connection, due: date) -> date:
+        """The list a notice due on ``due`` goes on: that day's — or, when that day's list already went (a notice that
+        fell due in the past: a late registration), the day after the last list sent: a timer key fires once, and a
+        notice must never wait for a list that will not come. Notice timers fire at the end of their day, the list's
+        timer is set at the same instant and after them (timers fire in due, then creation, order). The same
+        answer live and on a rebuild: lists and notices are replayed in journal order."""
+        last = conn.execute(select(func.max(tables.listes.c.jour))).scalar()
+        return due if last is None or due > date.fromisoformat(last) else date.fromisoformat(last) + timedelta(days=1)
 
     def _send_list(self, ctx: ProcessContext, day: date) -> list[EventData]:
-        pending = ctx.conn.execute(select(tables.avis).where(tables.avis.c.liste.is_(None))
+        if ctx.conn.execute(select(tables.listes.c.jour).where(tables.listes.c.jour == day.isoformat())).first():
+            return []       # already sent
+        pending = ctx.conn.execute(select(tables.avis).where(tables.avis.c.liste == day.isoformat())
                                    .order_by(tables.avis.c.numero_unique, tables.avis.c.date_anniversaire)).all()
         if not pending:
-            return []       # every notice of the day was cancelled (renewed in time) or rode an earlier list
+            return []       # its demands were purged meanwhile
         listed = AvisRenouvellementListe(jour=day, avis=tuple(
             AvisListe(numero_unique=r.numero_unique, date_echeance=_d(r.jour), canal=CanalNotification(r.canal),
                       date_anniversaire=_d(r.date_anniversaire), date_radiation_prevue=_d(r.date_radiation_prevue))
@@ -333,8 +344,9 @@ class Echeances(Processor):
                                           canal=CanalNotification(p["canal"]),
                                           date_anniversaire=_d(p["anniversaire"]),
                                           date_radiation_prevue=_d(p["radiation"]))
-            self._notice_listed(ctx, nu, notice)
-            self._schedule_list(ctx, notice.date_echeance)
+            day = self._list_day(ctx.conn, notice.date_echeance)
+            self._notice_listed(ctx, nu, notice, day)
+            ctx.schedule(f"{LIST_TIMER}{day}", day, {"jour": day.isoformat()}, subject=LIST_TIMER.rstrip(":"))
             return [notice]
         if kind in ("radiation", "mise_en_demeure") and not self.settings.radie:
             return []     # the system of record radiates; its demande_radiee will come as a partner event

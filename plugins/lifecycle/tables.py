@@ -42,7 +42,8 @@ avis = Table(
     Column("jour", String(10), nullable=False),                # the day the notice falls due
     Column("canal", String(20), nullable=False),
     Column("date_radiation_prevue", String(10), nullable=False),
-    Column("liste", String(10)),                               # the day of the list that carried it; NULL: not yet
+    Column("liste", String(10)),                               # the day of the hub's list it goes on; NULL: on none
+    #                                                            (a partner's notice, or one from before the lists)
     Index("ix_echeances_avis_jour", "jour"),
     Index("ix_echeances_avis_liste", "liste"),
 )

@@ -411,15 +411,28 @@ class DeliveryStore:
         with self.engine.connect() as conn:
             return [(seq, event_id, body) for seq, event_id, body in conn.execute(stmt)]
 
+    def mark_served(self, subscriber: str, seqs: Sequence[int]) -> None:
+        """Stamp the pending rows a GET returned (``claimed_at``: a pull row has no worker, so no claim) — what an
+        acknowledgement by cursor may settle. Any reset (replay, operator retry) clears the stamp."""
+        if not seqs:
+            return
+        now = utcnow()
+        with self.engine.begin() as conn:
+            conn.execute(update(deliveries).where(
+                deliveries.c.subscriber == subscriber, deliveries.c.seq.in_(list(seqs)),
+                deliveries.c.status.in_((S.PENDING, S.RETRYING))).values(claimed_at=now))
+
     def acknowledge_pulled(self, subscriber: str, *, up_to: int | None = None,
                            event_ids: Sequence[str] = ()) -> int:
-        """Mark a pull partner's pending deliveries delivered: every one up to the seq ``up_to``, and those of
+        """Mark a pull partner's pending deliveries delivered: every one served up to the seq ``up_to``, and those of
         ``event_ids``. Idempotent: what is already settled is left as it is (the count says how many changed)."""
         if up_to is None and not event_ids:
             return 0
         chosen = []
         if up_to is not None:
-            chosen.append(deliveries.c.seq <= up_to)
+            # only what a GET served (stamped by ``mark_served``): a row that became visible, or was reset by a replay
+            # or a retry, below a cursor already handed out was never seen by the partner and must come back
+            chosen.append((deliveries.c.seq <= up_to) & deliveries.c.claimed_at.isnot(None))
         if event_ids:
             chosen.append(deliveries.c.seq.in_(select(events.c.seq).where(events.c.id.in_(list(event_ids)))))
         now = utcnow()

@@ -97,6 +97,24 @@ def test_each_day_the_notices_due_go_to_the_sne_as_one_list_and_a_late_one_rides
         assert rebuilt == live
 
 
+def test_notices_from_before_the_lists_are_not_sent(hub_settings):
+    """A journal upgraded from a release without daily lists holds notices no list carried: they were the fichier
+    partagé's to send then, and must not reach the GIP SNE in the first list."""
+    sne = SyntheticSne(seed=52)
+    current = _registration(sne, date(2025, 1, 15), courriel=False)
+    old = sne.numero_unique(date(2024, 1, 3))
+    with _hub(hub_settings) as hub:
+        hub.journal.append([current])
+        hub.tick(end_of_day(date(2025, 1, 15)))
+        with hub.journal.engine.begin() as conn:
+            conn.execute(tables.avis.insert().values(numero_unique=old, date_anniversaire="2025-01-03",
+                                                     jour="2024-12-03", canal="courrier",
+                                                     date_radiation_prevue="2025-03-03", liste=None))
+        hub.tick(end_of_day(date(2025, 12, 15)))
+        [(listed, _)] = _lists(hub)
+        assert [a["numero_unique"] for a in listed["avis"]] == [current.subject]
+
+
 def _avis(nu: str) -> AvisListe:
     return AvisListe(numero_unique=nu, date_echeance=date(2025, 12, 15), canal=CanalNotification.COURRIER,
                      date_anniversaire=date(2026, 1, 15), date_radiation_prevue=date(2026, 3, 15))
