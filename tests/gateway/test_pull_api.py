@@ -161,3 +161,44 @@ def test_the_openapi_document_describes_the_pull_routes(settings):
     assert {"cursor", "ids"} == set(ack["requestBody"]["content"]["application/json"]["schema"]["properties"])
     assert "413" in ack["responses"]
     assert get["security"]
+
+
+def test_a_cursor_acknowledges_only_what_a_get_served(settings):
+    """A row below the cursor the partner was never served (reset by a replay or a retry after the GET, or made
+    visible late by another process) is not acknowledged by that cursor: it comes back."""
+    from sqlalchemy import update
+
+    from hub.core.journal_schema import deliveries
+    keys = register(settings, {"bailleur-a": (["63430"], ChannelKind.PULL)})
+    with make_hub(settings) as hub, gateway(hub) as base:
+        journal_decisions(settings, hub, [decision(commune="63430"), decision(commune="63430")], "two.json")
+        with httpx.Client(base_url=base, headers=auth(keys["bailleur-a"]), timeout=30) as client:
+            got = client.get(EVENTS).json()
+            first, second = got["events"]
+            with hub.journal.engine.begin() as conn:     # the first one reset after the GET, as a replay does
+                conn.execute(update(deliveries).where(deliveries.c.subscriber == "partner.bailleur-a",
+                                                      deliveries.c.seq == min(
+                                                          r.seq for r in conn.execute(deliveries.select().where(
+                                                              deliveries.c.subscriber == "partner.bailleur-a"))))
+                             .values(claimed_at=None))
+            assert client.post(f"{EVENTS}/ack", json={"cursor": got["cursor"]}).json() == {"acknowledged": 1}
+            again = client.get(EVENTS).json()
+            assert [e["id"] for e in again["events"]] == [first["id"]]       # never served since: served again
+            assert second["id"] != first["id"]
+
+
+def test_an_event_that_cannot_be_served_is_dead_lettered_and_the_others_go_on(settings):
+    from sqlalchemy import update
+
+    from hub.core.journal_schema import events
+    keys = register(settings, {"bailleur-a": (["63430"], ChannelKind.PULL)})
+    with make_hub(settings) as hub, gateway(hub) as base:
+        journal_decisions(settings, hub, [decision(commune="63430"), decision(commune="63430")], "two.json")
+        with httpx.Client(base_url=base, headers=auth(keys["bailleur-a"]), timeout=30) as client:
+            first, second = client.get(EVENTS).json()["events"]
+            with hub.journal.engine.begin() as conn:     # a body no contract reads any more
+                conn.execute(update(events).where(events.c.id == first["id"]).values(body='{"broken": true}'))
+            page = client.get(EVENTS).json()
+            assert [e["id"] for e in page["events"]] == [second["id"]]
+        dead = hub.journal.dead_letters(connector="partner.bailleur-a")
+        assert len(dead) == 1 and "cannot be served" in dead[0]["reason"]
