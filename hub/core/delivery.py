@@ -476,7 +476,10 @@ class DeliveryWorker:
         fields = {"event_id": event.id if event else None, "type": event_type, "attempt": attempt_no,
                   "error_type": type(exc).__name__, "error": str(exc)[:500]}
         if isinstance(exc, RetryableError) and attempt_no < self.retry.max_attempts:
-            delay = exc.retry_after if exc.retry_after is not None else backoff_delay(attempt_no, self.retry)
+            # a partner's Retry-After is honoured up to the longest backoff (a huge one would overflow, or park the
+            # partner's deliveries for years)
+            delay = (min(exc.retry_after, self.retry.max_delay) if exc.retry_after is not None
+                     else backoff_delay(attempt_no, self.retry))
             metrics.RETRIES.labels(connector=self.name).inc()
             self.log.warning("delivery_failed", retry_in=round(delay, 3), **fields)
             return DeliveryOutcome(claimed.seq, S.RETRYING, json.dumps(attempts),

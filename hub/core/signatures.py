@@ -70,7 +70,8 @@ def verify(secret: str, header: str | None, body: bytes, now: float | None = Non
         raise SignatureMismatch(f"{SIGNATURE_HEADER}: timestamp {timestamp} is {abs(current - timestamp):.0f}s "
                                 f"from now, outside the {tolerance:g}s window (a replay, or a clock to set right)")
     expected = sign(secret, timestamp, body)
-    if not any(hmac.compare_digest(expected, c) for c in candidates):
+    # compared as bytes: a non-ASCII candidate is a mismatch, not a TypeError out of compare_digest
+    if not any(hmac.compare_digest(expected.encode(), c.encode("utf-8", "surrogatepass")) for c in candidates):
         raise SignatureMismatch(f"{SIGNATURE_HEADER}: no v1 signature matches this body and secret (tampered "
                                 "body, or another secret)")
     return timestamp

@@ -111,3 +111,9 @@ def test_the_secret_never_shows_in_a_repr():
     assert SECRET not in repr(_target(lambda _r: httpx.Response(204)))
     assert SECRET not in repr(Channel("bailleur-a", "webhook", url="https://x.example", secret=SECRET))
     assert isinstance(OutboundMessage(b"x", "x.json"), OutboundMessage)
+
+
+def test_a_non_ascii_signature_is_a_mismatch_not_a_crash():
+    now = 1_700_000_000
+    with pytest.raises(SignatureMismatch, match="no v1 signature matches"):
+        verify("whsec_" + "k" * 32, f"t={now},v1=é€", b"{}", now=now)
