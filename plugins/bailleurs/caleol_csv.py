@@ -126,6 +126,8 @@ def _structure(text: str, origin: str) -> tuple[list[str], list[tuple[int, list[
 
 def _header(cells: list[str], origin: str) -> list[str]:
     names = [cell_text(c).lower() for c in cells]
+    while names and not names[-1]:     # a spreadsheet's trailing ';' (rows may carry empty trailing cells too)
+        names.pop()
     where = ErrorLocation(file=origin, line=1, field="header")
     if len(names) == 1 and "," in names[0]:
         raise DecodeError("header: one column only, with commas in it: the separator is ';' (semicolon); export "

@@ -223,3 +223,10 @@ def test_a_quoted_cell_over_two_lines_keeps_the_next_rows_line_right():
     [event, reject] = decode(csv_text(records, BAILLEUR))
     assert event.data.motif == "ressources;\ninsuffisantes"
     assert reject.error.location.line == 4 and reject.error.reason.startswith("ligne 4, colonne date_refus")
+
+
+def test_a_spreadsheets_trailing_semicolon_on_every_line_is_read_as_no_column():
+    text = csv_text(chain(), BAILLEUR)
+    trailing = "".join(line + ";\r\n" for line in text.splitlines())
+    events = decode(trailing)
+    assert [e.type.split(".")[0] for e in events] == [r["type"] for r in chain()]
