@@ -105,7 +105,8 @@ class DecisionsDocument(BaseModel):
 
     format: Literal["relais.bailleurs.decisions_cal/1"]
     bailleur: LegalEntity
-    correlation_id: str | None = Field(default=None, max_length=200, description="Copied to every event.")
+    correlation_id: str | None = Field(default=None, max_length=128, description="Copied to every event (the "
+                                       "envelope's correlationid: 128 characters at most).")
     decisions: list[DecisionRecord] = Field(min_length=1)
 
 
@@ -117,7 +118,8 @@ class EvenementsDocument(BaseModel):
 
     format: Literal["relais.bailleurs.evenements/1"]
     bailleur: LegalEntity
-    correlation_id: str | None = Field(default=None, max_length=200, description="Copied to every event.")
+    correlation_id: str | None = Field(default=None, max_length=128, description="Copied to every event (the "
+                                       "envelope's correlationid: 128 characters at most).")
     evenements: list[Record] = Field(min_length=1)  # type: ignore[valid-type]
 
 

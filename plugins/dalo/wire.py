@@ -42,5 +42,6 @@ class DecisionsDocument(BaseModel):
     format: Literal["relais.dalo.decisions/1"]
     comed: LegalEntity = Field(description="The COMED's legal entity (the State's service that runs it); with a "
                                            "partner key or in the partner's inbox directory, its own SIREN.")
-    correlation_id: str | None = Field(default=None, max_length=200, description="Copied to every event.")
+    correlation_id: str | None = Field(default=None, max_length=128, description="Copied to every event (the "
+                                       "envelope's correlationid: 128 characters at most).")
     decisions: list[DecisionComed] = Field(min_length=1)

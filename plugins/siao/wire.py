@@ -140,5 +140,6 @@ class SiaoDocument(_Wire):
     format: Literal["relais.siao.labels/1"]
     siao: LegalEntity = Field(description="The SIAO's legal entity; with a partner key or in the partner's inbox "
                                           "directory, its own SIREN.")
-    correlation_id: str | None = Field(default=None, max_length=200, description="Copied to every event.")
+    correlation_id: str | None = Field(default=None, max_length=128, description="Copied to every event (the "
+                                       "envelope's correlationid: 128 characters at most).")
     records: list[SiaoRecord] = Field(min_length=1)
