@@ -192,6 +192,6 @@ def test_a_concurrent_partner_that_is_down_is_not_called_for_every_event_of_a_ba
             hub.relay.publish_pending()
             result = hub.workers["partner.down"].step(wait=0.5)
             counts = hub.journal.delivery_counts()
-    assert result.received == 40
+    assert result.received in (1, 40)      # bus messages: one batch reference in process, one per event on RabbitMQ
     assert 3 <= result.failed < 20 and down.calls <= result.failed
     assert counts[("partner.down", "retrying")] == 40      # every one due again later, none lost nor dead
