@@ -22,7 +22,11 @@ from hub.core.bulk import RecordReject
 from hub.core.connector import RawMessage
 from hub.core.errors import ContractError, DecodeError, ErrorLocation
 
-__all__ = ["decode_records", "json_bytes", "load_document", "load_object", "notice", "schema_of"]
+__all__ = ["MAX_CORRELATION", "correlation_of", "decode_records", "json_bytes", "load_document", "load_object",
+           "notice", "schema_of"]
+
+#: A document's ``correlation_id`` becomes every event's ``correlationid``: the envelope's limit.
+MAX_CORRELATION = 128
 
 
 def load_document(raw: RawMessage, *, expected_format: str, list_field: str) -> dict[str, Any]:
@@ -39,6 +43,16 @@ def load_document(raw: RawMessage, *, expected_format: str, list_field: str) -> 
         raise DecodeError(f"{list_field}: expected a non-empty list", location=ErrorLocation(file=raw.origin,
                                                                                             field=list_field))
     return doc
+
+
+def correlation_of(raw: RawMessage, doc: dict[str, Any]) -> str | None:
+    """The document's ``correlation_id``, checked once for the whole document (a wrong one would otherwise reject
+    every record, each under the envelope's field name)."""
+    correlation = doc.get("correlation_id")
+    if correlation is not None and (not isinstance(correlation, str) or len(correlation) > MAX_CORRELATION):
+        raise DecodeError(f"correlation_id: a string of at most {MAX_CORRELATION} characters, or absent",
+                          location=ErrorLocation(file=raw.origin, field="correlation_id"))
+    return correlation
 
 
 def load_object(raw: RawMessage, *, members: str) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from pydantic import ValidationError
 
 from contracts import REGISTRY, DecisionCal, Envelope, LegalEntity
 from hub import ContractError, DecodeError, ErrorLocation, RawMessage, RecordReject
-from hub.json_documents import json_bytes, load_object
+from hub.json_documents import correlation_of, json_bytes, load_object
 from plugins.bailleurs.caleol_csv import decode_csv
 from plugins.bailleurs.evenements import decode_evenements
 from plugins.bailleurs.records import PARIS
@@ -71,6 +71,7 @@ def _decode(doc: dict[str, Any], decisions: Iterable[Any], count: int, raw: RawM
         bailleur = LegalEntity.model_validate(doc.get("bailleur"))
     except ValidationError as exc:
         raise ContractError.from_validation(exc, location=ErrorLocation(file=raw.origin), prefix="bailleur") from None
+    correlation = correlation_of(raw, doc)
     if not count:
         raise DecodeError("decisions: expected a non-empty list of decisions",
                           location=ErrorLocation(file=raw.origin, field="decisions"))
@@ -94,7 +95,7 @@ def _decode(doc: dict[str, Any], decisions: Iterable[Any], count: int, raw: RawM
             occurred = datetime.combine(data.date_commission, datetime.min.time(), tzinfo=PARIS)
             yield REGISTRY.build(data, source=source, entity=bailleur, time=occurred,
                                  sourcemessageid=f"{bailleur.siren}:{decision_id}",
-                                 correlationid=doc.get("correlation_id"))
+                                 correlationid=correlation)
         except ValidationError as exc:
             yield RecordReject(ContractError.from_validation(
                 exc, location=ErrorLocation(file=raw.origin, record=index), prefix=path),

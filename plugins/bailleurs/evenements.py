@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from contracts import Envelope, LegalEntity
 from hub import ContractError, DecodeError, ErrorLocation, RawMessage, RecordReject
-from hub.json_documents import json_bytes
+from hub.json_documents import correlation_of, json_bytes
 from plugins.bailleurs.records import build_event
 from plugins.bailleurs.wire import EVENEMENTS_FORMAT
 
@@ -36,7 +36,7 @@ def decode_evenements(doc: dict[str, Any], raw: RawMessage, source: str) -> Iter
         raise DecodeError(f"{unknown[0]}: not a field of {EVENEMENTS_FORMAT} (fields: format, bailleur, "
                           "correlation_id, evenements); remove it", location=ErrorLocation(file=raw.origin,
                                                                                           field=unknown[0]))
-    correlation_id = doc.get("correlation_id")
+    correlation_id = correlation_of(raw, doc)
 
     def alone(item: Any) -> bytes:
         """This record as a document of its own: what its dead letter keeps, to be fixed and replayed."""

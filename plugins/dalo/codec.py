@@ -19,13 +19,12 @@ from contracts import REGISTRY, LegalEntity
 from contracts.envelope import Envelope
 from hub import (
     ContractError,
-    DecodeError,
     ErrorLocation,
     OutboundMessage,
     RawMessage,
     RecordReject,
 )
-from hub.json_documents import decode_records, load_document, notice
+from hub.json_documents import correlation_of, decode_records, load_document, notice
 from plugins.dalo.wire import FORMAT, OUTCOMES_FORMAT, DecisionComed
 
 __all__ = ["decode_decisions", "encode_outcome"]
@@ -39,10 +38,7 @@ def decode_decisions(raw: RawMessage, source: str) -> Iterator[Envelope[Any] | R
         comed = LegalEntity.model_validate(doc.get("comed"))
     except ValidationError as exc:
         raise ContractError.from_validation(exc, location=ErrorLocation(file=raw.origin), prefix="comed") from None
-    correlation = doc.get("correlation_id")
-    if correlation is not None and (not isinstance(correlation, str) or len(correlation) > 200):
-        raise DecodeError("correlation_id: a string of at most 200 characters, or absent",
-                          location=ErrorLocation(file=raw.origin, field="correlation_id"))
+    correlation = correlation_of(raw, doc)
 
     def build(item: dict[str, Any], _path: str) -> Iterator[Envelope[Any]]:
         decision = DecisionComed.model_validate(item)

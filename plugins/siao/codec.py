@@ -38,13 +38,12 @@ from contracts.events import (
 )
 from hub import (
     ContractError,
-    DecodeError,
     ErrorLocation,
     OutboundMessage,
     RawMessage,
     RecordReject,
 )
-from hub.json_documents import decode_records, load_document, notice
+from hub.json_documents import correlation_of, decode_records, load_document, notice
 from plugins.siao.wire import FORMAT, OUTCOMES_FORMAT, SiaoRecord
 
 __all__ = ["decode_labels", "encode_outcome", "nature_of"]
@@ -66,10 +65,7 @@ def decode_labels(raw: RawMessage, source: str) -> Iterator[Envelope[Any] | Reco
         siao = LegalEntity.model_validate(doc.get("siao"))
     except ValidationError as exc:
         raise ContractError.from_validation(exc, location=ErrorLocation(file=raw.origin), prefix="siao") from None
-    correlation = doc.get("correlation_id")
-    if correlation is not None and (not isinstance(correlation, str) or len(correlation) > 200):
-        raise DecodeError("correlation_id: a string of at most 200 characters, or absent",
-                          location=ErrorLocation(file=raw.origin, field="correlation_id"))
+    correlation = correlation_of(raw, doc)
     demands_seen: set[str] = set()
 
     def event(data: EventData, day: date, key: str) -> Envelope[Any]:
