@@ -8,9 +8,10 @@ What it listens to and what it does (durations from the territory's profile, :mo
   derives ``avis_renouvellement_du`` and adds the notice to the day's list (table ``echeances_avis``); a timer on the
   radiation day derives ``demande_radiee`` (motif e, non-renouvellement).
 * the day's list: the first notice of a day sets a timer at the end of that day (after every notice due that day,
-  timers firing in due order); it derives one ``avis_renouvellement_liste`` carrying every notice not yet sent in a
+  timers firing in due order); it derives one ``avis_renouvellement_liste`` carrying the notices put on that day's
   list — the daily transmission to the GIP SNE (the SNE connector writes it as a file). A notice that falls due
-  after its day's list went (a late registration) rides the next day's.
+  after its day's list went (a late registration) rides the next day's; notices from before the lists (an upgraded
+  journal) ride none.
 * ``demande_renouvelee``: an active demand starts a new year (its pending radiation is cancelled); a demand radiated
   for non-renewal and still reactivable is reactivated — ``demande_reactivee``, same numéro unique, seniority kept.
 * ``mise_en_demeure_envoyee``: radiation for no reply (motif c) or for irrecevabilité (motif d, its sub-motif)
