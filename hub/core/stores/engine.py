@@ -8,7 +8,10 @@ PostgreSQL.
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
@@ -41,9 +44,9 @@ def make_engine(url: str, *, connect_timeout: float = 10.0, statement_timeout: f
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn, _record):  # WAL: readers never block the writer; FULL sync: a commit survives a crash
             cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA synchronous=FULL")
             cur.execute("PRAGMA busy_timeout=60000")
+            _wal(cur)
+            cur.execute("PRAGMA synchronous=FULL")
             cur.close()
         return engine
     if url.startswith("postgresql://"):
@@ -62,3 +65,19 @@ def make_engine(url: str, *, connect_timeout: float = 10.0, statement_timeout: f
         cur.close()
         dbapi_conn.commit()
     return engine
+
+
+def _wal(cur: Any) -> None:
+    """Switch the file to WAL. Several processes opening a journal still in rollback mode (one from an older release,
+    or a copy) at once: the switch needs the file to itself and SQLite answers "database is locked" at once rather
+    than through the busy timeout — so it is tried again for as long as that timeout (once one process switched,
+    the others find WAL and pass)."""
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            cur.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
