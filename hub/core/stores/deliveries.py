@@ -24,6 +24,7 @@ from hub.core.journal_schema import DeliveryStatus as S
 from hub.core.journal_schema import deliveries, events, outbox
 from hub.core.stores.common import as_utc, attempt_list, utcnow
 from hub.core.stores.dead_letters import DeadLetterStore
+from hub.core.stores.rows import RowInsert
 
 __all__ = ["DeliveryStore", "ClaimedDelivery", "DeliveryOutcome", "Backlog", "LeaseExpiry", "WORKER_LOST"]
 
@@ -85,12 +86,17 @@ class DeliveryStore:
     def __init__(self, engine: Engine, dead_letters: DeadLetterStore):
         self.engine = engine
         self.dead_letters = dead_letters
+        self._insert = RowInsert(engine.dialect, deliveries,
+                                 ("subscriber", "seq", "subject", "status", "attempts", "updated_at"),
+                                 preconverted=("updated_at",))
 
-    def add_in(self, conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
-        """Inside the append's transaction: the delivery rows of newly journaled events (see
-        :meth:`hub.core.stores.events.EventStore.append_in`)."""
+    def add_in(self, conn: Connection, rows: Sequence[tuple[str, int, str | None, str]], now: datetime) -> None:
+        """Inside the append's transaction: the delivery rows (subscriber, seq, subject, status) of newly journaled
+        events, none attempted yet, updated ``now`` (see :meth:`hub.core.stores.events.EventStore.append_in`)."""
         if rows:
-            conn.execute(deliveries.insert(), list(rows))
+            updated_at = self._insert.convert("updated_at", now)
+            self._insert.many(conn, [(subscriber, seq, subject, status, 0, updated_at)
+                                     for subscriber, seq, subject, status in rows])
 
     def claim(self, subscriber: str, seqs: Sequence[int], claimed_by: str | None = None) -> list[ClaimedDelivery]:
         """Take the deliveries of these events for one subscriber, in one statement.
