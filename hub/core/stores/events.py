@@ -23,7 +23,7 @@ from contracts import Envelope
 from hub.core.changes import changed_paths
 from hub.core.journal_schema import DeliveryStatus as S
 from hub.core.journal_schema import events, outbox, snapshots
-from hub.core.stores.common import as_utc, dialect_insert, utcnow
+from hub.core.stores.common import among, as_utc, dialect_insert, utcnow
 from hub.core.stores.deliveries import DeliveryStore
 from hub.core.stores.outbox import OutboxStore
 from hub.core.stores.rows import RowInsert
@@ -213,7 +213,7 @@ class EventStore:
     def bodies(self, seqs: Sequence[int]) -> list[tuple[int, str, str]]:
         with self.engine.connect() as conn:
             rows = conn.execute(select(events.c.seq, events.c.type, events.c.body)
-                                .where(events.c.seq.in_(list(seqs))).order_by(events.c.seq))
+                                .where(among(events.c.seq, seqs, self.engine.dialect)).order_by(events.c.seq))
             return [tuple(r) for r in rows]
 
 

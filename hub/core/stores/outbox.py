@@ -13,6 +13,8 @@ from sqlalchemy import delete, func, null, select
 from sqlalchemy.engine import Connection, Engine
 
 from hub.core.journal_schema import events, outbox
+from hub.core.stores.common import among
+from hub.core.stores.rows import RowInsert
 
 __all__ = ["OutboxStore"]
 
@@ -20,11 +22,12 @@ __all__ = ["OutboxStore"]
 class OutboxStore:
     def __init__(self, engine: Engine):
         self.engine = engine
+        self._insert = RowInsert(engine.dialect, outbox, ("seq",))
 
     def add_in(self, conn: Connection, seqs: Sequence[int]) -> None:
         """Inside the append's transaction: these events wait for the broker."""
         if seqs:
-            conn.execute(outbox.insert(), [{"seq": seq} for seq in seqs])
+            self._insert.many(conn, [(seq,) for seq in seqs])
 
     def unpublished(self, limit: int, with_body: bool = True) -> list[tuple[int, str, str | None]]:
         """(seq, type, body) of journaled events not yet confirmed by the broker, oldest first; ``body`` is None
@@ -56,15 +59,15 @@ class OutboxStore:
             if seqs:
                 body = events.c.body if with_body else null()
                 rows = [tuple(r) for r in conn.execute(select(events.c.seq, events.c.type, body)
-                                                       .where(events.c.seq.in_(seqs)).order_by(events.c.seq))]
+                                                       .where(among(events.c.seq, seqs, self.engine.dialect)).order_by(events.c.seq))]
             yield rows
             if seqs:
-                conn.execute(delete(outbox).where(outbox.c.seq.in_(seqs)))
+                conn.execute(delete(outbox).where(among(outbox.c.seq, seqs, self.engine.dialect)))
 
     def mark_published(self, seqs: Sequence[int]) -> None:
         if seqs:
             with self.engine.begin() as conn:
-                conn.execute(delete(outbox).where(outbox.c.seq.in_(list(seqs))))
+                conn.execute(delete(outbox).where(among(outbox.c.seq, seqs, self.engine.dialect)))
 
     def size(self) -> int:
         with self.engine.connect() as conn:
