@@ -23,6 +23,7 @@ from contracts import Envelope
 from hub.core.changes import changed_paths
 from hub.core.journal_schema import DeliveryStatus as S
 from hub.core.journal_schema import events, outbox, snapshots
+from hub.core.storable import journal_text
 from hub.core.stores.common import among, as_utc, dialect_insert, utcnow
 from hub.core.stores.deliveries import DeliveryStore
 from hub.core.stores.outbox import OutboxStore
@@ -98,7 +99,7 @@ class EventStore:
             recorded_at = self._insert.convert("recorded_at", now)
             depths = depths or {}
             rows = [self._insert.params((e.id, e.type, e.source, e.sourcemessageid, e.subject, e.entity.siren,
-                                         e.entity.nom, e.time, recorded_at, e.model_dump_json(), depths.get(e.id)))
+                                         e.entity.nom, e.time, recorded_at, journal_text(e), depths.get(e.id)))
                     for e in batch]
             self._serialise_appends(conn)
             inserted_ids = {event_id: seq for seq, event_id in self._insert.returning(conn, rows)}
