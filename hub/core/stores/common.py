@@ -17,7 +17,8 @@ from sqlalchemy import ColumnElement, String, Table, any_, bindparam, func, lite
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect, Engine
 
-__all__ = ["utcnow", "as_utc", "dialect_insert", "insert_ignore", "among", "attempt_list", "last_reason"]
+__all__ = ["utcnow", "as_utc", "dialect_insert", "insert_ignore", "among", "among_key", "among_value", "attempt_list",
+           "last_reason"]
 
 
 def utcnow() -> datetime:
@@ -49,11 +50,28 @@ def among(column: ColumnElement[Any], values: Iterable[Any], dialect: Dialect) -
     Why not ``column.in_(values)``: SQLAlchemy renders that list into the SQL at every execution, one bound parameter
     per value (py-spy: 4 % of the hub's CPU for the batches of a few hundred seqs a delivery worker claims and
     records); with one parameter the statement is the same text every time, compiled once and prepared once."""
+    return _among(column, bindparam(None, among_value(values, dialect), type_=_among_type(column, dialect)), dialect)
+
+
+def among_key(column: ColumnElement[Any], key: str, dialect: Dialect) -> ColumnElement[bool]:
+    """``among`` in a statement built once: the values are given at each execution under ``key``, as
+    ``among_value(values, dialect)``."""
+    return _among(column, bindparam(key, type_=_among_type(column, dialect)), dialect)
+
+
+def among_value(values: Iterable[Any], dialect: Dialect) -> Any:
     values = list(values)
+    return values if dialect.name == "postgresql" else json.dumps(values)
+
+
+def _among_type(column: ColumnElement[Any], dialect: Dialect) -> Any:
+    return postgresql.ARRAY(column.type) if dialect.name == "postgresql" else String()
+
+
+def _among(column: ColumnElement[Any], param: Any, dialect: Dialect) -> ColumnElement[bool]:
     if dialect.name == "postgresql":
-        return column == any_(bindparam(None, values, type_=postgresql.ARRAY(column.type)))
-    return column.in_(select(literal_column("value")).select_from(
-        func.json_each(bindparam(None, json.dumps(values), type_=String()))).scalar_subquery())
+        return column == any_(param)
+    return column.in_(select(literal_column("value")).select_from(func.json_each(param)).scalar_subquery())
 
 
 def attempt_list(text: str | None) -> tuple[dict[str, Any], ...]:

@@ -17,12 +17,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, bindparam, case, exists, func, or_, select, update
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection, Dialect, Engine
 
 from contracts import Envelope
 from hub.core.journal_schema import DeliveryStatus as S
-from hub.core.journal_schema import deliveries, events, outbox
-from hub.core.stores.common import among, as_utc, attempt_list, utcnow
+from hub.core.journal_schema import UtcDateTime, deliveries, events, outbox
+from hub.core.stores.common import among, among_key, among_value, as_utc, attempt_list, utcnow
 from hub.core.stores.dead_letters import DeadLetterStore
 from hub.core.stores.rows import RowInsert
 
@@ -89,6 +89,7 @@ class DeliveryStore:
         self._insert = RowInsert(engine.dialect, deliveries,
                                  ("subscriber", "seq", "subject", "status", "attempts", "updated_at"),
                                  preconverted=("updated_at",))
+        self._claim, self._claimed_events = _claim_statements(engine.dialect)
 
     def add_in(self, conn: Connection, rows: Sequence[tuple[str, int, str | None, str]], now: datetime) -> None:
         """Inside the append's transaction: the delivery rows (subscriber, seq, subject, status) of newly journaled
@@ -112,25 +113,13 @@ class DeliveryStore:
         if not seqs:
             return []
         now = utcnow()
-        d2 = deliveries.alias("earlier")
-        blocked = exists().where(and_(
-            d2.c.subscriber == deliveries.c.subscriber, d2.c.subject == deliveries.c.subject,
-            d2.c.seq < deliveries.c.seq, d2.c.status.notin_(S.SETTLED)))
-        due = or_(deliveries.c.status == S.PENDING,
-                  and_(deliveries.c.status == S.RETRYING,
-                       or_(deliveries.c.next_attempt_at.is_(None), deliveries.c.next_attempt_at <= now)))
-        stmt = (update(deliveries)
-                .where(deliveries.c.subscriber == subscriber, among(deliveries.c.seq, seqs, self.engine.dialect), due, ~blocked)
-                .values(status=S.DELIVERING, claimed_at=now, claimed_by=claimed_by, updated_at=now,
-                        next_attempt_at=None, attempts=deliveries.c.attempts + 1)
-                .returning(deliveries.c.seq, deliveries.c.attempts, deliveries.c.last_error, deliveries.c.subject))
         with self.engine.begin() as conn:
-            claimed = {seq: (attempts, subject, attempt_list(err))
-                       for seq, attempts, err, subject in conn.execute(stmt)}
+            claimed = {seq: (attempts, subject, attempt_list(err)) for seq, attempts, err, subject in conn.execute(
+                self._claim, {"b_subscriber": subscriber, "b_seqs": among_value(seqs, self.engine.dialect),
+                              "b_now": now, "b_claimed_by": claimed_by})}
             if not claimed:
                 return []
-            rows = conn.execute(select(events.c.seq, events.c.body, events.c.type, events.c.recorded_at)
-                                .where(among(events.c.seq, claimed, self.engine.dialect)).order_by(events.c.seq))
+            rows = conn.execute(self._claimed_events, {"b_seqs": among_value(claimed, self.engine.dialect)})
             return [ClaimedDelivery(seq, claimed[seq][0], body, etype, *claimed[seq][1:], as_utc(recorded), now)
                     for seq, body, etype, recorded in rows]
 
@@ -192,7 +181,8 @@ class DeliveryStore:
             return []
         with self.engine.connect() as conn:
             rows = conn.execute(select(func.min(deliveries.c.seq))
-                                .where(deliveries.c.subscriber == subscriber, among(deliveries.c.subject, subjects, self.engine.dialect),
+                                .where(deliveries.c.subscriber == subscriber,
+                                       among(deliveries.c.subject, subjects, self.engine.dialect),
                                        deliveries.c.status.in_((S.PENDING, S.RETRYING)))
                                 .group_by(deliveries.c.subject))
             return sorted(r[0] for r in rows)
@@ -449,3 +439,25 @@ class DeliveryStore:
                                        deliveries.c.status.in_((S.PENDING, S.RETRYING)), or_(*chosen))
                                 .values(status=S.DELIVERED, attempts=deliveries.c.attempts + 1, claimed_at=None,
                                         next_attempt_at=None, updated_at=now)).rowcount
+
+
+def _claim_statements(dialect: Dialect) -> tuple[Any, Any]:
+    """The claim (see ``DeliveryStore.claim``) and the read of what it took, built once: building them per batch
+    cost more than running them (py-spy)."""
+    now = bindparam("b_now", type_=UtcDateTime())
+    earlier = deliveries.alias("earlier")
+    blocked = exists().where(and_(
+        earlier.c.subscriber == deliveries.c.subscriber, earlier.c.subject == deliveries.c.subject,
+        earlier.c.seq < deliveries.c.seq, earlier.c.status.notin_(S.SETTLED)))
+    due = or_(deliveries.c.status == S.PENDING,
+              and_(deliveries.c.status == S.RETRYING,
+                   or_(deliveries.c.next_attempt_at.is_(None), deliveries.c.next_attempt_at <= now)))
+    claim = (update(deliveries)
+             .where(deliveries.c.subscriber == bindparam("b_subscriber"),
+                    among_key(deliveries.c.seq, "b_seqs", dialect), due, ~blocked)
+             .values(status=S.DELIVERING, claimed_at=now, claimed_by=bindparam("b_claimed_by"), updated_at=now,
+                     next_attempt_at=None, attempts=deliveries.c.attempts + 1)
+             .returning(deliveries.c.seq, deliveries.c.attempts, deliveries.c.last_error, deliveries.c.subject))
+    claimed_events = (select(events.c.seq, events.c.body, events.c.type, events.c.recorded_at)
+                      .where(among_key(events.c.seq, "b_seqs", dialect)).order_by(events.c.seq))
+    return claim, claimed_events

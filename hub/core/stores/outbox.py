@@ -59,7 +59,8 @@ class OutboxStore:
             if seqs:
                 body = events.c.body if with_body else null()
                 rows = [tuple(r) for r in conn.execute(select(events.c.seq, events.c.type, body)
-                                                       .where(among(events.c.seq, seqs, self.engine.dialect)).order_by(events.c.seq))]
+                                                       .where(among(events.c.seq, seqs, self.engine.dialect))
+                                                       .order_by(events.c.seq))]
             yield rows
             if seqs:
                 conn.execute(delete(outbox).where(among(outbox.c.seq, seqs, self.engine.dialect)))
