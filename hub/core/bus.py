@@ -92,6 +92,11 @@ def message_seqs(message: Any) -> list[int]:
     return []
 
 
+def _weight(message: Any) -> int:
+    """What a message counts for in a batch: the events it names (a reference to none counts as one)."""
+    return max(1, len(message_seqs(message)))
+
+
 class Topology:
     """Declares exchanges and queues; knows nothing of what flows through them."""
 
@@ -295,6 +300,9 @@ class QueueReader:
         self.prefetch = prefetch
         self.conn: Connection | None = None
         self._buffer: list[Message] = []
+        #: the events the buffered messages name, kept as they come: summing the buffer after every message was
+        #: quadratic in the prefetch (py-spy: 11 % of the hub threads' samples on RabbitMQ)
+        self._buffered = 0
 
     def _ensure(self) -> None:
         if self.conn is not None and self.conn.connected:
@@ -309,6 +317,7 @@ class QueueReader:
 
     def _on_message(self, message: Message) -> None:
         self._buffer.append(message)
+        self._buffered += _weight(message)
 
     def next_batch(self, max_size: int, wait: float) -> list[Message]:
         """Up to ``max_size`` messages: those arriving within ``wait`` seconds, and after that as long as more are
@@ -316,7 +325,7 @@ class QueueReader:
         try:
             self._ensure()
             deadline = time.monotonic() + wait
-            while self._weight() < max_size:
+            while self._buffered < max_size:
                 remaining = deadline - time.monotonic()
                 try:   # past the deadline, keep taking what is already there: a zero wait means "what is there now"
                     self.conn.drain_events(timeout=max(remaining, 0.005))
@@ -328,13 +337,11 @@ class QueueReader:
         # a batch reference counts as the events it names: ``max_size`` bounds events, not messages
         taken = weight = 0
         while taken < len(self._buffer) and weight < max_size:
-            weight += max(1, len(message_seqs(self._buffer[taken])))
+            weight += _weight(self._buffer[taken])
             taken += 1
         batch, self._buffer = self._buffer[:taken], self._buffer[taken:]
+        self._buffered -= weight
         return batch
-
-    def _weight(self) -> int:
-        return sum(max(1, len(message_seqs(m))) for m in self._buffer)
 
     def ready(self) -> int | None:
         """Messages waiting in the queue, not yet sent to any consumer (None if the broker cannot say now)."""
@@ -347,6 +354,7 @@ class QueueReader:
 
     def close(self) -> None:
         self._buffer.clear()   # unacked messages go back to the queue when the channel closes
+        self._buffered = 0
         if self.conn is not None:
             try:
                 self.conn.release()

@@ -98,6 +98,8 @@ def test_a_large_batch_spans_several_statements(journal: Journal) -> None:
     result = journal.append(batch + batch[:3])
     assert len(result.inserted) == 1_203 and len(result.duplicates) == 3
     assert [e.id for _, e in result.inserted] == [e.id for e in batch]
+    seqs = [seq for seq, _ in result.inserted]
+    assert seqs == sorted(seqs), "seqs are handed out in the batch's order (a demand's events are delivered in it)"
     assert _raw(journal, "SELECT count(*) FROM deliveries") == [(2 * 1_203,)]
 
 
