@@ -55,7 +55,9 @@ class RowInsert:
         # the element types without their length: an explicit cast to VARCHAR(n) truncates a longer text silently,
         # where the insert into the column refuses it (DataError: the event is isolated, hub.core.isolation)
         element = {c: _LENGTH.sub("", table.c[c].type.compile(dialect=dialect)) for c in columns}
-        arrays = ", ".join(f"%s::{element[c]}[]" for c in columns)
+        # %b: psycopg sends the arrays in binary; in text it escapes every element with a regular expression in
+        # Python (~500 us a row for 1 KB bodies, measured, against ~6 us)
+        arrays = ", ".join(f"%b::{element[c]}[]" for c in columns)
         self._unnest = (f"INSERT INTO {dialect.identifier_preparer.format_table(table)} ({self._columns}) "
                         f"SELECT {self._columns} FROM unnest({arrays}) WITH ORDINALITY AS u({self._columns}, ord) "
                         f"ORDER BY ord{self._tail}") if dialect.name == "postgresql" else None
