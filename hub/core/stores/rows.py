@@ -8,7 +8,8 @@ only the columns whose type converts values (``UtcDateTime``) are converted, by 
 use, so that what is stored is byte for byte what ``conn.execute(table.insert(), rows)`` stores on SQLite and
 PostgreSQL. Statements go through ``Connection.exec_driver_sql``, so transactions, events and the wrapping of
 driver errors (``IntegrityError``, ``DataError``: what :mod:`hub.core.isolation` classifies) are SQLAlchemy's as
-before; a value a processor refuses is raised as the ``StatementError`` SQLAlchemy would raise.
+before; a value a processor refuses is raised as the ``StatementError`` SQLAlchemy would raise. Rows with
+``RETURNING`` go several per statement: a multi-row ``VALUES`` on SQLite, one array per column on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -40,26 +41,21 @@ class RowInsert:
     def __init__(self, dialect: Dialect, table: Table, columns: Sequence[str], *, ignore_conflicts: bool = False,
                  returning: Sequence[str] = (), preconverted: Sequence[str] = ()):
         quote = dialect.identifier_preparer.quote
-        self._mark = "?" if dialect.paramstyle == "qmark" else "%s"
-        self._width = len(columns)
-        self._head = (f"INSERT INTO {dialect.identifier_preparer.format_table(table)} "
-                      f"({', '.join(quote(c) for c in columns)}) VALUES ")
+        names = ", ".join(quote(c) for c in columns)
+        self._head = f"INSERT INTO {dialect.identifier_preparer.format_table(table)} ({names}) "
         self._tail = (" ON CONFLICT DO NOTHING" if ignore_conflicts else "") + (
             f" RETURNING {', '.join(quote(c) for c in returning)}" if returning else "")
-        self._one = "(" + ", ".join([self._mark] * self._width) + ")"
-        self.sql = self._head + self._one + self._tail
+        self._one = "(" + ", ".join(["?" if dialect.paramstyle == "qmark" else "%s"] * len(columns)) + ")"
+        self.sql = self._head + "VALUES " + self._one + self._tail
         # PostgreSQL: one array per column, so that the statement is the same text for any number of rows (psycopg
         # parses a query's text to find its placeholders, and cannot cache a text that changes with the row count:
-        # a quarter of the hub threads' samples on RabbitMQ + PostgreSQL went there)
-        self._columns = ", ".join(quote(c) for c in columns)
-        # the element types without their length: an explicit cast to VARCHAR(n) truncates a longer text silently,
-        # where the insert into the column refuses it (DataError: the event is isolated, hub.core.isolation)
-        element = {c: _LENGTH.sub("", table.c[c].type.compile(dialect=dialect)) for c in columns}
-        # %b: psycopg sends the arrays in binary; in text it escapes every element with a regular expression in
-        # Python (~500 us a row for 1 KB bodies, measured, against ~6 us)
-        arrays = ", ".join(f"%b::{element[c]}[]" for c in columns)
-        self._unnest = (f"INSERT INTO {dialect.identifier_preparer.format_table(table)} ({self._columns}) "
-                        f"SELECT {self._columns} FROM unnest({arrays}) WITH ORDINALITY AS u({self._columns}, ord) "
+        # a quarter of the hub threads' samples on RabbitMQ + PostgreSQL went there). The element types go without
+        # their length: an explicit cast to VARCHAR(n) truncates a longer text silently, where the insert into the
+        # column refuses it (DataError: the event is isolated, hub.core.isolation). ``%b``: psycopg sends the arrays
+        # in binary; in text it escapes every element with a regular expression in Python (measured alone: ~500 us
+        # a row for 1 KB bodies, against ~6 us).
+        arrays = ", ".join(f"%b::{_LENGTH.sub('', table.c[c].type.compile(dialect=dialect))}[]" for c in columns)
+        self._unnest = (f"{self._head}SELECT {names} FROM unnest({arrays}) WITH ORDINALITY AS u({names}, ord) "
                         f"ORDER BY ord{self._tail}") if dialect.name == "postgresql" else None
         processors = {c: table.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in columns}
         self._processors = {c: p for c, p in processors.items() if p is not None}
@@ -101,7 +97,7 @@ class RowInsert:
         out: list[tuple[Any, ...]] = []
         for start in range(0, len(rows), _ROWS_PER_STATEMENT):
             chunk = rows[start:start + _ROWS_PER_STATEMENT]
-            sql = self._head + ", ".join([self._one] * len(chunk)) + self._tail
+            sql = self._head + "VALUES " + ", ".join([self._one] * len(chunk)) + self._tail
             flat = tuple(value for row in chunk for value in row)
             out += [tuple(r) for r in conn.exec_driver_sql(sql, flat)]
         return out
