@@ -7,16 +7,18 @@ crashes is an error naming it, never a silent short import."""
 from __future__ import annotations
 
 import json
+import os
 import pickle
 import subprocess
 import sys
 import time
+from contextlib import nullcontext
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
-from hub import BulkRecord, Connector, PartnerRole
+from hub import BulkRecord, Connector, DecodeError, ErrorLocation, PartnerRole
 from hub.core.bulk_stream import read_chunks
 from hub.core.importer import BulkImporter
 from hub.core.journal_schema import dead_letters, events
@@ -96,6 +98,45 @@ def test_a_reader_that_crashes_is_an_error_naming_its_cause(tmp_path):
             pass
 
 
+class _Shared(_Items):
+    """Records 0..n-1 read by two processes (``iter_bulk_shard``): each record says which process decoded it; the
+    file is damaged at ``damaged_at`` (raised by whichever reader reaches it, as a parser would)."""
+
+    def __init__(self, n: int, damaged_at: int | None = None):
+        super().__init__(n)
+        self.damaged_at = damaged_at
+
+    def iter_bulk(self, path: Path):
+        return self.iter_bulk_shard(path, lambda position: True)
+
+    def iter_bulk_shard(self, path: Path, owned):
+        for index in range(self.n):
+            if index == self.damaged_at:
+                raise DecodeError("the file is truncated", location=ErrorLocation(file=path.name, line=index + 1))
+            yield BulkRecord(key=str(index), fingerprint=str(os.getpid()), build=list, line=index + 1) \
+                if owned(index) else None
+
+
+@pytest.mark.parametrize("damaged_at", [None, 60, 67, 80, 95])
+def test_two_readers_decode_every_other_chunk_and_yield_what_one_reader_does(tmp_path, damaged_at):
+    def read(parallel: bool):
+        chunks: list[list[BulkRecord]] = []
+        with pytest.raises(DecodeError) if damaged_at is not None else nullcontext() as failure:
+            for chunk in read_chunks(_Shared(100, damaged_at), tmp_path / "x", 20, parallel=parallel):
+                chunks.append(chunk)
+        return chunks, failure and str(failure.value)
+
+    here, here_error = read(parallel=False)
+    shared, shared_error = read(parallel=True)
+    assert [[item.key for item in chunk] for chunk in shared] == [[item.key for item in chunk] for chunk in here]
+    assert shared_error == here_error
+    assert sum(map(len, shared)) == (damaged_at if damaged_at is not None else 100)
+    decoders = [{item.fingerprint for item in chunk} for chunk in shared]
+    assert all(len(by) == 1 for by in decoders)                     # a chunk is decoded by one reader
+    assert decoders[0] != decoders[1] and decoders[0] == decoders[2]    # every other chunk, by two processes
+    assert str(os.getpid()) not in set().union(*decoders)
+
+
 _KILLED_MIDWAY = r"""
 import multiprocessing, os, signal, sys
 from pathlib import Path
@@ -114,18 +155,19 @@ with Hub(HubSettings(home=Path(sys.argv[1]), seed_examples=False), PluginHost.lo
 """
 
 
-def test_killed_midway_the_reader_goes_too_and_the_next_import_completes_without_duplicates(tmp_path):
+def test_killed_midway_the_readers_go_too_and_the_next_import_completes_without_duplicates(tmp_path):
     path = write_extraction(tmp_path / "extraction.xml", 200, seed=13, distinct=40)
     home = tmp_path / "home"
     killed = subprocess.run([sys.executable, "-c", _KILLED_MIDWAY, str(home), str(path)], capture_output=True,
                             text=True, timeout=120, cwd=Path(__file__).resolve().parents[2], check=False)
     assert killed.returncode == -9, killed.stderr[-2000:]
     [line] = [line for line in killed.stdout.splitlines() if line.startswith("READERS")]
-    [reader] = [int(pid) for pid in line.split()[1:]]
+    readers = [int(pid) for pid in line.split()[1:]]
+    assert len(readers) == 2                                  # the SNE connector shares the reading (ShardedBulk)
     deadline = time.monotonic() + 15
-    while _running(reader) and time.monotonic() < deadline:   # it notices its parent is gone at its next put
+    while any(map(_running, readers)) and time.monotonic() < deadline:   # each notices its parent is gone
         time.sleep(0.2)
-    assert not _running(reader)
+    assert not any(map(_running, readers))
     with Hub(HubSettings(home=home, seed_examples=False), PluginHost.load(allow=["sne"])) as hub:
         before = hub.journal.count_events()
         result = BulkImporter(hub.ingestor, hub.connector("sne"), batch_size=40, parallel=True).run(path)
