@@ -49,10 +49,8 @@ class Reader:
     def find(self, name: str) -> etree._Element | None:
         index = self._index
         if index is None:
-            index = {}
-            for child in self.element:
-                index.setdefault(child.tag, child)
-            self._index = index
+            # built backwards so that the first child of a name is the one kept, as ``find`` would return
+            index = self._index = {child.tag: child for child in reversed(self.element)}
         return index.get(q(name))
 
     def child(self, name: str) -> "Reader | None":
@@ -64,10 +62,10 @@ class Reader:
 
     def text(self, name: str) -> str | None:
         found = self.find(name)
-        if found is None or found.text is None:
+        if found is None:
             return None
-        value = found.text.strip()
-        return value or None
+        value = found.text           # each read of ``text`` decodes it anew: once
+        return (value.strip() or None) if value is not None else None
 
     def code(self, name: str, table: CodeTable[E]) -> E | None:
         found = self.find(name)
@@ -112,6 +110,8 @@ class Reader:
         value = self.text(name)
         if value is None:
             return None
+        if value.isascii() and value.isdigit():
+            return int(value)        # the usual whole number, without a Decimal
         try:
             return int(Decimal(value).quantize(Decimal(1), rounding=ROUND_HALF_UP))
         except InvalidOperation:
