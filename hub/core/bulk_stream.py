@@ -16,7 +16,9 @@ Two readers when the connector can share the work (:class:`~hub.core.bulk.Sharde
 was the bottleneck (decoding ~2 × the parent's journaling per record) while the parent idled a third of the time.
 Each reader then parses the whole file (cheap, in C) but decodes only every other chunk — chunk ``i`` belongs to
 reader ``i % 2`` — and the parent takes chunk ``i`` from reader ``i % 2``'s queue: the order journaled, the chunks'
-boundaries and every message (end, damage, crash) are those of one reader, only the decoding is split.
+boundaries and every message (end, damage, crash) are those of one reader, only the decoding is split. After a short
+chunk (the file's last, or the one damage cut short) the parent hears only that chunk's reader, which has the last
+word (end of file or the damage): what the other reader says past that point is never taken.
 """
 
 from __future__ import annotations
@@ -83,7 +85,8 @@ def _from_children(connector: Connector, path: Path, size: int, depth: int, coun
     for reader in readers:
         reader.start()
     try:
-        for index in itertools.count():
+        index = 0                             # of the chunk awaited; after a short one, its reader has the last word
+        while True:
             channel, reader = channels[index % count], readers[index % count]
             while True:
                 try:
@@ -94,7 +97,9 @@ def _from_children(connector: Connector, path: Path, size: int, depth: int, coun
                         raise RuntimeError(f"the process reading {path.name} ended without a word "
                                            f"(exit code {reader.exitcode})") from None
             if kind == _CHUNK:
-                yield pickle.loads(payload)
+                chunk = pickle.loads(payload)
+                index += len(chunk) == size
+                yield chunk
             elif kind == _END:
                 return
             elif kind == _FAILED:
