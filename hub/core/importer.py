@@ -1,10 +1,11 @@
 """Bulk import (``relais import``): stream a partner's extraction into the journal in constant memory.
 
-Records come from ``Connector.iter_bulk``, read by a second process when the connector's records can be pickled
-(:mod:`hub.core.bulk_stream`: both cores work), grouped in chunks of ``batch_size``. For each
-chunk one query fetches the fingerprints last imported for its keys, unchanged records are skipped, the others are
-built into events (registered or modified) and journaled with their new fingerprints in one transaction. A record
-that fails is dead-lettered with its line number and bytes, and the import goes on.
+Records come from ``Connector.iter_bulk``, read by other processes when the connector's records can be pickled
+(:mod:`hub.core.bulk_stream`: two readers sharing the decoding when the connector can, so both cores work), grouped
+in chunks of ``batch_size``. For each chunk one query fetches the fingerprints last imported for its keys,
+unchanged records are skipped, the others are built into events (registered or modified) and journaled with their
+new fingerprints in one transaction. A record that fails is dead-lettered with its line number and bytes, and the
+import goes on.
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ class BulkImporter:
         self.ingestor = ingestor
         self.connector = connector
         self.batch_size = batch_size
-        # a second process reads the file when there is a second core to run it
+        # other processes read the file when there is a second core to run them
         self.parallel = (os.cpu_count() or 1) > 1 if parallel is None else parallel
 
     def run(self, path: Path, progress: Callable[[int, int | None], None] | None = None) -> ImportResult:
@@ -63,7 +64,10 @@ class BulkImporter:
         # Every object alive now (modules, contract schemas, the journal's metadata) lives as long as the import:
         # frozen, the full collections that millions of short-lived records trigger no longer walk them (20 % of
         # the journaling process's CPU, profiled), and a forked reader does not write to the pages it shares.
-        gc.freeze()
+        # A process that froze objects itself keeps its own policy (an unfreeze here would undo it).
+        freezing = gc.get_freeze_count() == 0
+        if freezing:
+            gc.freeze()
         try:
             for chunk in read_chunks(self.connector, path, self.batch_size, parallel=self.parallel):
                 line = chunk[-1].line
@@ -74,7 +78,8 @@ class BulkImporter:
             self.ingestor.commit([], [Rejection(self.connector.name, str(path), exc, b"", exc.location.line)])
             result.rejected += 1
         finally:
-            gc.unfreeze()
+            if freezing:
+                gc.unfreeze()
         result.seconds = time.monotonic() - started
         log.info("bulk_import_done", connector=self.connector.name, records=result.records,
                  imported=result.imported, updated=result.updated, unchanged=result.unchanged,

@@ -6,6 +6,7 @@ crashes is an error naming it, never a silent short import."""
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import pickle
@@ -55,6 +56,8 @@ def test_two_processes_journal_what_one_process_journals(tmp_path):
     assert two_kept == one_kept and one_kept[0][0] is not None      # the bad record's line, in both
     again, _, _ = _import(tmp_path / "two", path, parallel=True)
     assert (again.imported, again.updated, again.unchanged, again.events) == (0, 0, 149, 0)
+    # the import froze what was alive for its duration only: a process that imports again and again still frees it
+    assert gc.get_freeze_count() == 0
 
 
 def test_a_truncated_file_keeps_the_good_records_then_says_where_it_broke(tmp_path):
