@@ -105,8 +105,8 @@ class _Shared(_Items):
     """Records 0..n-1 read by two processes (``iter_bulk_shard``): each record says which process decoded it; the
     file is damaged at ``damaged_at`` (raised by whichever reader reaches it, as a parser would)."""
 
-    def __init__(self, n: int, damaged_at: int | None = None):
-        super().__init__(n)
+    def __init__(self, n: int, damaged_at: int | None = None, crash_at: int | None = None):
+        super().__init__(n, crash_at=crash_at)
         self.damaged_at = damaged_at
 
     def iter_bulk(self, path: Path):
@@ -116,6 +116,8 @@ class _Shared(_Items):
         for index in range(self.n):
             if index == self.damaged_at:
                 raise DecodeError("the file is truncated", location=ErrorLocation(file=path.name, line=index + 1))
+            if index == self.crash_at and owned(index):          # a bug in decoding this record: its reader only
+                raise ZeroDivisionError("a bug in the connector")
             yield BulkRecord(key=str(index), fingerprint=str(os.getpid()), build=list, line=index + 1) \
                 if owned(index) else None
 
@@ -138,6 +140,12 @@ def test_two_readers_decode_every_other_chunk_and_yield_what_one_reader_does(tmp
     assert all(len(by) == 1 for by in decoders)                     # a chunk is decoded by one reader
     assert decoders[0] != decoders[1] and decoders[0] == decoders[2]    # every other chunk, by two processes
     assert str(os.getpid()) not in set().union(*decoders)
+
+
+def test_a_shared_reader_that_crashes_is_an_error_naming_its_cause(tmp_path):
+    with pytest.raises(RuntimeError, match="ZeroDivisionError: a bug in the connector"):
+        for _chunk in read_chunks(_Shared(100, crash_at=71), tmp_path / "x", 20, parallel=True):
+            pass
 
 
 _KILLED_MIDWAY = r"""
