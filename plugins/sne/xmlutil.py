@@ -17,7 +17,7 @@ from typing import TypeVar
 from lxml import etree
 
 from plugins.sne.codes import CodeTable, UnknownCode
-from plugins.sne.schema import q
+from plugins.sne.schema import CLARK, q
 
 __all__ = ["MappingError", "Reader", "decode_code", "add", "add_code", "add_commune", "add_list", "add_bool",
            "add_date"]
@@ -46,12 +46,15 @@ class Reader:
         self.element = element
         self._index: dict[object, etree._Element] | None = None
 
-    def find(self, name: str) -> etree._Element | None:
+    def _indexed(self) -> dict[object, etree._Element]:
         index = self._index
         if index is None:
             # built backwards so that the first child of a name is the one kept, as ``find`` would return
             index = self._index = {child.tag: child for child in reversed(self.element)}
-        return index.get(q(name))
+        return index
+
+    def find(self, name: str) -> etree._Element | None:
+        return self._indexed().get(CLARK[name])
 
     def child(self, name: str) -> "Reader | None":
         found = self.find(name)
@@ -61,7 +64,8 @@ class Reader:
         return (Reader(found) for found in self.element.iterfind(q(name)))
 
     def text(self, name: str) -> str | None:
-        found = self.find(name)
+        # ``find`` inlined: a read of a value is the mapping's most frequent call
+        found = (self._index if self._index is not None else self._indexed()).get(CLARK[name])
         if found is None:
             return None
         value = found.text           # each read of ``text`` decodes it anew: once
