@@ -87,15 +87,15 @@ elif through_hub:
     sampler.start()
     started = time.perf_counter()
     cpu_started = time.process_time()
+    from hub.core.bulk_stream import shared_readers
     with hub:
-        importer = BulkImporter(hub.ingestor, hub.connector("sne"), batch_size=hub.settings.batch_size)
+        readers = shared_readers()          # what relais import would choose now (the machine's idle cores)
+        importer = BulkImporter(hub.ingestor, hub.connector("sne"), batch_size=hub.settings.batch_size,
+                                readers=readers)
         result = importer.run(path)
     stop.set()
     sampler.join()
     records, rejects, events = result.records, result.rejected, result.events
-    from hub.core.bulk import ShardedBulk
-    from hub.core.bulk_stream import SHARED_READERS
-    readers = (SHARED_READERS if isinstance(hub.connector("sne"), ShardedBulk) else 1) if importer.parallel else 0
 else:
     connector = SneConnector(SneSettings(), ConnectorContext("sne", path.parent, path.parent, path.parent))
     baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

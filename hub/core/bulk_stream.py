@@ -12,8 +12,9 @@ not, the child says so and the parent reads the rest of the file itself, skippin
 connector that never thought of it simply imports in one process. Damage to the file (``RejectError`` raised by
 ``iter_bulk``) reaches the caller after the good chunks before it, as in one process.
 
-Two readers when the connector can share the work (:class:`~hub.core.bulk.ShardedBulk`): profiled, one reader
-was the bottleneck (decoding ~2 × the parent's journaling per record) while the parent idled a third of the time.
+Two readers when the connector can share the work (:class:`~hub.core.bulk.ShardedBulk`) and the machine has
+cores to spare: profiled, one reader was the bottleneck (decoding ~1.5 × the parent's journaling per record) while
+the parent idled a third of the time.
 Each reader then parses the whole file (cheap, in C) but decodes only every other chunk — chunk ``i`` belongs to
 reader ``i % 2`` — and the parent takes chunk ``i`` from reader ``i % 2``'s queue: the order journaled, the chunks'
 boundaries and every message (end, damage, crash) are those of one reader, only the decoding is split. After a short
@@ -47,17 +48,33 @@ _CHUNK, _END, _FAILED, _UNPICKLABLE, _CRASHED = range(5)
 #: Readers of a connector that can share the work: the parent and two readers keep two cores busy (profiled, a
 #: reader's decoding costs about twice the parent's journaling of the same record).
 SHARED_READERS = 2
+#: Cores the import's three processes need free for a second reader to pay: it parses the whole file again (~12 %
+#: more CPU in all), which is a gain only where a core would otherwise idle; on a busy machine (a hub running beside
+#: the import, other work) one reader was measured faster.
+FREE_CORES_FOR_TWO = 1.5
 
 
-def read_chunks(connector: Connector, path: Path, size: int, *, parallel: bool = True,
-                depth: int = 4) -> Iterator[list[Any]]:
+def read_chunks(connector: Connector, path: Path, size: int, *, parallel: bool = True, depth: int = 4,
+                readers: int | None = None) -> Iterator[list[Any]]:
     """``connector.iter_bulk(path)`` in lists of ``size`` items; read by child processes when ``parallel`` (and
-    the platform can fork), else here. Raises what ``iter_bulk`` raises, after yielding the items before it."""
+    the platform can fork), else here. Raises what ``iter_bulk`` raises, after yielding the items before it.
+    ``readers``: how many child processes share the reading (a connector without ``iter_bulk_shard`` has one);
+    None chooses by the machine's idle cores (:func:`shared_readers`)."""
     if parallel and "fork" in multiprocessing.get_all_start_methods():
-        readers = SHARED_READERS if isinstance(connector, ShardedBulk) else 1
-        yield from _from_children(connector, path, size, max(1, depth // readers), readers)
+        count = 1 if not isinstance(connector, ShardedBulk) else readers or shared_readers()
+        yield from _from_children(connector, path, size, max(1, depth // count), count)
     else:
         yield from _here(connector, path, size)
+
+
+def shared_readers() -> int:
+    """Two readers when about two cores are idle (the load average of the last minute says how many are busy),
+    else one."""
+    try:
+        free = (os.cpu_count() or 1) - os.getloadavg()[0]
+    except OSError:              # no load average on this platform
+        return 1
+    return SHARED_READERS if free >= FREE_CORES_FOR_TWO else 1
 
 
 def _here(connector: Connector, path: Path, size: int, skip: int = 0) -> Iterator[list[Any]]:

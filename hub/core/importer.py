@@ -49,12 +49,13 @@ class ImportResult:
 
 class BulkImporter:
     def __init__(self, ingestor: Ingestor, connector: Connector, batch_size: int = 500, *,
-                 parallel: bool | None = None):
+                 parallel: bool | None = None, readers: int | None = None):
         self.ingestor = ingestor
         self.connector = connector
         self.batch_size = batch_size
-        # other processes read the file when there is a second core to run them
+        # other processes read the file when there is a second core to run them; how many: see read_chunks
         self.parallel = (os.cpu_count() or 1) > 1 if parallel is None else parallel
+        self.readers = readers
 
     def run(self, path: Path, progress: Callable[[int, int | None], None] | None = None) -> ImportResult:
         """Import ``path``; ``progress(records, line)`` is called after each chunk with the records done and the
@@ -69,7 +70,8 @@ class BulkImporter:
         if freezing:
             gc.freeze()
         try:
-            for chunk in read_chunks(self.connector, path, self.batch_size, parallel=self.parallel):
+            for chunk in read_chunks(self.connector, path, self.batch_size, parallel=self.parallel,
+                                     readers=self.readers):
                 line = chunk[-1].line
                 self._flush(path, chunk, result)
                 if progress is not None and len(chunk) >= self.batch_size:

@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy import select
 
 from hub import BulkRecord, Connector, DecodeError, ErrorLocation, PartnerRole
-from hub.core.bulk_stream import read_chunks
+from hub.core.bulk_stream import read_chunks, shared_readers
 from hub.core.importer import BulkImporter
 from hub.core.journal_schema import dead_letters, events
 from hub.core.plugins import PluginHost
@@ -29,9 +29,10 @@ from hub.settings import HubSettings
 from plugins.sne.synthetic import write_extraction
 
 
-def _import(home: Path, path: Path, parallel: bool):
+def _import(home: Path, path: Path, parallel: bool, readers: int | None = 2):
     with Hub(HubSettings(home=home, seed_examples=False), PluginHost.load(allow=["sne"])) as hub:
-        result = BulkImporter(hub.ingestor, hub.connector("sne"), batch_size=40, parallel=parallel).run(path)
+        result = BulkImporter(hub.ingestor, hub.connector("sne"), batch_size=40, parallel=parallel,
+                              readers=readers).run(path)
         with hub.journal.engine.connect() as conn:
             journaled = [(row.type, row.source_message_id, json.loads(row.body)["data"])
                          for row in conn.execute(select(events).order_by(events.c.seq))]
@@ -54,6 +55,8 @@ def test_two_processes_journal_what_one_process_journals(tmp_path):
     assert (two.records, two.imported, two.rejected) == (one.records, one.imported, one.rejected) == (150, 149, 1)
     assert two_events == one_events and len(two_events) == 149
     assert two_kept == one_kept and one_kept[0][0] is not None      # the bad record's line, in both
+    _, single_events, single_kept = _import(tmp_path / "single", path, parallel=True, readers=1)
+    assert (single_events, single_kept) == (one_events, one_kept)
     again, _, _ = _import(tmp_path / "two", path, parallel=True)
     assert (again.imported, again.updated, again.unchanged, again.events) == (0, 0, 149, 0)
     # the import froze what was alive for its duration only: a process that imports again and again still frees it
@@ -127,7 +130,7 @@ def test_two_readers_decode_every_other_chunk_and_yield_what_one_reader_does(tmp
     def read(parallel: bool):
         chunks: list[list[BulkRecord]] = []
         with pytest.raises(DecodeError) if damaged_at is not None else nullcontext() as failure:
-            for chunk in read_chunks(_Shared(100, damaged_at), tmp_path / "x", 20, parallel=parallel):
+            for chunk in read_chunks(_Shared(100, damaged_at), tmp_path / "x", 20, parallel=parallel, readers=2):
                 chunks.append(chunk)
         return chunks, failure and str(failure.value)
 
@@ -144,8 +147,15 @@ def test_two_readers_decode_every_other_chunk_and_yield_what_one_reader_does(tmp
 
 def test_a_shared_reader_that_crashes_is_an_error_naming_its_cause(tmp_path):
     with pytest.raises(RuntimeError, match="ZeroDivisionError: a bug in the connector"):
-        for _chunk in read_chunks(_Shared(100, crash_at=71), tmp_path / "x", 20, parallel=True):
+        for _chunk in read_chunks(_Shared(100, crash_at=71), tmp_path / "x", 20, parallel=True, readers=2):
             pass
+
+
+@pytest.mark.parametrize(("cores", "load", "expected"), [(2, 0.1, 2), (2, 0.9, 1), (2, 6.5, 1), (8, 5.0, 2)])
+def test_a_second_reader_only_when_the_machine_has_cores_to_spare(monkeypatch, cores, load, expected):
+    monkeypatch.setattr(os, "cpu_count", lambda: cores)
+    monkeypatch.setattr(os, "getloadavg", lambda: (load, load, load))
+    assert shared_readers() == expected
 
 
 _KILLED_MIDWAY = r"""
@@ -162,7 +172,8 @@ def progress(records, line):
         os.kill(os.getpid(), signal.SIGKILL)
 
 with Hub(HubSettings(home=Path(sys.argv[1]), seed_examples=False), PluginHost.load(allow=["sne"])) as hub:
-    BulkImporter(hub.ingestor, hub.connector("sne"), batch_size=40, parallel=True).run(Path(sys.argv[2]), progress)
+    BulkImporter(hub.ingestor, hub.connector("sne"), batch_size=40, parallel=True,
+                 readers=2).run(Path(sys.argv[2]), progress)
 """
 
 
