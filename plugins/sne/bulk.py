@@ -12,6 +12,9 @@ element is kept in ``Demande.extensions`` rather than rejecting the demand.
 A bad record is yielded as a :class:`~hub.RecordReject` (its line, the reason, its bytes) and the import goes on;
 damage to the document itself (malformed or truncated XML, wrong root or namespace, DOCTYPE) raises a
 :class:`~hub.DecodeError` once the good records before it were yielded.
+
+Two processes can share an import (``owned``, :class:`hub.core.bulk.ShardedBulk`): each parses the whole file —
+cheap, in C — but serialises, validates and decodes only the records it owns, the costly part.
 """
 
 from __future__ import annotations
