@@ -54,7 +54,7 @@ class Reader:
         return index
 
     def find(self, name: str) -> etree._Element | None:
-        return self._indexed().get(CLARK[name])
+        return (self._index if self._index is not None else self._indexed()).get(CLARK[name])
 
     def child(self, name: str) -> "Reader | None":
         found = self.find(name)
