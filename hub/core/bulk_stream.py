@@ -46,11 +46,11 @@ _CHUNK, _END, _FAILED, _UNPICKLABLE, _CRASHED = range(5)
 
 
 #: Readers of a connector that can share the work: the parent and two readers keep two cores busy (profiled, a
-#: reader's decoding costs about twice the parent's journaling of the same record).
+#: reader's decoding costs about 1.5 × the parent's journaling of the same record).
 SHARED_READERS = 2
-#: Cores the import's three processes need free for a second reader to pay: it parses the whole file again (~12 %
-#: more CPU in all), which is a gain only where a core would otherwise idle; on a busy machine (a hub running beside
-#: the import, other work) one reader was measured faster.
+#: Cores the import's three processes need free for a second reader to pay: it parses the whole file again (4–16 %
+#: more CPU in all, measured), which is a gain only where a core would otherwise idle; on a busy machine (a hub
+#: running beside the import, other work) one reader was measured faster.
 FREE_CORES_FOR_TWO = 1.5
 
 
@@ -160,12 +160,11 @@ def _produce(connector: Connector, path: Path, size: int, channel: Any, parent: 
         channel.put((_CHUNK, data))
         return True
 
-    items = connector.iter_bulk(path) if count == 1 else connector.iter_bulk_shard(path, owned)
     position = 0                          # of the next item in the file, whoever decodes it
     try:
         chunk: list[Any] = []
         try:
-            for item in items:
+            for item in connector.iter_bulk(path) if count == 1 else connector.iter_bulk_shard(path, owned):
                 position += 1
                 if not owned(position - 1):
                     continue
