@@ -63,8 +63,8 @@ class ShardedBulk(Protocol):
     ``iter_bulk_shard(path, owned)`` streams the same file as ``iter_bulk`` and yields exactly one item per record,
     in the same order, but decodes only the records whose 0-based position ``owned`` accepts; for the others it
     yields ``None`` at once (what it skips is the costly part: validation, mapping, fingerprint — parsing is cheap).
-    Damage to the file raises as ``iter_bulk`` does, whoever owns the record it is in. The hub then runs one reader
-    per core, each decoding every other chunk, and journals their chunks in file order
+    Damage to the file raises as ``iter_bulk`` does, whoever owns the record it is in. When about two cores are
+    idle the hub then runs two readers, each decoding every other chunk, and journals their chunks in file order
     (:mod:`hub.core.bulk_stream`)."""
 
     def iter_bulk_shard(self, path: Path, owned: Callable[[int], bool]) -> Iterator[BulkRecord | RecordReject | None]:
