@@ -165,7 +165,7 @@ def run(quick: bool) -> list[dict[str, Any]]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="300 events instead of 2000.")
+    ap.add_argument("--quick", action="store_true", help="the sizes of python -m bench --quick")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--receiver", type=int, metavar="PORT", help=argparse.SUPPRESS)
     ap.add_argument("--latency-ms", type=float, default=0.0, help=argparse.SUPPRESS)
