@@ -190,8 +190,8 @@ def measure(requests: int, sizes: list[float]) -> dict[str, Any]:
 def run(quick: bool = False) -> list[dict]:
     """The rows of ``python -m bench``: the no-op POST (baseline), the decision POSTs against it, one row per large
     body (no baseline: its figure is the memory, in the note)."""
-    measured = isolated("gateway", "measure", requests=sized(quick, full=5_000, quick=100, tiny=50),
-                        sizes=sized(quick, full=[1, 5, 19], quick=[1], tiny=[0.2]))
+    measured = isolated("gateway", "measure", requests=sized(quick, full=5_000, quick=1_000, tiny=50),
+                        sizes=sized(quick, full=[1, 5, 19], quick=[1, 5], tiny=[0.2]))
     noop, posts = measured["noop"], measured["posts"]
     base = row("gateway_noop_post", noop)
     line = row("gateway_cal_decision_post", posts, baseline=base, target="accepted POSTs/s and p99 vs no-op")

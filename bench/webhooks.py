@@ -146,7 +146,7 @@ def run(quick: bool) -> list[dict[str, Any]]:
     """Rows for the bench runner, each measurement in a fresh interpreter: against an instant receiver, the bare
     client (the baseline) then the hub at concurrency 1 and 4; against a receiver taking 20 ms (a partner's
     server), the same three — where a partner's concurrency pays."""
-    sizes = sized(quick, full=(2_000, 400), quick=(300, 100), tiny=(20, 10))
+    sizes = sized(quick, full=(2_000, 400), quick=(1_000, 200), tiny=(20, 10))
     rows: list[dict[str, Any]] = []
     for latency_ms, n in zip((0, 20), sizes, strict=True):
         proc, url = _start_receiver(latency_ms)
