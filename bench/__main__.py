@@ -52,7 +52,13 @@ def main(argv: list[str] | None = None) -> int:
     modules: dict[str, dict] = {}
     for name in args.only or MODULES:
         module_started = time.perf_counter()
-        found, status, error = _run_module(name, args.quick)
+        try:
+            found, status, error = _run_module(name, args.quick)
+        except KeyboardInterrupt:   # a long full run stopped by hand: what was measured is still written
+            modules[name] = {"status": "failed", "seconds": round(time.perf_counter() - module_started, 1),
+                             "rows": 0, "error": "interrupted (Ctrl-C); the modules after it were not run"}
+            print(f"# {name}: interrupted", file=sys.stderr, flush=True)
+            break
         seconds = round(time.perf_counter() - module_started, 1)
         modules[name] = {"status": status, "seconds": seconds, "rows": len(found), "error": error}
         rows += found

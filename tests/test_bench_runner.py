@@ -83,6 +83,24 @@ def test_a_failing_or_malformed_module_is_reported_and_the_others_rows_remain(tm
     assert "FAILED fake_crashing: RuntimeError: the broker went away" in printed
 
 
+def test_a_run_stopped_by_hand_still_writes_what_was_measured(tmp_path, monkeypatch):
+    measured = dict.fromkeys(ROW_KEYS) | {"name": "measured_before", "events_per_s": 100.0}
+    ran_after = []
+
+    def stopped(quick: bool) -> list[dict]:
+        raise KeyboardInterrupt
+
+    monkeypatch.setitem(sys.modules, "bench.fake_done", _fake("fake_done", lambda quick: [dict(measured)]))
+    monkeypatch.setitem(sys.modules, "bench.fake_stopped", _fake("fake_stopped", stopped))
+    monkeypatch.setitem(sys.modules, "bench.fake_after", _fake("fake_after", lambda quick: ran_after.append(1) or []))
+    monkeypatch.setattr(runner, "MODULES", ("fake_done", "fake_stopped", "fake_after"))
+    out = tmp_path / "run.json"
+    assert runner.main(["--json", str(out)]) == 1
+    report = json.loads(out.read_text(encoding="utf-8"))
+    assert [row["name"] for row in report["rows"]] == ["measured_before"] and ran_after == []
+    assert report["failed"] == {"fake_stopped": "interrupted (Ctrl-C); the modules after it were not run"}
+
+
 def test_a_baseline_that_is_not_a_row_of_the_module_is_malformed():
     line = dict.fromkeys(ROW_KEYS) | {"name": "a", "events_per_s": 1.0}
     assert runner.malformed([line, line | {"name": "b", "baseline": "a", "ratio": 1.0}]) is None
