@@ -301,7 +301,7 @@ def measure_hub(n: int, backend: str, processor: bool = False) -> dict[str, floa
 def run(quick: bool = False, events: int | None = None) -> list[dict]:
     """The rows of ``python -m bench``: each baseline, then the hub against it, then the hub with a processor
     subscribed to every event against the hub without it (issue 18: at least 0.7)."""
-    n = events or sized(quick, full=10_000, quick=600, tiny=100)
+    n = events or sized(quick, full=10_000, quick=8_000, tiny=100)
     rows = []
     kombu = row("kombu_memory_roundtrip", isolated("throughput", "measure_baseline", kind="kombu_memory_roundtrip",
                                                       n=n * 2))
