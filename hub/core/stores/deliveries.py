@@ -118,6 +118,15 @@ class DeliveryStore:
                 .values(status=S.DELIVERING, claimed_at=now, claimed_by=claimed_by, updated_at=now,
                         next_attempt_at=None, attempts=deliveries.c.attempts + 1)
                 .returning(deliveries.c.seq, deliveries.c.attempts, deliveries.c.last_error, deliveries.c.subject))
+        if self.engine.dialect.name == "postgresql":
+            # one round trip: PostgreSQL returns the events' columns from ``UPDATE … FROM events`` (SQLite returns
+            # only the updated table's), and each round trip is on every event's way to its partner
+            stmt = stmt.where(events.c.seq == deliveries.c.seq).returning(
+                events.c.body, events.c.type, events.c.recorded_at)
+            with self.engine.begin() as conn:
+                return [ClaimedDelivery(seq, attempts, body, etype, subject, attempt_list(err), as_utc(recorded), now)
+                        for seq, attempts, err, subject, body, etype, recorded
+                        in sorted(conn.execute(stmt), key=lambda r: r[0])]
         with self.engine.begin() as conn:
             claimed = {seq: (attempts, subject, attempt_list(err))
                        for seq, attempts, err, subject in conn.execute(stmt)}

@@ -49,17 +49,15 @@ class OutboxStore:
             yield rows
             self.mark_published([seq for seq, _t, _b in rows])
             return
+        body = events.c.body if with_body else null()
         with self.engine.begin() as conn:
-            seqs = [seq for (seq,) in conn.execute(select(outbox.c.seq).order_by(outbox.c.seq).limit(limit)
-                                                   .with_for_update(skip_locked=True))]
-            rows: list[tuple[int, str, str]] = []
-            if seqs:
-                body = events.c.body if with_body else null()
-                rows = [tuple(r) for r in conn.execute(select(events.c.seq, events.c.type, body)
-                                                       .where(events.c.seq.in_(seqs)).order_by(events.c.seq))]
+            # one statement: the outbox rows locked (only them: ``OF outbox``) and their events read together
+            rows = [tuple(r) for r in conn.execute(
+                select(events.c.seq, events.c.type, body).join(outbox, outbox.c.seq == events.c.seq)
+                .order_by(outbox.c.seq).limit(limit).with_for_update(skip_locked=True, of=outbox))]
             yield rows
-            if seqs:
-                conn.execute(delete(outbox).where(outbox.c.seq.in_(seqs)))
+            if rows:
+                conn.execute(delete(outbox).where(outbox.c.seq.in_([seq for seq, _t, _b in rows])))
 
     def mark_published(self, seqs: Sequence[int]) -> None:
         if seqs:
