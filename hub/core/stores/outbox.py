@@ -9,10 +9,12 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
-from sqlalchemy import delete, func, null, select
+from sqlalchemy import BigInteger, bindparam, delete, func, null, select
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, Engine
 
 from hub.core.journal_schema import events, outbox
+from hub.core.stores.common import one_of
 
 __all__ = ["OutboxStore"]
 
@@ -22,9 +24,15 @@ class OutboxStore:
         self.engine = engine
 
     def add_in(self, conn: Connection, seqs: Sequence[int]) -> None:
-        """Inside the append's transaction: these events wait for the broker."""
-        if seqs:
-            conn.execute(outbox.insert(), [{"seq": seq} for seq in seqs])
+        """Inside the append's transaction: these events wait for the broker. On PostgreSQL one array parameter
+        (``unnest``), not a row of parameters per event for SQLAlchemy and the driver to process."""
+        if not seqs:
+            return
+        if self.engine.dialect.name == "postgresql":
+            conn.execute(outbox.insert().from_select(
+                ["seq"], select(func.unnest(bindparam(None, list(seqs), type_=postgresql.ARRAY(BigInteger()))))))
+            return
+        conn.execute(outbox.insert(), [{"seq": seq} for seq in seqs])
 
     def unpublished(self, limit: int, with_body: bool = True) -> list[tuple[int, str, str | None]]:
         """(seq, type, body) of journaled events not yet confirmed by the broker, oldest first; ``body`` is None
@@ -57,7 +65,7 @@ class OutboxStore:
                 .order_by(outbox.c.seq).limit(limit).with_for_update(skip_locked=True, of=outbox))]
             yield rows
             if rows:
-                conn.execute(delete(outbox).where(outbox.c.seq.in_([seq for seq, _t, _b in rows])))
+                conn.execute(delete(outbox).where(one_of(self.engine, outbox.c.seq, [seq for seq, _t, _b in rows])))
 
     def mark_published(self, seqs: Sequence[int]) -> None:
         if seqs:
