@@ -11,11 +11,14 @@ import json
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import Table
+from collections.abc import Iterable
+
+from sqlalchemy import BigInteger, String, Table, any_, bindparam
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
+from sqlalchemy.sql.elements import ColumnElement
 
-__all__ = ["utcnow", "as_utc", "dialect_insert", "insert_ignore", "attempt_list", "last_reason"]
+__all__ = ["utcnow", "as_utc", "dialect_insert", "insert_ignore", "one_of", "attempt_list", "last_reason"]
 
 
 def utcnow() -> datetime:
@@ -38,6 +41,18 @@ def dialect_insert(engine: Engine, table: Table):
 
 def insert_ignore(engine: Engine, table: Table):
     return dialect_insert(engine, table).on_conflict_do_nothing()
+
+
+def one_of(engine: Engine, column: Any, values: Iterable[Any]) -> ColumnElement[bool]:
+    """``column IN (values)``; on PostgreSQL ``column = ANY($1)``, one array parameter however many values. Why: a
+    batch's claim, relay or outcome named up to 500 seqs, each a parameter that SQLAlchemy expanded and the driver
+    bound anew at every execution (py-spy: 7 % of the RabbitMQ hub's CPU), and the statement's text changed with
+    the count."""
+    values = list(values)
+    if engine.dialect.name != "postgresql":
+        return column.in_(values)
+    item = BigInteger() if column.type.python_type is int else String()
+    return column == any_(bindparam(None, values, type_=postgresql.ARRAY(item)))
 
 
 def attempt_list(text: str | None) -> tuple[dict[str, Any], ...]:

@@ -22,7 +22,7 @@ from sqlalchemy.engine import Connection, Engine
 from contracts import Envelope
 from hub.core.journal_schema import DeliveryStatus as S
 from hub.core.journal_schema import deliveries, events, outbox
-from hub.core.stores.common import as_utc, attempt_list, utcnow
+from hub.core.stores.common import as_utc, attempt_list, one_of, utcnow
 from hub.core.stores.dead_letters import DeadLetterStore
 
 __all__ = ["DeliveryStore", "ClaimedDelivery", "DeliveryOutcome", "Backlog", "LeaseExpiry", "WORKER_LOST"]
@@ -114,10 +114,20 @@ class DeliveryStore:
                   and_(deliveries.c.status == S.RETRYING,
                        or_(deliveries.c.next_attempt_at.is_(None), deliveries.c.next_attempt_at <= now)))
         stmt = (update(deliveries)
-                .where(deliveries.c.subscriber == subscriber, deliveries.c.seq.in_(list(seqs)), due, ~blocked)
+                .where(deliveries.c.subscriber == subscriber, one_of(self.engine, deliveries.c.seq, seqs), due,
+                       ~blocked)
                 .values(status=S.DELIVERING, claimed_at=now, claimed_by=claimed_by, updated_at=now,
                         next_attempt_at=None, attempts=deliveries.c.attempts + 1)
                 .returning(deliveries.c.seq, deliveries.c.attempts, deliveries.c.last_error, deliveries.c.subject))
+        if self.engine.dialect.name == "postgresql":
+            # one round trip: PostgreSQL returns the events' columns from ``UPDATE … FROM events`` (SQLite returns
+            # only the updated table's), and each round trip is on every event's way to its partner
+            stmt = stmt.where(events.c.seq == deliveries.c.seq).returning(
+                events.c.body, events.c.type, events.c.recorded_at)
+            with self.engine.begin() as conn:
+                return [ClaimedDelivery(seq, attempts, body, etype, subject, attempt_list(err), as_utc(recorded), now)
+                        for seq, attempts, err, subject, body, etype, recorded
+                        in sorted(conn.execute(stmt), key=lambda r: r[0])]
         with self.engine.begin() as conn:
             claimed = {seq: (attempts, subject, attempt_list(err))
                        for seq, attempts, err, subject in conn.execute(stmt)}
@@ -154,7 +164,7 @@ class DeliveryStore:
             if status in S.SETTLED and status != S.UNRENDERABLE:
                 res = conn.execute(update(deliveries)
                                    .where(deliveries.c.subscriber == subscriber,
-                                          deliveries.c.seq.in_([o.seq for o in group]), *held)
+                                          one_of(self.engine, deliveries.c.seq, [o.seq for o in group]), *held)
                                    .values(status=status, attempts=attempts, claimed_at=None,
                                            next_attempt_at=None, updated_at=now)
                                    .returning(deliveries.c.seq))
@@ -185,7 +195,8 @@ class DeliveryStore:
             return []
         with self.engine.connect() as conn:
             rows = conn.execute(select(func.min(deliveries.c.seq))
-                                .where(deliveries.c.subscriber == subscriber, deliveries.c.subject.in_(subjects),
+                                .where(deliveries.c.subscriber == subscriber,
+                                       one_of(self.engine, deliveries.c.subject, subjects),
                                        deliveries.c.status.in_((S.PENDING, S.RETRYING)))
                                 .group_by(deliveries.c.subject))
             return sorted(r[0] for r in rows)
