@@ -18,7 +18,7 @@ import click
 from contracts import REGISTRY
 from hub.channels_cli import partners_deliver
 from hub.cli_support import EXIT_FAILED, EXIT_USAGE, OperatorError, pass_ctx, parse_when
-from hub.core.access_rules import Recipient, recipient_of
+from hub.core.access_rules import Recipient, recipient_of, recipient_of_partner
 from hub.core.audit import AuditKind
 from hub.core.hookspecs import hookimpl
 from hub.core.private import write_private
@@ -315,7 +315,7 @@ def _recipient(hub: Any, partner_id: str) -> Recipient:
     if partner_id.startswith("connector:"):
         return recipient_of(hub.connector(partner_id.split(":", 1)[1]))
     partner = _registry_call(lambda: hub.partners.require(partner_id))
-    return Recipient(partner.id, partner.role, partner.communes)
+    return recipient_of_partner(partner)
 
 
 @hookimpl

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from contracts import Envelope
-from hub.core.access_rules import Recipient
+from hub.core.access_rules import recipient_of_partner
 from hub.core.channels import EVERYTHING, Channel, ChannelKind
 from hub.core.connector import Connector, ConnectorContext, ConnectorSettings, OutboundMessage, write_atomically
 from hub.core.partners import Partner
@@ -47,7 +47,7 @@ class PartnerSubscriber(Connector):
         self.partner = partner
         self.channel = channel
         #: who the access rules decide for (``hub.core.access_rules.recipient_of`` takes it)
-        self.recipient = Recipient(partner.id, partner.role, partner.communes)
+        self.recipient = recipient_of_partner(partner)
         self.target = WebhookTarget(channel.url or "", channel.secret or "", concurrency=channel.concurrency,
                                     timeout=timeout) if channel.kind == ChannelKind.WEBHOOK else None
 

@@ -42,9 +42,9 @@ from hub.core.ingest import IngestReport, Ingestor
 from hub.core.journal import Backlog, Journal, utcnow
 from hub.core.journal_schema import DeliveryStatus
 from hub.core.outbox import OutboxRelay
-from hub.core.access_rules import AccessRules, Recipient, Verdict, recipient_of
+from hub.core.access_rules import AccessRules, DemandFact, Verdict, recipient_of, recipient_of_partner
 from hub.core.audit import AuditEntry, AuditKind, AuditTrail, BufferedAudit
-from hub.core.demand_facts import DemandTypes
+from hub.core.demand_facts import DemandFacts
 from hub.core.channels import ChannelStore
 from hub.core.partner_subscriber import PartnerSubscriber
 from hub.core.partners import Partner, PartnerRegistry
@@ -155,7 +155,7 @@ class Hub:
         self.channels = ChannelStore(self.journal.engine)
         self.partner_subscribers: dict[str, PartnerSubscriber] = self._load_partner_subscribers()
         self.subscribers.update(self.partner_subscribers)
-        self._demand_facts = DemandTypes(self.journal.engine)
+        self._demand_facts = DemandFacts(self.journal.engine)
         self.audit = AuditTrail(self.journal.engine)
         self.audit_buffer = BufferedAudit(self.audit)
         # after the registry and the audit trail: a partner's subdirectory of an inbox is ingested as that partner
@@ -166,9 +166,9 @@ class Hub:
         self._lock_fd: int | None = None
         metrics.register_depth_collector(self._depths, self.journal.outbox_size)
 
-    def _demand_types(self, subject: str) -> frozenset[str]:
-        """The event types journaled for a demand (access rules on a household's past); the journal is made after
-        the policy, which it needs for routing, hence the indirection."""
+    def _demand_types(self, subject: str) -> frozenset[DemandFact]:
+        """The event types journaled for a demand and who emitted them (access rules on a household's past); the
+        journal is made after the policy, which it needs for routing, hence the indirection."""
         return self._demand_facts(subject)
 
     def _load_partner_subscribers(self) -> dict[str, PartnerSubscriber]:
@@ -206,8 +206,8 @@ class Hub:
     def demand_verdict(self, partner: Partner, numero_unique: str, communes: Iterable[str]) -> Verdict:
         """Whether ``partner`` may read the demand ``numero_unique`` wishing ``communes``: the access rules' answer
         (``allowed``, the granting ``rule``, ``why``), the same engine and history as for its events."""
-        recipient = Recipient(partner.id, partner.role, partner.communes)
-        return self.policy.rules.evaluate_demand(recipient, numero_unique, communes, self._demand_types)
+        return self.policy.rules.evaluate_demand(recipient_of_partner(partner), numero_unique, communes,
+                                                 self._demand_types)
 
     def audit_access(self, *, actor: str, action: str, target: str | None = None, outcome: str = "done",
                      key_id: str | None = None, reason: str | None = None, kind: str = AuditKind.READ) -> None:
