@@ -189,7 +189,8 @@ def partners_revoke(ctx, partner_id, key_id):
         revoked = _registry_call(lambda: hub.partners.revoke(partner_id, key_id))
         ctx.audit(hub, "partners revoke" + (f" --key {key_id}" if key_id else ""), partner_id, kind=AuditKind.ADMIN)
     what = f"key {key_id}" if key_id else f"partner {partner_id} and {len(revoked)} key(s)"
-    click.echo(f"{what} revoked; a hub process that verified it recently refuses it within 30 s")
+    click.echo(f"{what} revoked; a hub process that verified it recently refuses it within 30 s"
+               + ("" if key_id else ", and a running hub stops delivering to its channel within 30 s"))
 
 
 @partners.command("set-emits")

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from hub.core.channels import ChannelKind, ChannelStore
+from hub.core.partner_subscriber import RevocationWatch
 from hub.core.partners import PartnerError
 from hub.core.plugins import PluginHost
 from hub.core.runtime import Hub
@@ -153,3 +154,25 @@ def test_a_webhook_secret_never_reaches_the_logs(hub_settings, tmp_path):
     assert len(dead) == 1 and "unreachable" in dead[0]["attempts"]
     assert any(e["event"] == "delivery_dead_lettered" for e in logs)
     assert secret not in repr(logs) and secret not in repr(dead)
+
+
+def test_a_partner_revoked_during_a_run_is_delivered_nothing_more_and_its_events_wait(hub_settings, tmp_path):
+    """Revoked by the operator while this process runs: the next look at the registry (every 30 s at most) stops
+    its deliveries, without a restart; its events stay pending, as the next start leaves them."""
+    register(hub_settings, {"bailleur-a": ("bailleur", [])}, tmp_path)
+    now = [0.0]
+    with make_hub(hub_settings) as hub:
+        hub.revocations = RevocationWatch(hub.partner_subscribers, lambda pid: hub.find_partner(pid) is not None,
+                                          clock=lambda: now[0])
+        write_decisions(hub_settings.home / "inbox" / "bailleurs", "one.json", [decision()])
+        assert hub.run_once().delivered == {"partner.bailleur-a": 1}
+        hub.partners.revoke("bailleur-a")
+        write_decisions(hub_settings.home / "inbox" / "bailleurs", "two.json", [decision()])
+        now[0] = 29.0                              # not looked again yet: the documented delay
+        assert hub.run_once().delivered == {"partner.bailleur-a": 1}
+        write_decisions(hub_settings.home / "inbox" / "bailleurs", "three.json", [decision()])
+        now[0] = 30.0
+        summary = hub.run_once()
+        assert summary.delivered == {} and "partner.bailleur-a" not in summary.left
+        assert hub.journal.delivery_counts().get(("partner.bailleur-a", "pending")) == 1
+    assert len(received(tmp_path, "bailleur-a")) == 2
