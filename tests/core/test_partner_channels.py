@@ -176,3 +176,23 @@ def test_a_partner_revoked_during_a_run_is_delivered_nothing_more_and_its_events
         assert summary.delivered == {} and "partner.bailleur-a" not in summary.left
         assert hub.journal.delivery_counts().get(("partner.bailleur-a", "pending")) == 1
     assert len(received(tmp_path, "bailleur-a")) == 2
+
+
+def test_a_webhook_failure_is_stored_and_logged_without_the_urls_token(hub_settings, tmp_path, capfd):
+    from sqlalchemy import select
+
+    from hub.core.journal_schema import deliveries
+    from tests.asgi import free_port
+    with make_hub(hub_settings) as hub:
+        hub.partners.add("bailleur-a", siren=siren(), nom="Habitat A", role="bailleur", connector="bailleurs")
+        hub.channels.set("bailleur-a", ChannelKind.WEBHOOK,
+                         url=f"http://127.0.0.1:{free_port()}/events?token=s3cr3t-t0ken")
+    write_decisions(hub_settings.home / "inbox" / "bailleurs", "cal.json", [decision()])
+    with make_hub(hub_settings) as hub:
+        assert hub.run_once().failed == {"partner.bailleur-a": 1}
+        with hub.journal.engine.connect() as conn:
+            [stored] = conn.execute(select(deliveries.c.last_error)
+                                    .where(deliveries.c.subscriber == "partner.bailleur-a")).scalars()
+    assert "/events?***" in stored and "s3cr3t" not in stored
+    logged = capfd.readouterr()
+    assert "delivery_failed" in logged.out + logged.err and "s3cr3t" not in logged.out + logged.err
