@@ -211,7 +211,9 @@ def test_a_partner_revoked_while_the_hub_runs_is_no_longer_pushed_to_and_its_eve
             wait_until(lambda: len(a.accepted) == 1, what="the first decision POSTed")
             with make_hub(settings) as operator:   # the operator's command, on the same journal
                 operator.partners.revoke("bailleur-a")
-            time.sleep(1.0)   # a few looks at the registry
+            wait_until(lambda: not any(t.name == "worker-partner.bailleur-a" and t.is_alive()
+                                       for t in threading.enumerate()), timeout=10,
+                       what="the revoked partner's worker stopped")
             later = decision()
             post(base, poster, [later])
             wait_until(lambda: hub.journal.delivery_counts().get(("partner.bailleur-a", "pending")) == 1,
