@@ -4,8 +4,10 @@
 
 Each module of :data:`MODULES` exposes ``run(quick: bool) -> list[dict]``, rows of :data:`bench.common.ROW_KEYS`
 (and an optional ``note``); each measurement runs in a fresh interpreter so that its peak RSS is its own. A module
-that is not there (one being written on another branch) is skipped with a line saying so; one that fails is
-reported and the others still run (exit status 1). ``--quick`` is the size for a change's check (under three
+that is not there (one being written on another branch) is skipped with a line saying so; one that fails (it
+raises, or returns a row without every key of ``ROW_KEYS`` or with a ``baseline`` that is not one of its rows) is
+reported with the reason and the others still run, their table printed and written (exit status 1). Each module's
+wall time and the total are printed below the table and written in the JSON (``modules``, ``seconds``). ``--quick`` is the size for a change's check (under three
 minutes on a 2-core machine); ``--tiny`` only proves the plumbing (the smoke test: seconds, figures meaningless).
 
 Why ratios: these machines are shared and noisy (±25 % and worse), so only a figure against its baseline measured
@@ -15,6 +17,7 @@ in the same run compares (docs/performance.md).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import json
 import os
@@ -46,39 +49,91 @@ def main(argv: list[str] | None = None) -> int:
         os.environ[TINY_ENV] = "1"     # read by bench.common.sized, here and in every child interpreter
     started = time.perf_counter()
     rows: list[dict] = []
-    skipped: dict[str, str] = {}
-    failed: dict[str, str] = {}
+    modules: dict[str, dict] = {}
     for name in args.only or MODULES:
         module_started = time.perf_counter()
         try:
-            module = importlib.import_module(f"bench.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"bench.{name}":
-                raise
-            skipped[name] = "module not present"
-            print(f"# {name}: skipped (bench/{name}.py is not there)", file=sys.stderr)
-            continue
-        print(f"# {name} ...", file=sys.stderr, flush=True)
-        try:
-            found = module.run(args.quick)
-        except Exception:   # noqa: BLE001 - one failing benchmark must not hide the others' figures
-            failed[name] = traceback.format_exc()
-            print(f"# {name}: FAILED\n{failed[name]}", file=sys.stderr)
-            continue
-        for line in found:
-            line.setdefault("module", name)
+            found, status, error = _run_module(name, args.quick)
+        except KeyboardInterrupt:   # a long full run stopped by hand: what was measured is still written
+            modules[name] = {"status": "failed", "seconds": round(time.perf_counter() - module_started, 1),
+                             "rows": 0, "error": "interrupted (Ctrl-C); the modules after it were not run"}
+            print(f"# {name}: interrupted", file=sys.stderr, flush=True)
+            break
+        seconds = round(time.perf_counter() - module_started, 1)
+        modules[name] = {"status": status, "seconds": seconds, "rows": len(found), "error": error}
         rows += found
-        print(f"# {name}: {len(found)} rows in {time.perf_counter() - module_started:.0f} s", file=sys.stderr)
+        if status == "ok":
+            print(f"# {name}: {len(found)} rows in {seconds:.0f} s", file=sys.stderr, flush=True)
+    failed = {name: m["error"] for name, m in modules.items() if m["status"] == "failed"}
     report = {"quick": args.quick, "tiny": args.tiny, "finished_at": datetime.now(UTC).isoformat(),
               "seconds": round(time.perf_counter() - started, 1), "cpus": os.cpu_count(),
               "load_average": [round(x, 2) for x in os.getloadavg()], "columns": list(ROW_KEYS), "rows": rows,
-              "skipped": skipped, "failed": {name: text.splitlines()[-1] for name, text in failed.items()}}
+              "modules": modules, "failed": failed,
+              "skipped": {name: "module not present" for name, m in modules.items() if m["status"] == "skipped"}}
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(table(rows))
-    print(f"\n{len(rows)} rows in {report['seconds']:.0f} s (load average {report['load_average'][0]}); "
-          f"written to {args.json}")
+    print("\n" + module_table(modules, report["seconds"]))
+    print(f"\n{len(rows)} rows in {report['seconds']:.0f} s (load average {report['load_average'][0]})"
+          + "".join(f"\nFAILED {name}: {error}" for name, error in failed.items())
+          + f"\nwritten to {args.json}")
     return 1 if failed else 0
+
+
+def _run_module(name: str, quick: bool) -> tuple[list[dict], str, str | None]:
+    """One module's rows, its status (``ok``, ``skipped``, ``failed``) and, if it failed, why in one line. Whatever
+    goes wrong in a module (its import, its run, a malformed row) is that module's failure, its traceback on
+    stderr: the others' rows are still printed and written. What a module prints goes to stderr too, so that
+    stdout is the table."""
+    try:
+        module = importlib.import_module(f"bench.{name}")
+    except ModuleNotFoundError as exc:
+        if exc.name == f"bench.{name}":
+            print(f"# {name}: skipped (bench/{name}.py is not there)", file=sys.stderr)
+            return [], "skipped", None
+        return _failed(name, traceback.format_exc())
+    except Exception:   # noqa: BLE001 - a module that does not import is its failure, not the runner's
+        return _failed(name, traceback.format_exc())
+    print(f"# {name} ...", file=sys.stderr, flush=True)
+    try:
+        with contextlib.redirect_stdout(sys.stderr):
+            found = module.run(quick)
+    except (Exception, SystemExit):   # noqa: BLE001 - one failing benchmark must not hide the others' figures
+        return _failed(name, traceback.format_exc())
+    problem = malformed(found)
+    if problem:
+        return _failed(name, f"malformed rows: {problem}")
+    for line in found:
+        line.setdefault("module", name)
+    return found, "ok", None
+
+
+def _failed(name: str, text: str) -> tuple[list[dict], str, str]:
+    print(f"# {name}: FAILED\n{text}", file=sys.stderr, flush=True)
+    return [], "failed", text.strip().splitlines()[-1]
+
+
+def malformed(rows: object) -> str | None:
+    """Why a module's rows cannot go into the table (None if they can): a list of dicts with every key of
+    :data:`ROW_KEYS`, a rate that is a number, and a ``baseline`` that names an earlier row of the same module (the
+    ratio is only meaningful against a rate measured in the same run)."""
+    if not isinstance(rows, list):
+        return f"run() returned {type(rows).__name__}, not a list of rows"
+    names: set[str] = set()
+    for index, line in enumerate(rows):
+        label = f"row {index}" + (f" ({line.get('name')!r})" if isinstance(line, dict) else "")
+        if not isinstance(line, dict):
+            return f"{label} is a {type(line).__name__}, not a dict"
+        missing = [key for key in ROW_KEYS if key not in line]
+        if missing:
+            return f"{label} lacks the key{'s' if len(missing) > 1 else ''} {', '.join(map(repr, missing))}"
+        for key in ("events_per_s", "p50_ms", "p99_ms", "peak_rss_mb", "ratio"):
+            if line[key] is not None and not isinstance(line[key], int | float):
+                return f"{label}: {key} is {line[key]!r}, not a number"
+        if line["baseline"] is not None and line["baseline"] not in names:
+            return f"{label}: baseline {line['baseline']!r} is not the name of an earlier row of this module"
+        names.add(line["name"])
+    return None
 
 
 def table(rows: list[dict]) -> str:
@@ -91,6 +146,13 @@ def table(rows: list[dict]) -> str:
         lines.append("| " + " | ".join(cells) + " |")
     notes = [f"* {r['name']}: {r['note']}" for r in rows if r.get("note")]
     return "\n".join(lines + ([""] + notes if notes else []))
+
+
+def module_table(modules: dict[str, dict], total_seconds: float) -> str:
+    """Each module's wall time (its fresh interpreters' start-up included: what ``--quick`` costs, and where)."""
+    lines = ["| module | wall s | rows | status |", "|---|---|---|---|"]
+    lines += [f"| {name} | {m['seconds']:.1f} | {m['rows']} | {m['status']} |" for name, m in modules.items()]
+    return "\n".join(lines + [f"| total | {total_seconds:.1f} | {sum(m['rows'] for m in modules.values())} | |"])
 
 
 def _fmt(value: float | None, digits: int = 0) -> str:

@@ -110,7 +110,7 @@ def _child(phase: str, home: Path, demands: int) -> dict:
 def run(quick: bool = False) -> list[dict]:
     """Rows for ``python -m bench``: the pure engine (baseline) and the recompute, over the same open demands."""
     from bench.common import row, sized
-    demands = sized(quick, full=10_000, quick=300, tiny=30)
+    demands = sized(quick, full=10_000, quick=4_000, tiny=30)
     home = Path(tempfile.mkdtemp()) / "home"
     _child("setup", home, demands)
     engine_run = _child("engine", home, demands)

@@ -67,7 +67,7 @@ def measure(database: str, n: int, batch: int) -> dict:
 
 def run(quick: bool = False) -> list[dict]:
     from bench.common import isolated, row, sized
-    n = sized(quick, full=5_000, quick=1_000, tiny=100)
+    n = sized(quick, full=5_000, quick=5_000, tiny=100)
     rows = []
     for database in ("sqlite", "postgresql"):
         single = row(f"journal_{database}_one_txn_per_event",

@@ -104,7 +104,7 @@ def steady(seconds: float, rate: int = 1_000) -> dict[str, float]:
 
 
 def run(quick: bool = False) -> list[dict]:
-    measured = isolated("latency", "steady", seconds=sized(quick, full=20, quick=4, tiny=0.3))
+    measured = isolated("latency", "steady", seconds=sized(quick, full=20, quick=6, tiny=0.3))
     return [row("offered_1000_per_s", {"events_per_s": measured["offered_per_s"]}),
             row("hub_rabbitmq_steady_1000", measured, baseline=row("offered_1000_per_s", {"events_per_s": measured["offered_per_s"]}), target="p99 <= 50 ms, ratio ~ 1.0")]
 

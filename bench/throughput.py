@@ -1,7 +1,7 @@
 """Throughput of the hub, end to end, against raw baselines measured in the same run (docs/performance.md: these
 machines are noisy, so only ratios measured together mean something).
 
-    .venv/bin/python bench/throughput.py [--events 10000] [--backend embedded|rabbitmq|both] [--json]
+    .venv/bin/python bench/throughput.py [--events 10000] [--backend embedded|rabbitmq|both] [--hub-processes N] [--json]
 
 What is measured, with 1 KB JSON messages / CAL decisions (synthetic, tests/factories.py):
 
@@ -14,6 +14,14 @@ What is measured, with 1 KB JSON messages / CAL decisions (synthetic, tests/fact
 * ``hub_embedded`` / ``hub_rabbitmq``: ``Hub.run()`` from decision files dropped in the inbox to every event
   delivered to a partner connector that accepts at once (no I/O, so the hub is what is measured): decode, contract
   checks, journal (group commit), outbox relay under confirms, bus, claim, access policy, encode, record, ack.
+* ``hub_rabbitmq_<N>proc`` (``--hub-processes N``): N ``Hub.run`` processes, each a fresh interpreter, on one
+  PostgreSQL journal and one RabbitMQ namespace, as a deployment runs several ``relais run``. Each process has its
+  own home and ingests its share of the decision files from its own inbox, as behind a load-balanced gateway or
+  one SFTP drop per machine (two processes scanning *one* inbox would both read every file: the journal absorbs the
+  copies, but each event would be decoded twice); every process relays and delivers (the outbox shared with
+  ``SKIP LOCKED``, each partner's quorum queue with one consumer per process, claims in the journal). Timed from
+  the files' arrival in the inboxes of processes already started until every delivery is recorded; CPU per event
+  is the sum of the processes' CPU over that time.
 * with ``--processor``, the same again with one processor subscribed to every event (``#``) that writes one
   projection row per event, until the partner and the processor have both had every event
   (``hub_<backend>_processor``; ``ratio_<backend>_processor`` is against the hub without it, in the same run).
@@ -27,6 +35,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import signal
+import subprocess
 import sys
 import tempfile
 import threading
@@ -38,7 +49,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from kombu import Connection, Consumer, Exchange, Producer, Queue
-from sqlalchemy import Column, MetaData, String, Table, create_engine, select, text
+from sqlalchemy import Column, MetaData, String, Table, create_engine, func, select, text
 
 from bench.common import isolated, percentiles, row, sized
 from hub import Connector, PartnerRole, Processor, hookimpl
@@ -258,17 +269,107 @@ def hub_end_to_end(n: int, backend: str, processor: bool = False) -> dict[str, f
 
 def delivery_latencies(hub: Hub, subscriber: str) -> list[float]:
     """Seconds from each event's journaling to its delivery record, for ``subscriber``."""
+    return _latencies(hub.journal.engine, subscriber)
+
+
+def _latencies(engine, subscriber: str) -> list[float]:
     from hub.core.journal_schema import deliveries, events
     query = (select(events.c.recorded_at, deliveries.c.updated_at)
              .join(deliveries, deliveries.c.seq == events.c.seq)
              .where(deliveries.c.subscriber == subscriber, deliveries.c.status == DeliveryStatus.DELIVERED))
-    with hub.journal.engine.connect() as conn:
+    with engine.connect() as conn:
         return [(done - recorded).total_seconds() for recorded, done in conn.execute(query)]
 
 
+def hub_processes(n: int, processes: int) -> dict[str, float]:
+    """``processes`` hub processes on one PostgreSQL journal and one RabbitMQ namespace (see the module docstring):
+    events/s from the files' arrival to the last delivery record, and the processes' CPU per event."""
+    from hub.core.journal_schema import deliveries
+    root = Path(tempfile.mkdtemp(prefix="relais-bench-"))
+    schema = f"bench_{uuid.uuid4().hex[:8]}"
+    namespace = f"bench{uuid.uuid4().hex[:8]}"
+    journal_url = f"{PG_URL}?options=-csearch_path%3D{schema}"
+    engine = create_engine(PG_URL)
+    with engine.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    staged = root / "staged"
+    _write_inbox(staged, n)
+    files = sorted(staged.iterdir())
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    children: list[subprocess.Popen] = []
+    try:
+        for i in range(processes):
+            config = {"home": str(root / f"home{i}"), "journal_url": journal_url, "namespace": namespace}
+            children.append(subprocess.Popen([sys.executable, "-m", "bench.throughput", "--serve", json.dumps(config)],
+                                             stdout=subprocess.PIPE, text=True, cwd=ROOT, env=env))
+        for child in children:   # each has opened the journal, declared the queues, and its hub runs
+            if child.stdout.readline().strip() != "ready":
+                raise RuntimeError("a hub process failed to start")
+        journal = create_engine(journal_url)
+        delivered = (select(func.count()).select_from(deliveries)
+                     .where(deliveries.c.subscriber == "bench_partner",
+                            deliveries.c.status == DeliveryStatus.DELIVERED))
+        started = time.perf_counter()
+        for index, file in enumerate(files):   # a rename: a scan never sees half a file
+            file.rename(root / f"home{index % processes}" / "inbox" / "bailleurs" / file.name)
+        while True:   # every 50 ms, as hub_end_to_end's watcher
+            with journal.connect() as conn:
+                if conn.execute(delivered).scalar_one() >= n:
+                    break
+            time.sleep(0.05)
+        elapsed = time.perf_counter() - started
+        for child in children:
+            child.send_signal(signal.SIGTERM)
+        cpu = sum(float(child.communicate(timeout=120)[0].strip().splitlines()[-1]) for child in children)
+        p50, p99 = percentiles(_latencies(journal, "bench_partner"))
+        journal.dispose()
+        return {"events_per_s": n / elapsed, "seconds": elapsed, "cpu_us_per_event": cpu / n * 1e6,
+                "p50_ms": p50, "p99_ms": p99}
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.kill()
+        _cleanup_namespace(namespace)
+        with engine.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+
+
+def serve(config: dict) -> None:
+    """One of :func:`hub_processes`' hubs: prints ``ready`` once running; on SIGTERM stops, then prints the CPU
+    seconds it used in between."""
+    configure_logging("json", "warning")
+    home = Path(config["home"])
+    (home / "inbox" / "bailleurs").mkdir(parents=True)
+    settings = HubSettings(home=home, seed_examples=False, namespace=config["namespace"],
+                           journal_url=config["journal_url"], broker_url=AMQP_URL, poll_interval=0.05)
+    host = PluginHost.load(allow=["bailleurs"], extra=[])
+    host.register(BenchPlugin(False), name="bench")
+    stop = threading.Event()
+    cpu = [0.0]
+
+    def on_term(_signum, _frame) -> None:
+        cpu[0] = time.process_time() - cpu[0]
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_term)
+    with Hub(settings, host) as hub:
+        hub.start()
+        runner = threading.Thread(target=hub.run, args=(stop,))
+        runner.start()
+        cpu[0] = time.process_time()
+        print("ready", flush=True)
+        while not stop.is_set():
+            stop.wait(0.2)
+        runner.join()
+    print(cpu[0], flush=True)
+
+
 def _cleanup_queues(hub: Hub) -> None:
+    _cleanup_namespace(hub.bus.topology.namespace)
+
+
+def _cleanup_namespace(ns: str) -> None:
     from hub.core.bus import RETRY_TIERS_MS
-    ns = hub.bus.topology.namespace
     with Connection(AMQP_URL) as conn:
         channel = conn.default_channel
         for queue in [f"{ns}.q.bench_partner", f"{ns}.q.bench_processor", f"{ns}.poison", *(f"{ns}.retry.{ms}" for ms in RETRY_TIERS_MS)]:
@@ -292,16 +393,18 @@ def measure_baseline(kind: str, n: int) -> dict[str, float]:
     return {"events_per_s": rate}
 
 
-def measure_hub(n: int, backend: str, processor: bool = False) -> dict[str, float]:
-    """The hub end to end, for :func:`bench.common.isolated`."""
+def measure_hub(n: int, backend: str, processor: bool = False, processes: int = 1) -> dict[str, float]:
+    """The hub end to end, for :func:`bench.common.isolated` (``processes`` > 1: that many on RabbitMQ)."""
     configure_logging("json", "warning")
+    if processes > 1:
+        return hub_processes(n, processes)
     return hub_end_to_end(n, backend, processor)
 
 
 def run(quick: bool = False, events: int | None = None) -> list[dict]:
     """The rows of ``python -m bench``: each baseline, then the hub against it, then the hub with a processor
     subscribed to every event against the hub without it (issue 18: at least 0.7)."""
-    n = events or sized(quick, full=10_000, quick=600, tiny=100)
+    n = events or sized(quick, full=10_000, quick=8_000, tiny=100)
     rows = []
     kombu = row("kombu_memory_roundtrip", isolated("throughput", "measure_baseline", kind="kombu_memory_roundtrip",
                                                       n=n * 2))
@@ -317,7 +420,13 @@ def run(quick: bool = False, events: int | None = None) -> list[dict]:
                  target=">= 0.5")
     rabbit_p = row("hub_rabbitmq_processor", isolated("throughput", "measure_hub", n=n, backend="rabbitmq",
                                                       processor=True), baseline=rabbit, target=">= 0.7")
-    return rows + [publish, roundtrip, rabbit, rabbit_p]
+    rows += [publish, roundtrip, rabbit, rabbit_p]
+    # several processes in full mode only: each row starts a few more interpreters, too long for --quick
+    for processes in () if quick else (2, 3):
+        rows.append(row(f"hub_rabbitmq_{processes}proc", isolated("throughput", "measure_hub", n=n,
+                                                                   backend="rabbitmq", processes=processes),
+                        baseline=roundtrip, target=">= 0.5"))
+    return rows
 
 
 def main() -> None:
@@ -327,7 +436,13 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.add_argument("--processor", action="store_true",
                         help="also measure the hub with one processor subscribed to every event")
+    parser.add_argument("--hub-processes", type=int, default=1, metavar="N",
+                        help="RabbitMQ: also measure N hub processes on one journal and namespace")
+    parser.add_argument("--serve", help=argparse.SUPPRESS)   # one of hub_processes' hubs
     args = parser.parse_args()
+    if args.serve:
+        serve(json.loads(args.serve))
+        return
     configure_logging("json", "warning")
     results: dict[str, float] = {}
     if args.backend in ("embedded", "both"):
@@ -342,6 +457,10 @@ def main() -> None:
         results["amqp_roundtrip"] = amqp_roundtrip(args.events)
         _hub_into(results, "hub_rabbitmq", hub_end_to_end(args.events, "rabbitmq"))
         results["ratio_rabbitmq"] = results["hub_rabbitmq"] / results["amqp_roundtrip"]
+        if args.hub_processes > 1:
+            key = f"hub_rabbitmq_{args.hub_processes}proc"
+            _hub_into(results, key, hub_processes(args.events, args.hub_processes))
+            results[f"ratio_rabbitmq_{args.hub_processes}proc"] = results[key] / results["amqp_roundtrip"]
         if args.processor:
             _hub_into(results, "hub_rabbitmq_processor", hub_end_to_end(args.events, "rabbitmq", True))
             results["ratio_rabbitmq_processor"] = results["hub_rabbitmq_processor"] / results["hub_rabbitmq"]

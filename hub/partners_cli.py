@@ -18,7 +18,7 @@ import click
 from contracts import REGISTRY
 from hub.channels_cli import partners_deliver
 from hub.cli_support import EXIT_FAILED, EXIT_USAGE, OperatorError, pass_ctx, parse_when
-from hub.core.access_rules import Recipient, recipient_of
+from hub.core.access_rules import Recipient, recipient_of, recipient_of_partner
 from hub.core.audit import AuditKind
 from hub.core.hookspecs import hookimpl
 from hub.core.private import write_private
@@ -189,7 +189,8 @@ def partners_revoke(ctx, partner_id, key_id):
         revoked = _registry_call(lambda: hub.partners.revoke(partner_id, key_id))
         ctx.audit(hub, "partners revoke" + (f" --key {key_id}" if key_id else ""), partner_id, kind=AuditKind.ADMIN)
     what = f"key {key_id}" if key_id else f"partner {partner_id} and {len(revoked)} key(s)"
-    click.echo(f"{what} revoked; a hub process that verified it recently refuses it within 30 s")
+    click.echo(f"{what} revoked; a hub process that verified it recently refuses it within 30 s"
+               + ("" if key_id else ", and a running hub stops delivering to its channel within 30 s"))
 
 
 @partners.command("set-emits")
@@ -315,7 +316,7 @@ def _recipient(hub: Any, partner_id: str) -> Recipient:
     if partner_id.startswith("connector:"):
         return recipient_of(hub.connector(partner_id.split(":", 1)[1]))
     partner = _registry_call(lambda: hub.partners.require(partner_id))
-    return Recipient(partner.id, partner.role, partner.communes)
+    return recipient_of_partner(partner)
 
 
 @hookimpl

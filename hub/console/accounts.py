@@ -4,19 +4,28 @@ Why server-side sessions: an operator can end them (disable an account, reset a 
 idle, which a self-contained cookie cannot promise. The cookie carries a random id; the table keeps only its
 SHA-256, so a copy of the database opens no session. Passwords are hashed with argon2id (``argon2-cffi``).
 
-The lockout counts failed sign-ins per e-mail and per client address over a window: past ``max_failures`` in
-``window``, sign-in is refused (even with the right password) until the oldest failure leaves the window. Every
-time comes from the injected clock (the hub's), so tests move time instead of waiting.
+The lockout counts failed sign-ins per claimed identity and per client address over a window: past
+``max_failures`` in ``window``, sign-in is refused (even with the right password) until the oldest failure leaves
+the window. Every time comes from the injected clock (the hub's), so tests move time instead of waiting.
+
+What a failed sign-in keeps of what was typed (the failures table, the audit trail): the account's e-mail when it
+names a known account, else never the text itself — anyone's address, a typo, a password typed in the wrong field —
+but a keyed hash of it (:meth:`AccountStore.claimed`), the same for the same text so that repeated tries are counted
+and show in the trail. An unknown address and a wrong password get the same answer, locked out alike: no oracle of
+which accounts exist.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
+import os
 import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -27,8 +36,10 @@ from hub.core.console_schema import (
     console_sessions,
     console_users,
 )
+from hub.core.private import write_private
 
-__all__ = ["MIN_PASSWORD", "ROLES", "AccountError", "AccountStore", "Person", "SignInRefused", "normalise_email"]
+__all__ = ["MIN_PASSWORD", "ROLES", "AccountError", "AccountStore", "Person", "SignInRefused", "normalise_email",
+           "login_key", "LOGIN_KEY_FILE", "UNKNOWN"]
 
 ROLES = ("operator", "reader")
 MIN_PASSWORD = 12
@@ -36,6 +47,10 @@ _EMAIL = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9.-]{1,185}\.[A-Za-z]{2,24}$")
 _HASHER = PasswordHasher()
 #: compared against when the e-mail is unknown, so that the answer's timing does not tell which accounts exist
 _DUMMY = _HASHER.hash("relais-console-no-such-account")
+#: the key of the hashes standing for what was typed at a refused sign-in naming no account, in the hub's home
+LOGIN_KEY_FILE = "console-login.key"
+#: how such a sign-in is named (``inconnu:`` and 24 hex digits of the keyed hash)
+UNKNOWN = "inconnu:"
 
 
 class AccountError(ValueError):
@@ -45,10 +60,12 @@ class AccountError(ValueError):
 class SignInRefused(Exception):
     """Sign-in refused; ``message`` is what the person reads (French), ``locked`` when it is the lockout."""
 
-    def __init__(self, message: str, locked: bool = False):
+    def __init__(self, message: str, locked: bool = False, actor: str = "person:?"):
         super().__init__(message)
         self.message = message
         self.locked = locked
+        #: who the sign-in claimed to be, as the audit trail may keep it (:meth:`AccountStore.claimed`)
+        self.actor = actor
 
 
 @dataclass(frozen=True)
@@ -84,16 +101,40 @@ def _digest(session_id: str) -> str:
     return hashlib.sha256(session_id.encode()).hexdigest()
 
 
+def login_key(home: Path) -> bytes:
+    """The console's key for hashing unknown sign-in names: ``HOME/console-login.key``, 32 random bytes made
+    owner-only on first use. Why a file and not the journal: a copy of the database alone must not let anyone test
+    guessed addresses against the hashes. Several hub hosts on one journal share it by copying the file (else each
+    counts an unknown name's failures on its own; the client address's lockout is shared either way)."""
+    path = home / LOGIN_KEY_FILE
+    if not path.exists():
+        fresh = home / f".{LOGIN_KEY_FILE}.{secrets.token_hex(4)}.part"
+        write_private(fresh, secrets.token_bytes(32))
+        try:
+            os.link(fresh, path)   # atomic, and never over the key another process has just made
+        except FileExistsError:
+            pass
+        finally:
+            fresh.unlink()
+    key = path.read_bytes()
+    if len(key) < 32:
+        raise ValueError(f"{path}: the console's login key is damaged (under 32 bytes); delete it, a new one is "
+                         "made at the next start")
+    return key
+
+
 class AccountStore:
     """Accounts, sessions and failed sign-ins on the journal's engine."""
 
     def __init__(self, engine: Engine, clock: Callable[[], datetime], *, idle: timedelta = timedelta(minutes=30),
-                 max_failures: int = 5, window: timedelta = timedelta(minutes=15)):
+                 max_failures: int = 5, window: timedelta = timedelta(minutes=15), key: bytes | None = None):
         self.engine = engine
         self.clock = clock
         self.idle = idle
         self.max_failures = max_failures
         self.window = window
+        #: keys the hashes of unknown sign-in names (:func:`login_key`); without one, this store's own
+        self._key = key or secrets.token_bytes(32)
 
     # --- accounts (the CLI) -------------------------------------------------------------------------------------
     def add(self, email: str, partner: str, role: str, password: str) -> str:
@@ -143,26 +184,38 @@ class AccountStore:
                                                         console_sessions.c.ended_at.is_(None)).values(ended_at=now))
 
     # --- sign-in ------------------------------------------------------------------------------------------------
-    def failures(self, email: str, client: str) -> tuple[int, int]:
-        """Failed sign-ins in the window: for this e-mail, from this client."""
+    def claimed(self, typed: str) -> tuple[dict | None, str]:
+        """Who a sign-in claims to be: the account (None when the text names none) and the name its failures are
+        counted and audited by — the account's e-mail, else ``inconnu:`` and a keyed hash of the text, never the
+        text itself."""
+        typed = (typed or "").strip().lower()[:254]
+        account = self.get(typed) if typed else None
+        if account is not None:
+            return account, account["email"]
+        return None, UNKNOWN + hmac.new(self._key, typed.encode("utf-8", "surrogatepass"), "sha256").hexdigest()[:24]
+
+    def failures(self, name: str, client: str) -> tuple[int, int]:
+        """Failed sign-ins in the window: for this claimed name (:meth:`claimed`), from this client."""
         since = self.clock() - self.window
         f = console_login_failures
         with self.engine.connect() as conn:
-            by_email = conn.execute(select(func.count()).where(f.c.email == email, f.c.at >= since)).scalar_one()
+            by_email = conn.execute(select(func.count()).where(f.c.email == name, f.c.at >= since)).scalar_one()
             by_client = conn.execute(select(func.count()).where(f.c.client == client, f.c.at >= since)).scalar_one()
         return int(by_email), int(by_client)
 
     def sign_in(self, email: str, password: str, client: str) -> tuple[Person, str]:
-        """The person and a new session id (for the cookie); raises :class:`SignInRefused`."""
-        email = (email or "").strip().lower()[:254]
+        """The person and a new session id (for the cookie); raises :class:`SignInRefused`, the same for an unknown
+        address as for a wrong password."""
         client = (client or "unknown")[:64]
         self._forget_old()
-        by_email, by_client = self.failures(email, client)
+        account, name = self.claimed(email)
+        actor = f"person:{name}@{account['partner']}" if account is not None else f"person:{name}"
+        by_email, by_client = self.failures(name, client)
         if by_email >= self.max_failures or by_client >= self.max_failures:
             minutes = int(self.window.total_seconds() // 60)
             raise SignInRefused(f"Trop de tentatives de connexion échouées : compte ou poste bloqué pendant "
-                                f"{minutes} minutes. Réessayez plus tard ou demandez à l'administrateur.", locked=True)
-        account = self.get(email) if email else None
+                                f"{minutes} minutes. Réessayez plus tard ou demandez à l'administrateur.", locked=True,
+                                actor=actor)
         ok = False
         try:
             ok = _HASHER.verify(account["password_hash"] if account else _DUMMY, password or "")
@@ -170,8 +223,9 @@ class AccountStore:
             ok = False
         if not ok or account is None or account["status"] != "active":
             with self.engine.begin() as conn:
-                conn.execute(insert(console_login_failures).values(email=email, client=client, at=self.clock()))
-            raise SignInRefused("Adresse électronique ou mot de passe incorrect (ou compte désactivé).")
+                conn.execute(insert(console_login_failures).values(email=name, client=client, at=self.clock()))
+            raise SignInRefused("Adresse électronique ou mot de passe incorrect (ou compte désactivé).", actor=actor)
+        email = account["email"]
         session_id, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
         now = self.clock()
         with self.engine.begin() as conn:

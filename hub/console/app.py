@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from hub.console import routes_auth, routes_data, routes_ops
-from hub.console.accounts import AccountStore
+from hub.console.accounts import AccountStore, login_key
 from hub.console.web import HERE, install_handlers
 
 __all__ = ["create_console"]
@@ -23,7 +23,7 @@ def create_console(hub: Any) -> FastAPI:
     """The console for a constructed hub: its journal holds the accounts, its clock times sessions and lockouts."""
     console = FastAPI(title="Relais console", docs_url=None, redoc_url=None, openapi_url=None)
     console.state.hub = hub
-    console.state.accounts = AccountStore(hub.journal.engine, hub.clock)
+    console.state.accounts = AccountStore(hub.journal.engine, hub.clock, key=login_key(hub.home))
     install_handlers(console)
     console.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     for module in (routes_auth, routes_ops, routes_data):

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from hub.console.accounts import AccountError, SignInRefused, normalise_email
+from hub.console.accounts import SignInRefused
 from hub.console.web import (
     PRE_CSRF_COOKIE,
     SESSION_COOKIE,
@@ -44,14 +44,6 @@ def _sign_in_page(request: Request, suite: str, status: int = 200, error: str | 
     return response
 
 
-def _claimed(email: str) -> str:
-    """Who a refused sign-in claimed to be, for the audit trail: the address when it is one, never arbitrary text."""
-    try:
-        return f"person:{normalise_email(email)}"
-    except AccountError:
-        return "person:(adresse invalide)"
-
-
 @router.get("/", include_in_schema=False)
 def home() -> RedirectResponse:
     return RedirectResponse("/console/flux", status_code=303)
@@ -75,7 +67,8 @@ async def sign_in(request: Request) -> Response:
         person, session_id = await run_in_threadpool(accounts(request).sign_in, email, password,
                                                       client_address(request))
     except SignInRefused as refused:
-        hub.audit.record(AuditEntry(kind=AuditKind.INBOUND, actor=_claimed(email),
+        # who it claimed to be: a known account, else a keyed hash of what was typed, never the text
+        hub.audit.record(AuditEntry(kind=AuditKind.INBOUND, actor=refused.actor,
                                     outcome="refused", action="console sign-in",
                                     reason="locked out" if refused.locked else "bad credentials"))
         log.info("console_sign_in_refused", locked=refused.locked)

@@ -23,10 +23,28 @@ from hub.core.errors import ConfigurationError
 from hub.core.roles import PartnerRole
 from hub.core.topics import topic_matches
 
-__all__ = ["AccessRule", "AccessRules", "Verdict", "DEFAULT_RULES", "Recipient", "recipient_of"]
+__all__ = ["AccessRule", "AccessRules", "Verdict", "DEFAULT_RULES", "Recipient", "recipient_of",
+           "recipient_of_partner", "DemandFact", "History"]
 
 DEFAULT_RULES = Path(__file__).with_name("access_rules.toml")
 GRANTS = ("all", "territory", "reservations", "demand_types")
+#: who must have emitted the event that grants a ``demand_types`` rule: anyone, or the recipient itself
+EMITTERS = ("anyone", "self")
+
+
+@dataclass(frozen=True)
+class DemandFact:
+    """One kind of event journaled for a demand, and who put it there: its type, the legal entity answerable for
+    it (SIREN) and the connector it came in through. Why the emitter: a rule such as "the SIAO sees the households
+    it oriented" is about *its* orientations, not any SIAO's (``from = "self"``)."""
+
+    type: str
+    siren: str
+    source: str
+
+
+#: ``history(numero_unique)`` → the facts journaled for that demand
+History = Callable[[str], frozenset[DemandFact]]
 
 
 class AccessRule(BaseModel):
@@ -36,6 +54,7 @@ class AccessRule(BaseModel):
     roles: tuple[PartnerRole, ...] = Field(min_length=1)
     grant: str
     types: tuple[str, ...] = ()
+    emitted_by: str = Field(default="anyone", alias="from")
 
     @model_validator(mode="after")
     def _coherent(self) -> "AccessRule":
@@ -43,6 +62,10 @@ class AccessRule(BaseModel):
             raise ValueError(f"grant: {self.grant!r} is not one of {', '.join(GRANTS)}")
         if self.grant == "demand_types" and not self.types:
             raise ValueError("types: required when grant is demand_types (topic patterns, e.g. decision_dalo.*)")
+        if self.emitted_by not in EMITTERS:
+            raise ValueError(f"from: {self.emitted_by!r} is not one of {', '.join(EMITTERS)}")
+        if self.emitted_by != "anyone" and self.grant != "demand_types":
+            raise ValueError("from: only for grant = demand_types (who emitted the event that grants)")
         return self
 
 
@@ -56,11 +79,24 @@ class _RulesFile(BaseModel):
 @dataclass(frozen=True)
 class Recipient:
     """Who would receive: a partner's id, role and communes (its territory; for a réservataire, where it holds
-    reservations)."""
+    reservations), and how to recognise what it emitted itself (``from = "self"`` rules): its legal entity's
+    ``siren``, else — a connector's own partner with no ``entity`` configured — the events its ``connector``
+    decoded."""
 
     id: str
     role: PartnerRole
     communes: frozenset[str] = frozenset()
+    siren: str | None = None
+    connector: str | None = None
+
+    def emitted(self, fact: DemandFact) -> bool:
+        """Whether an event (its legal entity, the connector it came in through) is the recipient's own."""
+        if self.siren is not None:
+            return fact.siren == self.siren
+        return self.connector is not None and fact.source == self.connector
+
+    def describe(self) -> str:
+        return f"SIREN {self.siren}" if self.siren is not None else f"connector {self.connector}"
 
 
 def recipient_of(connector: Any) -> Recipient:
@@ -70,8 +106,17 @@ def recipient_of(connector: Any) -> Recipient:
     own = getattr(connector, "recipient", None)
     if isinstance(own, Recipient):
         return own
+    entity = getattr(connector.settings, "entity", None)
     return Recipient(f"connector:{connector.name}", connector.role,
-                     frozenset(getattr(connector.settings, "communes", ()) or ()))
+                     frozenset(getattr(connector.settings, "communes", ()) or ()),
+                     siren=entity.siren if entity is not None else None, connector=connector.name)
+
+
+def recipient_of_partner(partner: Any) -> Recipient:
+    """A registered partner as the rules see it: its id, role, communes and legal entity."""
+    entity = partner.entity
+    return Recipient(partner.id, partner.role, partner.communes, siren=entity.siren if entity is not None else None,
+                     connector=partner.connector if entity is None else None)
 
 
 @dataclass(frozen=True)
@@ -82,8 +127,8 @@ class Verdict:
 
 
 class AccessRules:
-    """Evaluate the rules for a recipient and an event; ``history(subject)`` gives the event types journaled for a
-    demand (for ``demand_types`` rules), if the caller can."""
+    """Evaluate the rules for a recipient and an event; ``history(subject)`` gives the facts journaled for a demand
+    (:class:`DemandFact`, for ``demand_types`` rules), if the caller can."""
 
     def __init__(self, rules: Iterable[AccessRule], source: str = "default",
                  emits: dict[PartnerRole, tuple[str, ...]] | None = None):
@@ -112,34 +157,35 @@ class AccessRules:
         return cls(parsed.rules, source=str(path), emits=parsed.emits)
 
     def evaluate(self, recipient: Recipient, event: Envelope[Any],
-                 history: Callable[[str], frozenset[str]] | None = None) -> Verdict:
-        return self._decide(recipient, frozenset(event.data.communes()), event.type, event.subject, history)
+                 history: History | None = None) -> Verdict:
+        fact = DemandFact(event.type, event.entity.siren, event.source)
+        return self._decide(recipient, frozenset(event.data.communes()), fact, event.subject, history)
 
     def evaluate_demand(self, recipient: Recipient, numero_unique: str, communes: Iterable[str],
-                        history: Callable[[str], frozenset[str]] | None = None) -> Verdict:
+                        history: History | None = None) -> Verdict:
         """Whether ``recipient`` may read a demand itself (a list's row, an information desk's look-up): the same
         rules as for its events, with the demand's wished communes in place of an event's and only the demand's
         journaled history for ``demand_types`` rules. One engine for both, so that a partner never reads through
         an API what it would not have received as an event."""
         return self._decide(recipient, frozenset(communes), None, numero_unique, history)
 
-    def _decide(self, recipient: Recipient, communes: frozenset[str], event_type: str | None, subject: str | None,
-                history: Callable[[str], frozenset[str]] | None) -> Verdict:
+    def _decide(self, recipient: Recipient, communes: frozenset[str], event: DemandFact | None, subject: str | None,
+                history: History | None) -> Verdict:
         mine = [r for r in self.rules if recipient.role in r.roles]
         if not mine:
             return Verdict(False, None, f"no rule of {self.source} is for role {recipient.role.value}")
         reasons = []
         for rule in mine:
-            granted, why = self._grants(rule, recipient, communes, event_type, subject, history)
+            granted, why = self._grants(rule, recipient, communes, event, subject, history)
             if granted:
                 return Verdict(True, rule.name, why)
             reasons.append(f"{rule.name}: {why}")
         return Verdict(False, None, "; ".join(reasons))
 
     @staticmethod
-    def _grants(rule: AccessRule, recipient: Recipient, communes: frozenset[str], event_type: str | None,
-                subject: str | None, history: Callable[[str], frozenset[str]] | None) -> tuple[bool, str]:
-        what = "event" if event_type is not None else "demand"
+    def _grants(rule: AccessRule, recipient: Recipient, communes: frozenset[str], event: DemandFact | None,
+                subject: str | None, history: History | None) -> tuple[bool, str]:
+        what = "event" if event is not None else "demand"
         if rule.grant == "all":
             return True, f"role {recipient.role.value} sees every demand"
         if rule.grant == "territory":
@@ -156,12 +202,27 @@ class AccessRules:
                 return True, f"holds reservations in {', '.join(sorted(shared))}"
             named = ", ".join(sorted(communes)) or "none named"
             return False, f"holds no reservation in the {what}'s communes ({named})"
-        if event_type is not None and topic_matches(rule.types, event_type):
-            return True, f"the event is a {event_type}"
+        return AccessRules._by_demand_types(rule, recipient, event, subject, history)
+
+    @staticmethod
+    def _by_demand_types(rule: AccessRule, recipient: Recipient, event: DemandFact | None,
+                         subject: str | None, history: History | None) -> tuple[bool, str]:
+        """``demand_types``: the event, or one of the demand's history, has a type of ``types`` — and, with
+        ``from = "self"``, was emitted by the recipient (its SIREN), never another partner of the same role."""
+        own = rule.emitted_by == "self"
+        mine = f" emitted by itself ({recipient.describe()})" if own else ""
+        if event is not None and topic_matches(rule.types, event.type) and (not own or recipient.emitted(event)):
+            return True, f"the event is a {event.type}{mine}"
         seen = history(subject) if history is not None and subject else frozenset()
-        matching = sorted(t for t in seen if topic_matches(rule.types, t))
+        typed = [f for f in seen if topic_matches(rule.types, f.type)]
+        matching = sorted({f.type for f in typed if not own or recipient.emitted(f)})
         if matching:
-            return True, f"the demand's history has {', '.join(matching)}"
-        if event_type is None:
-            return False, f"the demand's history has no {', '.join(rule.types)}"
-        return False, f"neither the event nor the demand's history has {', '.join(rule.types)}"
+            return True, f"the demand's history has {', '.join(matching)}{mine}"
+        wanted = ", ".join(rule.types)
+        if typed:   # only others' (from = "self"): say whose, by legal entity, never the household's data
+            found = ", ".join(sorted({f.type for f in typed}))
+            others = ", ".join(sorted({f.siren for f in typed}))
+            return False, f"the demand's history has {found} only from others (SIREN {others}), none{mine}"
+        if event is None:
+            return False, f"the demand's history has no {wanted}"
+        return False, f"neither the event nor the demand's history has {wanted}{mine}"

@@ -7,14 +7,15 @@ re-imports idempotent (an unchanged record produces nothing) without a query per
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
 
 from contracts import Envelope
 from hub.core.errors import RejectError
 
-__all__ = ["BulkRecord", "RecordReject"]
+__all__ = ["BulkRecord", "RecordReject", "ShardedBulk"]
 
 
 @dataclass(frozen=True)
@@ -53,3 +54,18 @@ class RecordReject:
     line: int | None = None
     raw: bytes = b""
     replay: bytes | None = None
+
+
+@runtime_checkable
+class ShardedBulk(Protocol):
+    """What a connector adds so that two processes can share the reading of one extraction (``relais import``).
+
+    ``iter_bulk_shard(path, owned)`` streams the same file as ``iter_bulk`` and yields exactly one item per record,
+    in the same order, but decodes only the records whose 0-based position ``owned`` accepts; for the others it
+    yields ``None`` at once (what it skips is the costly part: validation, mapping, fingerprint — parsing is cheap).
+    Damage to the file raises as ``iter_bulk`` does, whoever owns the record it is in. When about two cores are
+    idle the hub then runs two readers, each decoding every other chunk, and journals their chunks in file order
+    (:mod:`hub.core.bulk_stream`)."""
+
+    def iter_bulk_shard(self, path: Path, owned: Callable[[int], bool]) -> Iterator[BulkRecord | RecordReject | None]:
+        ...

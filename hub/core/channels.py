@@ -31,6 +31,7 @@ from sqlalchemy import Engine, delete, insert, select
 from hub.core.partners import PartnerError
 from hub.core.partners_schema import partner_channels
 from hub.core.topics import topic_matches
+from hub.core.urls import redacted_url
 
 __all__ = [
     "MAX_CONCURRENCY",
@@ -74,9 +75,10 @@ class Channel:
         return subscriber_name(self.partner)
 
     def describe(self) -> str:
-        """One line for an operator, without the secret."""
+        """One line for an operator (printed, and kept in the audit trail), without the secret nor the URL's query
+        string, where a partner may have put a token."""
         if self.kind == ChannelKind.WEBHOOK:
-            return f"webhook {self.url} (signed; {self.concurrency} in flight)"
+            return f"webhook {redacted_url(self.url or '')} (signed; {self.concurrency} in flight)"
         if self.kind == ChannelKind.OUTBOX:
             return f"outbox {self.directory}"
         return "pull (GET /v1/partners/me/events, then POST …/ack)"

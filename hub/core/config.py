@@ -41,7 +41,8 @@ class RuntimeSettings(BaseModel):
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     batch_size: int = Field(default=500, ge=1, le=10_000, description="Events per journal transaction / bus batch.")
-    batch_wait: float = Field(default=0.05, gt=0, le=5, description="Longest wait to fill a batch, seconds.")
+    batch_wait: float = Field(default=0.05, gt=0, le=5, description=(
+        "A delivery worker waits up to 10 × this for a first message, seconds; a batch closes once its queue is idle."))
     poll_interval: float = Field(default=1.0, gt=0, description="How often inbox directories are scanned.")
     delivery_timeout: float = Field(default=60.0, gt=0, description="A partner call longer than this is abandoned and retried.")
     journal_timeout: float = Field(default=10.0, gt=0, le=600, description="Seconds to connect to the journal, and "

@@ -46,6 +46,9 @@ class OutboxRelay:
 
     def run(self, stop: threading.Event, poll: float = 0.5) -> None:
         while not stop.is_set():
+            # cleared before reading the outbox, not after waiting: a commit signalled while a batch was being
+            # published is then seen at once, instead of waiting for the next poll
+            self.wakeup.clear()
             try:
                 self.publish_pending()
             except RetryableError as exc:
@@ -57,7 +60,6 @@ class OutboxRelay:
                 stop.wait(1.0)
                 continue
             self.wakeup.wait(poll)
-            self.wakeup.clear()
 
     def close(self) -> None:
         self.publisher.close()

@@ -19,7 +19,7 @@ from threading import Lock
 from typing import Any
 
 from contracts import Envelope
-from hub.core.access_rules import AccessRules, Verdict, recipient_of
+from hub.core.access_rules import AccessRules, History, Verdict, recipient_of
 from hub.core.connector import Connector
 from hub.core.journal import Route
 from hub.core.topics import topic_matches
@@ -37,7 +37,7 @@ class AccessPolicy:
     for households it oriented, the COMED for DALO households); without it only the event itself counts."""
 
     def __init__(self, rules: AccessRules | None = None,
-                 history: Callable[[str], frozenset[str]] | None = None,
+                 history: History | None = None,
                  on_denied: Callable[[Connector, Envelope[Any], Verdict], None] | None = None):
         self.rules = rules or AccessRules.load()
         self.history = history

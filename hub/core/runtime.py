@@ -20,7 +20,7 @@ import os
 import shutil
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from importlib import metadata
@@ -42,11 +42,11 @@ from hub.core.ingest import IngestReport, Ingestor
 from hub.core.journal import Backlog, Journal, utcnow
 from hub.core.journal_schema import DeliveryStatus
 from hub.core.outbox import OutboxRelay
-from hub.core.access_rules import AccessRules, Recipient, Verdict, recipient_of
+from hub.core.access_rules import AccessRules, DemandFact, Verdict, recipient_of, recipient_of_partner
 from hub.core.audit import AuditEntry, AuditKind, AuditTrail, BufferedAudit
-from hub.core.demand_facts import DemandTypes
+from hub.core.demand_facts import DemandFacts
 from hub.core.channels import ChannelStore
-from hub.core.partner_subscriber import PartnerSubscriber
+from hub.core.partner_subscriber import PartnerSubscriber, RevocationWatch
 from hub.core.partners import Partner, PartnerRegistry
 from hub.core.partners_schema import PartnerStatus
 from hub.core.plugins import ENTRY_POINT_GROUP, PluginFailure, PluginHost
@@ -155,7 +155,9 @@ class Hub:
         self.channels = ChannelStore(self.journal.engine)
         self.partner_subscribers: dict[str, PartnerSubscriber] = self._load_partner_subscribers()
         self.subscribers.update(self.partner_subscribers)
-        self._demand_facts = DemandTypes(self.journal.engine)
+        #: partners revoked while this process runs: their pushes stop (docs/partners.md, "Receiving events")
+        self.revocations = RevocationWatch(self.partner_subscribers, lambda pid: self.find_partner(pid) is not None)
+        self._demand_facts = DemandFacts(self.journal.engine)
         self.audit = AuditTrail(self.journal.engine)
         self.audit_buffer = BufferedAudit(self.audit)
         # after the registry and the audit trail: a partner's subdirectory of an inbox is ingested as that partner
@@ -166,9 +168,9 @@ class Hub:
         self._lock_fd: int | None = None
         metrics.register_depth_collector(self._depths, self.journal.outbox_size)
 
-    def _demand_types(self, subject: str) -> frozenset[str]:
-        """The event types journaled for a demand (access rules on a household's past); the journal is made after
-        the policy, which it needs for routing, hence the indirection."""
+    def _demand_types(self, subject: str) -> frozenset[DemandFact]:
+        """The event types journaled for a demand and who emitted them (access rules on a household's past); the
+        journal is made after the policy, which it needs for routing, hence the indirection."""
         return self._demand_facts(subject)
 
     def _load_partner_subscribers(self) -> dict[str, PartnerSubscriber]:
@@ -206,8 +208,8 @@ class Hub:
     def demand_verdict(self, partner: Partner, numero_unique: str, communes: Iterable[str]) -> Verdict:
         """Whether ``partner`` may read the demand ``numero_unique`` wishing ``communes``: the access rules' answer
         (``allowed``, the granting ``rule``, ``why``), the same engine and history as for its events."""
-        recipient = Recipient(partner.id, partner.role, partner.communes)
-        return self.policy.rules.evaluate_demand(recipient, numero_unique, communes, self._demand_types)
+        return self.policy.rules.evaluate_demand(recipient_of_partner(partner), numero_unique, communes,
+                                                 self._demand_types)
 
     def audit_access(self, *, actor: str, action: str, target: str | None = None, outcome: str = "done",
                      key_id: str | None = None, reason: str | None = None, kind: str = AuditKind.READ) -> None:
@@ -406,12 +408,15 @@ class Hub:
         wait = self.settings.batch_wait if self.bus.is_amqp else 0.0
         swept = False
         while deadline is None or time.monotonic() < deadline:
+            self._stop_revoked()
             fired = self.timer_firer.fire_due(self.clock())
             summary.timers_fired += fired
             published = self.relay.publish_pending()
             summary.published += published
             progress_made = fired + published
             for name, worker in workers.items():
+                if name in self.revocations.stopped:
+                    continue
                 step = worker.step(wait=wait)
                 summary.delivered[name] = summary.delivered.get(name, 0) + step.delivered
                 summary.failed[name] = summary.failed.get(name, 0) + step.failed
@@ -427,9 +432,10 @@ class Hub:
                 break
             # queues drained: dispatch what only the journal knows about (due retries, freed successors), once
             swept = True
-            for worker in workers.values():
-                worker.sweep()
-        summary.left = {name: self.journal.backlog(name) for name in workers}
+            for name, worker in workers.items():
+                if name not in self.revocations.stopped:
+                    worker.sweep()
+        summary.left = {name: self.journal.backlog(name) for name in workers if name not in self.revocations.stopped}
 
     def schedule_timers(self, processor: str, requests: Iterable[tuple[Any, ...]],
                         chunk: int = 1000) -> int:
@@ -467,13 +473,29 @@ class Hub:
                 wait = self.settings.poll_interval
             stop.wait(max(wait, 0.05))
 
+    def _stop_revoked(self, stops: Mapping[str, threading.Event] | None = None) -> None:
+        """Stop delivering to the partners revoked since this process started (``stops``: their workers' own stop
+        events). What was queued for them stays pending, as at the next start, which ignores their channels."""
+        try:
+            revoked = self.revocations.newly_revoked()
+        except Exception as exc:  # the journal away: look again at the next turn
+            log.warning("revocation_check_failed", error_type=type(exc).__name__)
+            return
+        for name in revoked:
+            if stops is not None and name in stops:
+                stops[name].set()
+            log.info("partner_channel_stopped", partner=self.partner_subscribers[name].partner.id,
+                     reason="revoked")
+
     def run(self, stop: threading.Event) -> None:
         """Run until ``stop`` is set: relay and delivery workers in threads, inbox scanning here."""
         self.start()
         self.recover()
         threads = [threading.Thread(target=self.relay.run, args=(stop,), name="relay", daemon=True),
                    threading.Thread(target=self.instances.run, args=(stop,), name="heartbeat", daemon=True)]
-        threads += [threading.Thread(target=w.run, args=(stop,), name=f"worker-{n}", daemon=True)
+        # a partner subscriber's worker has its own stop: a revocation ends it alone (set with the hub's on exit)
+        own_stops = {n: threading.Event() for n in self.workers if n in self.partner_subscribers}
+        threads += [threading.Thread(target=w.run, args=(own_stops.get(n, stop),), name=f"worker-{n}", daemon=True)
                     for n, w in self.workers.items()]
         if self.poller:
             threads.append(threading.Thread(target=self.poller.run, args=(stop,), name="poller", daemon=True))
@@ -486,6 +508,7 @@ class Hub:
         last_rescue = 0.0
         try:
             while not stop.is_set():
+                self._stop_revoked(own_stops)
                 try:
                     self.inbox.scan()
                 except Exception as exc:  # e.g. journal unreachable: files stay in the inbox, try again
@@ -499,6 +522,8 @@ class Hub:
                 stop.wait(self.settings.poll_interval)
         finally:
             stop.set()
+            for own in own_stops.values():
+                own.set()
             self.relay.wakeup.set()
             for t in threads:
                 t.join(timeout=self.settings.delivery_timeout + 5)

@@ -19,6 +19,7 @@ from contracts import Envelope
 from hub.core.connector import OutboundMessage
 from hub.core.http_target import HttpTarget
 from hub.core.signatures import SIGNATURE_HEADER, signature_header
+from hub.core.urls import redacted_url
 
 __all__ = ["USER_AGENT", "WebhookTarget"]
 
@@ -37,8 +38,8 @@ class WebhookTarget:
         self.http = HttpTarget(url, client=httpx.Client(timeout=timeout, limits=limits,
                                                         headers={"User-Agent": USER_AGENT}))
 
-    def __repr__(self) -> str:   # never the secret, even in a traceback's locals
-        return f"WebhookTarget({self.url!r})"
+    def __repr__(self) -> str:   # never the secret nor a token of the URL, even in a traceback's locals
+        return f"WebhookTarget({redacted_url(self.url)!r})"
 
     def post(self, event: Envelope[Any], message: OutboundMessage) -> httpx.Response:
         signed = signature_header(self._secret, message.body, int(self.clock()))

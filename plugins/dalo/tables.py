@@ -1,11 +1,13 @@
 """The ``dalo_attente`` projection: one row per DALO household (its last "prioritaire et urgent" decision, whether it
-was rehoused), in the journal's database, rebuilt from the journal. Nothing nominative: numbers and dates only."""
+was rehoused), and the exit in force of every demand that left (rehoused, radiated, deleted) — so that a decision
+journaled after the exit finds the household already out — in the journal's database, rebuilt from the journal.
+Nothing nominative: numbers and dates only."""
 
 from __future__ import annotations
 
 from sqlalchemy import Column, Index, MetaData, String, Table
 
-__all__ = ["menages", "metadata"]
+__all__ = ["menages", "metadata", "sorties"]
 
 metadata = MetaData()
 
@@ -19,4 +21,11 @@ menages = Table(
     Column("statut", String(12), nullable=False),             # en_attente, relogee, radiee, sans_objet, supprimee
     Column("date_sortie", String(10)),                        # when it stopped waiting
     Index("ix_dalo_attente_statut", "statut"),
+)
+
+sorties = Table(
+    "dalo_attente_sorties", metadata,
+    Column("numero_unique", String(32), primary_key=True),
+    Column("statut", String(12), nullable=False),             # relogee, radiee, supprimee
+    Column("date_sortie", String(10), nullable=False),
 )

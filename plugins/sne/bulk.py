@@ -12,13 +12,16 @@ element is kept in ``Demande.extensions`` rather than rejecting the demand.
 A bad record is yielded as a :class:`~hub.RecordReject` (its line, the reason, its bytes) and the import goes on;
 damage to the document itself (malformed or truncated XML, wrong root or namespace, DOCTYPE) raises a
 :class:`~hub.DecodeError` once the good records before it were yielded.
+
+Two processes can share an import (``owned``, :class:`hub.core.bulk.ShardedBulk`): each parses the whole file —
+cheap, in C — but serialises, validates and decodes only the records it owns, the costly part.
 """
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -58,9 +61,11 @@ class _Header:
         self.checked_root = False
 
 
-def iter_bulk(path: Path, *, default_entity: LegalEntity | None,
-              limits: XmlLimits = BULK_LIMITS) -> Iterator[BulkRecord | RecordReject]:
-    """Stream ``path`` (see the module docstring)."""
+def iter_bulk(path: Path, *, default_entity: LegalEntity | None, limits: XmlLimits = BULK_LIMITS,
+              owned: Callable[[int], bool] | None = None) -> Iterator[BulkRecord | RecordReject | None]:
+    """Stream ``path`` (see the module docstring). With ``owned``, a record whose 0-based position it refuses is
+    yielded as None, neither serialised, validated nor decoded: another reader decodes it
+    (:class:`hub.core.bulk.ShardedBulk`); the header and damage to the document are read all the same."""
     origin = path.name
     header = _Header()
     schema = interface_schema()
@@ -75,6 +80,9 @@ def iter_bulk(path: Path, *, default_entity: LegalEntity | None,
             _read_header(element, header, origin)
             continue
         index += 1
+        if owned is not None and not owned(index - 1):
+            yield None
+            continue
         line = element.sourceline
         raw = etree.tostring(element)
         try:

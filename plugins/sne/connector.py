@@ -16,7 +16,7 @@ the outbox.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -91,6 +91,10 @@ class SneConnector(Connector):
 
     def iter_bulk(self, path: Path) -> Iterator[BulkRecord | RecordReject]:
         return iter_bulk(Path(path), default_entity=self.settings.entity)
+
+    def iter_bulk_shard(self, path: Path, owned: Callable[[int], bool]) -> Iterator[BulkRecord | RecordReject | None]:
+        """``iter_bulk`` decoding only the records ``owned`` accepts (two readers share an import: ShardedBulk)."""
+        return iter_bulk(Path(path), default_entity=self.settings.entity, owned=owned)
 
     # outbound ------------------------------------------------------------------------------------------------
     def encode(self, event: Envelope[Any]) -> OutboundMessage:

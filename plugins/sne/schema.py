@@ -10,7 +10,7 @@ from pathlib import Path
 
 from hub.xml import XmlSchema
 
-__all__ = ["NS", "PREFIX", "SCHEMA_DIR", "q", "interface_schema", "VERSIONS", "DEFAULT_VERSION",
+__all__ = ["NS", "PREFIX", "SCHEMA_DIR", "q", "CLARK", "interface_schema", "VERSIONS", "DEFAULT_VERSION",
            "PUBLIC_VALUES"]
 
 #: Namespace of the national interface ``interfaceNuu`` (numéro unique), as in the SNE's published samples.
@@ -23,16 +23,22 @@ VERSIONS = ("02.00", "02.01")
 DEFAULT_VERSION = "02.01"
 
 
-_CLARK: dict[str, str] = {}
+class _Clark(dict[str, str]):
+    """Local name → Clark name, filled on first use: ``CLARK[name]`` is one dictionary lookup in C, without a
+    Python call (the demand mapping looks names up ~100 times per record of a bulk import)."""
+
+    def __missing__(self, local: str) -> str:
+        clark = self[local] = f"{{{NS}}}{local}"
+        return clark
+
+
+CLARK = _Clark()
 
 
 def q(local: str) -> str:
     """Clark name of an element of the SNE namespace: ``q("numUnique")`` → ``{http://nuu.application.i2/}numUnique``.
     Memoised: the decoders ask for the same few hundred names millions of times in a bulk import."""
-    try:
-        return _CLARK[local]
-    except KeyError:
-        return _CLARK.setdefault(local, f"{{{NS}}}{local}")
+    return CLARK[local]
 
 
 #: Elements and attributes whose values may appear in an XSD error message (identifiers of demands, dwellings and

@@ -18,7 +18,7 @@ unknown code still rejects the record, with its path and the fix.
 The order and cardinality of each structure are read from the XSD itself (:func:`structure`), so the pass can never
 disagree with the schema the records are then validated against.
 
-Most records need none of it: :func:`is_canonical` tells, in a few C-level XPath queries, that a record has nothing
+Most records need none of it: :func:`is_canonical` tells, in one pass over the elements, that a record has nothing
 to trim, drop or keep aside; if the XSD (whose ``xs:any`` only admits *other* namespaces) then validates it as it
 came, its order and names are the canonical ones too, and the Python walk over its ~150 elements — a third of a bulk
 import's time — is skipped (``plugins.sne.bulk``).
@@ -157,15 +157,16 @@ def is_canonical(record: etree._Element) -> bool:
             counts[tag] = counts.get(tag, 0) + 1       # counted over the record: stricter than per parent
             if counts[tag] > _LIMITED[tag]:
                 return False
-        if element.attrib:
-            for value in element.attrib.values():
-                if value[:1].isspace() or value[-1:].isspace():
-                    return False
-        elif len(element) == 0 and not element.text:
-            return False
-        if len(element) == 0:
+        values = element.values()                    # each lxml accessor builds its result: read each once
+        for value in values:
+            if value[:1].isspace() or value[-1:].isspace():
+                return False
+        if not len(element):
             text = element.text
-            if text and (text[0].isspace() or text[-1].isspace()):
+            if text:
+                if text[0].isspace() or text[-1].isspace():
+                    return False
+            elif not values:
                 return False
     return True
 

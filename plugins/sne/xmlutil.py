@@ -17,7 +17,7 @@ from typing import TypeVar
 from lxml import etree
 
 from plugins.sne.codes import CodeTable, UnknownCode
-from plugins.sne.schema import q
+from plugins.sne.schema import CLARK, q
 
 __all__ = ["MappingError", "Reader", "decode_code", "add", "add_code", "add_commune", "add_list", "add_bool",
            "add_date"]
@@ -46,14 +46,15 @@ class Reader:
         self.element = element
         self._index: dict[object, etree._Element] | None = None
 
-    def find(self, name: str) -> etree._Element | None:
+    def _indexed(self) -> dict[object, etree._Element]:
         index = self._index
         if index is None:
-            index = {}
-            for child in self.element:
-                index.setdefault(child.tag, child)
-            self._index = index
-        return index.get(q(name))
+            # built backwards so that the first child of a name is the one kept, as ``find`` would return
+            index = self._index = {child.tag: child for child in reversed(self.element)}
+        return index
+
+    def find(self, name: str) -> etree._Element | None:
+        return (self._index if self._index is not None else self._indexed()).get(CLARK[name])
 
     def child(self, name: str) -> "Reader | None":
         found = self.find(name)
@@ -63,11 +64,12 @@ class Reader:
         return (Reader(found) for found in self.element.iterfind(q(name)))
 
     def text(self, name: str) -> str | None:
-        found = self.find(name)
-        if found is None or found.text is None:
+        # ``find`` inlined: a read of a value is the mapping's most frequent call
+        found = (self._index if self._index is not None else self._indexed()).get(CLARK[name])
+        if found is None:
             return None
-        value = found.text.strip()
-        return value or None
+        value = found.text           # each read of ``text`` decodes it anew: once
+        return (value.strip() or None) if value is not None else None
 
     def code(self, name: str, table: CodeTable[E]) -> E | None:
         found = self.find(name)
@@ -112,6 +114,8 @@ class Reader:
         value = self.text(name)
         if value is None:
             return None
+        if value.isascii() and value.isdigit():
+            return int(value)        # the usual whole number, without a Decimal
         try:
             return int(Decimal(value).quantize(Decimal(1), rounding=ROUND_HALF_UP))
         except InvalidOperation:

@@ -7,6 +7,7 @@ import io
 import json
 from datetime import date, timedelta
 
+from contracts import LegalEntity
 from contracts.enums import MotifRefus, SensDecisionDalo, TypeDecisionCal
 from contracts.events import BailSigne, DecisionDalo, RefusDemandeur
 from hub.settings import HubSettings
@@ -14,6 +15,7 @@ from tests.plugins.cotation.processor_support import Clock, journal, make_hub
 from tests.plugins.listes.test_listes_processor import A, B, C, X, Y, registered, rank
 
 DAY = date(2026, 11, 30)
+COMED_63 = LegalEntity(siren="552046484", nom="COMED du Puy-de-Dôme")
 
 
 def _territory(tmp_path) -> None:
@@ -70,7 +72,7 @@ def test_export_of_the_delai_list_counts_the_months_of_waiting(relais, tmp_path)
 
 
 def _households_on_two_communes(tmp_path) -> None:
-    """A and B, both DALO priority households: A wishes only 63430, B only 63125."""
+    """A and B, both DALO priority households (decided by ``COMED_63``): A wishes only 63430, B only 63125."""
     settings = HubSettings(home=tmp_path / "home", seed_examples=False)
     with make_hub(settings, Clock(DAY), ("listes",)) as hub:
         for numero, commune in ((A, "63430"), (B, "63125")):
@@ -80,7 +82,7 @@ def _households_on_two_communes(tmp_path) -> None:
             journal(hub, household.model_copy(update={"demande": demande}))
             journal(hub, DecisionDalo(numero_unique=numero, numero_recours=f"063-2026-{numero[-3:]}",
                                       date_depot_recours=DAY, date_decision=DAY,
-                                      decision=SensDecisionDalo.PRIORITAIRE_ET_URGENT))
+                                      decision=SensDecisionDalo.PRIORITAIRE_ET_URGENT), entity=COMED_63)
 
 
 def test_a_reservataire_gets_only_the_households_of_its_reservation_commune_and_the_export_is_audited(
@@ -113,9 +115,11 @@ def test_an_unknown_partner_is_a_usage_error_naming_the_option(relais, tmp_path)
 
 
 def test_the_comed_gets_the_dalo_households_and_the_siao_none_it_did_not_orient(relais, tmp_path):
-    """Rules on a household's journaled history reach the export too (the same engine as for events)."""
+    """Rules on a household's journaled history reach the export too (the same engine as for events): the COMED
+    that decided gets its DALO households, another département's COMED none of them."""
     _households_on_two_communes(tmp_path)
-    for partner_id, role, siren in (("comed-63", "comed", "552046484"), ("siao-63", "siao", "732829320")):
+    for partner_id, role, siren in (("comed-63", "comed", COMED_63.siren), ("siao-63", "siao", "732829320"),
+                                    ("comed-03", "comed", "130007669")):
         added = relais("partners", "add", partner_id, "--siren", siren, "--nom", partner_id, "--role", role,
                        "--connector", "listes")
         assert added.exit_code == 0, added.stderr
@@ -123,3 +127,5 @@ def test_the_comed_gets_the_dalo_households_and_the_siao_none_it_did_not_orient(
     assert sorted(row["numero_unique"] for row in json.loads(comed.stdout)["demandes"]) == sorted([A, B])
     siao = relais("listes", "export", "prioritaires", "--format", "json", "--partner", "siao-63")
     assert json.loads(siao.stdout)["nombre"] == 0
+    other_comed = relais("listes", "export", "prioritaires", "--format", "json", "--partner", "comed-03")
+    assert json.loads(other_comed.stdout)["nombre"] == 0

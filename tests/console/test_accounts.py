@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from hub.console.accounts import AccountError, AccountStore, SignInRefused
+from hub.console.accounts import LOGIN_KEY_FILE, AccountError, AccountStore, SignInRefused, login_key
 from hub.core.console_schema import console_login_failures, console_sessions
 from hub.core.journal import Journal
 
@@ -77,3 +77,36 @@ def test_sessions_expire_when_idle_and_are_dropped_after_a_week(store):
     clock.now += timedelta(days=8)
     accounts.sign_in("a@b.fr", PASSWORD, "x")
     assert _count(engine, console_sessions) == 1       # only the new one
+
+
+def test_an_unknown_name_is_counted_and_locked_like_an_account_without_its_text_being_kept(store):
+    """Failures from five addresses lock a name, known or not, with the same answer; the failures table holds the
+    account's e-mail, or for an unknown name a keyed hash of it — never the typed text."""
+    accounts, _clock, engine = store
+    answers = {}
+    for name in ("a@b.fr", "Someone.Else@b.fr"):
+        for i in range(5):
+            with pytest.raises(SignInRefused) as refused:
+                accounts.sign_in(name, "wrong password", f"10.0.{len(answers)}.{i}")
+            assert not refused.value.locked
+        with pytest.raises(SignInRefused) as locked:
+            accounts.sign_in(name, PASSWORD, "10.1.1.1")
+        answers[name] = (locked.value.locked, locked.value.message, refused.value.message)
+    assert answers["a@b.fr"] == answers["Someone.Else@b.fr"] and answers["a@b.fr"][0]
+    with engine.connect() as conn:
+        kept = {r for (r,) in conn.execute(select(console_login_failures.c.email))}
+    assert "a@b.fr" in kept and len(kept) == 2 and not any("someone" in k for k in kept)
+    assert refused.value.actor == f"person:{(kept - {'a@b.fr'}).pop()}"
+    assert locked.value.actor.startswith("person:inconnu:")
+
+
+def test_the_login_key_is_made_once_owner_only_and_keeps_an_unknown_names_hash_across_restarts(store, tmp_path):
+    accounts, clock, engine = store
+    key = login_key(tmp_path)
+    assert login_key(tmp_path) == key and len(key) == 32
+    assert (tmp_path / LOGIN_KEY_FILE).stat().st_mode & 0o777 == 0o600
+    same = AccountStore(engine, clock, key=login_key(tmp_path))
+    other = AccountStore(engine, clock)
+    name = AccountStore(engine, clock, key=key).claimed("x@y.fr")[1]
+    assert same.claimed(" X@y.fr ")[1] == name != other.claimed("x@y.fr")[1]
+    assert accounts.claimed("A@b.fr")[1] == "a@b.fr"    # a known account: its e-mail

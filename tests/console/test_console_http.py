@@ -6,8 +6,10 @@ from __future__ import annotations
 import re
 
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from hub.core.audit import AuditKind
+from hub.core.console_schema import console_login_failures
 from hub.gateway import create_app
 from tests.console.conftest import csrf_of, sign_in
 from tests.console.territory import TODAY, AUTRE, GESTIONNAIRE, LECTEUR, OPHIS, PASSWORD
@@ -50,6 +52,25 @@ def test_a_wrong_password_is_refused_in_french_without_saying_which_part_was_wro
     assert [r["outcome"] for r in refused] == ["refused", "refused"]
 
 
+def test_an_unknown_address_and_a_wrong_password_get_the_same_answer_and_the_typed_text_is_not_kept(territory,
+                                                                                                 client):
+    """No account oracle: the page and its status are the same whether the address names an account; what is kept
+    (the failures counted, the audit trail) names a known account by its e-mail and anything else by a keyed hash —
+    never the text typed, which may be anyone's address, or a password typed in the wrong field."""
+    typed = "Jeanne.Martin-perso@example.fr"
+    wrong = sign_in(client, OPHIS, "not the password at all")
+    unknown = sign_in(client, typed, "not the password at all")
+    assert wrong.status_code == unknown.status_code == 401
+    assert wrong.text.replace(OPHIS, "EMAIL") == unknown.text.replace(typed, "EMAIL")
+    with territory.hub.journal.engine.connect() as conn:
+        kept = sorted(r for (r,) in conn.execute(select(console_login_failures.c.email)))
+    trail = [r["actor"] for r in territory.hub.audit.entries() if r["action"] == "console sign-in"]
+    [hashed] = [k for k in kept if k != OPHIS]
+    assert kept == sorted([OPHIS, hashed]) and re.fullmatch(r"inconnu:[0-9a-f]{24}", hashed)
+    assert sorted(trail) == sorted([f"person:{OPHIS}@ophis", f"person:{hashed}"])
+    assert "jeanne" not in (repr(kept) + repr(territory.hub.audit.entries())).lower()
+
+
 def test_hostile_sign_in_input_is_shown_back_escaped_and_never_signs_in(client):
     form = client.get("/console/connexion")
     hostile = '"><script>alert(1)</script>@x.fr'
@@ -58,7 +79,7 @@ def test_hostile_sign_in_input_is_shown_back_escaped_and_never_signs_in(client):
     assert answer.status_code == 401 and "<script>alert(1)</script>" not in answer.text
     assert "&lt;script&gt;" in answer.text
     [refused] = [r for r in client.app.state.hub.audit.entries() if r["action"] == "console sign-in"]
-    assert refused["actor"] == "person:(adresse invalide)"
+    assert re.fullmatch(r"person:inconnu:[0-9a-f]{24}", refused["actor"]) and "script" not in str(refused)
     # a body larger than any form is refused before it is read (the console shares the gateway's process)
     huge = client.post("/console/connexion", data={"csrf": csrf_of(form.text), "email": GESTIONNAIRE,
                                                    "motdepasse": "x" * 100_000})

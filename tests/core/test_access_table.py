@@ -9,7 +9,7 @@ import pytest
 
 from contracts import LegalEntity
 from hub import Connector, PartnerRole
-from hub.core.access_rules import AccessRules, Recipient
+from hub.core.access_rules import AccessRules, DemandFact, Recipient
 from hub.core.errors import ErrorLocation, ScopeRefused
 from hub.core.partners import Partner
 from hub.core.plugins import PluginHost
@@ -25,12 +25,21 @@ SIAO_TYPES = {"transmission_siao.v1", "preconisation_siao.v1", "inscription_sypl
 LABELS = {"label_prioritaire_pose.v1", "label_prioritaire_leve.v1"}
 SEES_EVERY_DEMAND = {PartnerRole.SNE, PartnerRole.FICHIER_PARTAGE, PartnerRole.GUICHET, PartnerRole.ETAT,
                      PartnerRole.DEPARTEMENT, PartnerRole.GESTIONNAIRE, PartnerRole.PROCESSOR}
-HISTORIES = {"none": frozenset(), "siao_orientation": frozenset({"transmission_siao.v1"}),
-             "dalo": frozenset({"decision_dalo.v1"})}
+OWN = LegalEntity(siren="732829320", nom="Partenaire")
+OTHER = LegalEntity(siren="552100554", nom="Un autre")
+#: a demand's history: nothing, or a SIAO orientation / a DALO decision by the recipient itself or by another partner
+#: of its role (another département's SIAO or COMED)
+HISTORIES = {"none": frozenset(),
+             "siao_orientation": frozenset({DemandFact("transmission_siao.v1", OWN.siren, "siao")}),
+             "siao_orientation_by_another": frozenset({DemandFact("transmission_siao.v1", OTHER.siren, "siao")}),
+             "dalo": frozenset({DemandFact("decision_dalo.v1", OWN.siren, "dalo")}),
+             "dalo_by_another": frozenset({DemandFact("decision_dalo.v1", OTHER.siren, "dalo")})}
 
 
-def may_receive(role: PartnerRole, event_type: str, has_communes: bool, inside: bool, history: str) -> bool:
-    """docs/domain.md, "Who may read nominative data"."""
+def may_receive(role: PartnerRole, event_type: str, has_communes: bool, inside: bool, history: str,
+                own_event: bool = False) -> bool:
+    """docs/domain.md, "Who may read nominative data"; the SIAO and the COMED for their own households only
+    (``own_event``: the event itself is the recipient's)."""
     if role in SEES_EVERY_DEMAND:
         return True
     if role in (PartnerRole.BAILLEUR, PartnerRole.EPCI):        # of the territory
@@ -38,9 +47,9 @@ def may_receive(role: PartnerRole, event_type: str, has_communes: bool, inside: 
     if role is PartnerRole.RESERVATAIRE:                          # only where it holds reservations
         return inside and has_communes
     if role is PartnerRole.SIAO:                                  # households it labelled or oriented
-        return event_type in SIAO_TYPES or history == "siao_orientation"
-    if role is PartnerRole.COMED:                                 # DALO households
-        return event_type == "decision_dalo.v1" or history == "dalo"
+        return (event_type in SIAO_TYPES and own_event) or history == "siao_orientation"
+    if role is PartnerRole.COMED:                                 # the DALO households it decided on
+        return (event_type == "decision_dalo.v1" and own_event) or history == "dalo"
     return False                                                  # anyone else: nothing
 
 
@@ -58,28 +67,28 @@ def may_emit(role: PartnerRole, event_type: str) -> bool:
 def _subscriber(role: PartnerRole, communes: frozenset[str]) -> Connector:
     cls = type(f"Sub_{role.value}", (Connector,), {"name": f"sub_{role.value}", "role": role,
                                                    "subscriptions": ("#",)})
-    return make_connector(cls, {"communes": sorted(communes)})
+    return make_connector(cls, {"communes": sorted(communes), "entity": OWN.model_dump()})
 
 
 @pytest.mark.parametrize("role", list(PartnerRole), ids=lambda r: r.value)
 def test_receiving(role):
-    """Every event kind × inside / outside the partner's communes × the demand's history, for one role; every
-    wrong row is listed."""
+    """Every event kind × inside / outside the partner's communes × the demand's history × emitted by the partner's
+    legal entity or another's, for one role; every wrong row is listed."""
     wrong = []
-    for place in ("inside", "outside"):
+    for place, emitter in [(p, e) for p in ("inside", "outside") for e in (OWN, OTHER)]:
         subscriber = _subscriber(role, INSIDE if place == "inside" else OUTSIDE)
         for history in sorted(HISTORIES):
             policy = AccessPolicy(history=lambda _subject, h=history: HISTORIES[h])
             router = Router({subscriber.name: subscriber}, policy)
             for event_type in TYPES:
-                event = make_event(exemple(event_type), source="elsewhere")
+                event = make_event(exemple(event_type), source="elsewhere", entity=emitter)
                 [route] = router(event)
                 # an event about no demand (a day's list of notices) has no demand history to be granted by
                 expected = may_receive(role, event_type, bool(event.data.communes()), place == "inside",
-                                       history if event.subject else "none")
+                                       history if event.subject else "none", own_event=emitter is OWN)
                 if route.allowed is not expected:
-                    wrong.append(f"{event_type} {place} history={history}: expected {expected}, rule said "
-                                 f"{policy.verdict(subscriber, event).why}")
+                    wrong.append(f"{event_type} {place} from {emitter.nom} history={history}: expected "
+                                 f"{expected}, rule said {policy.verdict(subscriber, event).why}")
     assert wrong == []
 
 
@@ -92,17 +101,14 @@ def test_reading_a_demand(role):
     for place, mine in (("inside", INSIDE), ("outside", OUTSIDE)):
         for history in sorted(HISTORIES):
             for wished in (frozenset({"63430"}), frozenset()):
-                verdict = rules.evaluate_demand(Recipient("p", role, mine), "0630323000201G6301", wished,
+                verdict = rules.evaluate_demand(Recipient("p", role, mine, siren=OWN.siren), "0630323000201G6301",
+                                                wished,
                                                 lambda _nu, h=history: HISTORIES[h])
                 expected = may_receive(role, "", bool(wished), place == "inside", history)
                 if verdict.allowed is not expected:
                     wrong.append(f"{place} history={history} communes={sorted(wished)}: expected {expected}, rule "
                                  f"said {verdict.why}")
     assert wrong == []
-
-
-OWN = LegalEntity(siren="732829320", nom="Partenaire")
-OTHER = LegalEntity(siren="552100554", nom="Un autre")
 
 
 @pytest.mark.parametrize("role", list(PartnerRole), ids=lambda r: r.value)
@@ -162,6 +168,9 @@ def test_a_territorys_rules_file_replaces_the_shipped_one(tmp_path):
     ('[[rules]]\nname = "x"\nroles = ["epci"]\ngrant = "some"\n', "rules.0: .*grant: 'some' is not one of"),
     ('[[rules]]\nname = "x"\nroles = ["mayor"]\ngrant = "all"\n', "rules.0.roles.0"),
     ('[[rules]]\nname = "x"\nroles = ["siao"]\ngrant = "demand_types"\n', "types: required"),
+    ('[[rules]]\nname = "x"\nroles = ["siao"]\ngrant = "demand_types"\ntypes = ["a.*"]\nfrom = "me"\n',
+     "from: 'me' is not one of anyone, self"),
+    ('[[rules]]\nname = "x"\nroles = ["epci"]\ngrant = "all"\nfrom = "self"\n', "from: only for grant = demand_types"),
     ("[[rules]\n", "TOML syntax error"),
 ])
 def test_a_wrong_rules_file_is_refused_naming_the_place(tmp_path, text, message):
@@ -172,10 +181,29 @@ def test_a_wrong_rules_file_is_refused_naming_the_place(tmp_path, text, message)
         AccessRules.load(path)
 
 
+def test_without_from_a_history_rule_grants_whoever_emitted_and_a_connector_without_entity_is_its_own_inbox(tmp_path):
+    """A territory's rules file written before ``from`` keeps its meaning (anyone's orientation grants); with
+    ``from = "self"``, a connector with no ``entity`` configured counts what came in through itself as its own."""
+    path = tmp_path / "rules.toml"
+    path.write_text('[[rules]]\nname = "siao_any"\nroles = ["siao"]\ngrant = "demand_types"\n'
+                    'types = ["transmission_siao.*"]\n', encoding="utf-8")
+    event = make_event(exemple("decision_cal.v1"), source="elsewhere")
+    by_another = AccessPolicy(AccessRules.load(path), history=lambda _s: HISTORIES["siao_orientation_by_another"])
+    assert by_another.verdict(_subscriber(PartnerRole.SIAO, INSIDE), event).allowed
+    cls = type("Siao", (Connector,), {"name": "siao", "role": PartnerRole.SIAO, "subscriptions": ("#",)})
+    no_entity = make_connector(cls, {})
+    for source, allowed in (("siao", True), ("siao_bis", False)):
+        facts = frozenset({DemandFact("transmission_siao.v1", OTHER.siren, source)})
+        verdict = AccessPolicy(history=lambda _s, f=facts: f).verdict(no_entity, event)
+        assert verdict.allowed is allowed, verdict.why
+        assert ("has transmission_siao.v1 emitted by itself (connector siao)" in verdict.why) is allowed
+
+
 #: What the shipped SIAO and COMED connectors must receive, and for which households: the outcomes of the households
 #: the SIAO oriented (docs/domain.md), the attribution outcomes of DALO households — nothing else.
 SHIPPED_RECEIVERS = {
-    "siao": ({"designation_candidat.v1", "decision_cal.v1", "bail_signe.v1", "demande_radiee.v1"}, "siao_orientation"),
+    "siao": ({"designation_candidat.v1", "decision_cal.v1", "bail_signe.v1", "demande_radiee.v1"},
+             "siao_orientation"),
     "dalo": ({"decision_cal.v1", "refus_demandeur.v1", "bail_signe.v1", "attribution_reportee.v1",
               "demande_radiee.v1"}, "dalo"),
 }
@@ -184,7 +212,7 @@ SHIPPED_RECEIVERS = {
 @pytest.mark.parametrize("name", sorted(SHIPPED_RECEIVERS))
 def test_the_siao_and_the_comed_receive_their_households_outcomes_and_nothing_else(name):
     _plugin, cls = PluginHost.load(allow=[name]).connector_classes()[name]
-    connector = make_connector(cls, {"communes": sorted(INSIDE)})
+    connector = make_connector(cls, {"communes": sorted(INSIDE), "entity": OWN.model_dump()})
     outcomes, own_history = SHIPPED_RECEIVERS[name]
     wrong = []
     for history in sorted(HISTORIES):

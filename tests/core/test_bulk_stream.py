@@ -6,18 +6,21 @@ crashes is an error naming it, never a silent short import."""
 
 from __future__ import annotations
 
+import gc
 import json
+import os
 import pickle
 import subprocess
 import sys
 import time
+from contextlib import nullcontext
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
-from hub import BulkRecord, Connector, PartnerRole
-from hub.core.bulk_stream import read_chunks
+from hub import BulkRecord, Connector, DecodeError, ErrorLocation, PartnerRole
+from hub.core.bulk_stream import read_chunks, shared_readers
 from hub.core.importer import BulkImporter
 from hub.core.journal_schema import dead_letters, events
 from hub.core.plugins import PluginHost
@@ -26,9 +29,10 @@ from hub.settings import HubSettings
 from plugins.sne.synthetic import write_extraction
 
 
-def _import(home: Path, path: Path, parallel: bool):
+def _import(home: Path, path: Path, parallel: bool, readers: int | None = 2):
     with Hub(HubSettings(home=home, seed_examples=False), PluginHost.load(allow=["sne"])) as hub:
-        result = BulkImporter(hub.ingestor, hub.connector("sne"), batch_size=40, parallel=parallel).run(path)
+        result = BulkImporter(hub.ingestor, hub.connector("sne"), batch_size=40, parallel=parallel,
+                              readers=readers).run(path)
         with hub.journal.engine.connect() as conn:
             journaled = [(row.type, row.source_message_id, json.loads(row.body)["data"])
                          for row in conn.execute(select(events).order_by(events.c.seq))]
@@ -51,8 +55,12 @@ def test_two_processes_journal_what_one_process_journals(tmp_path):
     assert (two.records, two.imported, two.rejected) == (one.records, one.imported, one.rejected) == (150, 149, 1)
     assert two_events == one_events and len(two_events) == 149
     assert two_kept == one_kept and one_kept[0][0] is not None      # the bad record's line, in both
+    _, single_events, single_kept = _import(tmp_path / "single", path, parallel=True, readers=1)
+    assert (single_events, single_kept) == (one_events, one_kept)
     again, _, _ = _import(tmp_path / "two", path, parallel=True)
     assert (again.imported, again.updated, again.unchanged, again.events) == (0, 0, 149, 0)
+    # the import froze what was alive for its duration only: a process that imports again and again still frees it
+    assert gc.get_freeze_count() == 0
 
 
 def test_a_truncated_file_keeps_the_good_records_then_says_where_it_broke(tmp_path):
@@ -96,6 +104,60 @@ def test_a_reader_that_crashes_is_an_error_naming_its_cause(tmp_path):
             pass
 
 
+class _Shared(_Items):
+    """Records 0..n-1 read by two processes (``iter_bulk_shard``): each record says which process decoded it; the
+    file is damaged at ``damaged_at`` (raised by whichever reader reaches it, as a parser would)."""
+
+    def __init__(self, n: int, damaged_at: int | None = None, crash_at: int | None = None):
+        super().__init__(n, crash_at=crash_at)
+        self.damaged_at = damaged_at
+
+    def iter_bulk(self, path: Path):
+        return self.iter_bulk_shard(path, lambda position: True)
+
+    def iter_bulk_shard(self, path: Path, owned):
+        for index in range(self.n):
+            if index == self.damaged_at:
+                raise DecodeError("the file is truncated", location=ErrorLocation(file=path.name, line=index + 1))
+            if index == self.crash_at and owned(index):          # a bug in decoding this record: its reader only
+                raise ZeroDivisionError("a bug in the connector")
+            yield BulkRecord(key=str(index), fingerprint=str(os.getpid()), build=list, line=index + 1) \
+                if owned(index) else None
+
+
+@pytest.mark.parametrize("damaged_at", [None, 60, 67, 80, 95])
+def test_two_readers_decode_every_other_chunk_and_yield_what_one_reader_does(tmp_path, damaged_at):
+    def read(parallel: bool):
+        chunks: list[list[BulkRecord]] = []
+        with pytest.raises(DecodeError) if damaged_at is not None else nullcontext() as failure:
+            for chunk in read_chunks(_Shared(100, damaged_at), tmp_path / "x", 20, parallel=parallel, readers=2):
+                chunks.append(chunk)
+        return chunks, failure and str(failure.value)
+
+    here, here_error = read(parallel=False)
+    shared, shared_error = read(parallel=True)
+    assert [[item.key for item in chunk] for chunk in shared] == [[item.key for item in chunk] for chunk in here]
+    assert shared_error == here_error
+    assert sum(map(len, shared)) == (damaged_at if damaged_at is not None else 100)
+    decoders = [{item.fingerprint for item in chunk} for chunk in shared]
+    assert all(len(by) == 1 for by in decoders)                     # a chunk is decoded by one reader
+    assert decoders[0] != decoders[1] and decoders[0] == decoders[2]    # every other chunk, by two processes
+    assert str(os.getpid()) not in set().union(*decoders)
+
+
+def test_a_shared_reader_that_crashes_is_an_error_naming_its_cause(tmp_path):
+    with pytest.raises(RuntimeError, match="ZeroDivisionError: a bug in the connector"):
+        for _chunk in read_chunks(_Shared(100, crash_at=71), tmp_path / "x", 20, parallel=True, readers=2):
+            pass
+
+
+@pytest.mark.parametrize(("cores", "load", "expected"), [(2, 0.1, 2), (2, 0.9, 1), (2, 6.5, 1), (8, 5.0, 2)])
+def test_a_second_reader_only_when_the_machine_has_cores_to_spare(monkeypatch, cores, load, expected):
+    monkeypatch.setattr(os, "cpu_count", lambda: cores)
+    monkeypatch.setattr(os, "getloadavg", lambda: (load, load, load))
+    assert shared_readers() == expected
+
+
 _KILLED_MIDWAY = r"""
 import multiprocessing, os, signal, sys
 from pathlib import Path
@@ -110,22 +172,24 @@ def progress(records, line):
         os.kill(os.getpid(), signal.SIGKILL)
 
 with Hub(HubSettings(home=Path(sys.argv[1]), seed_examples=False), PluginHost.load(allow=["sne"])) as hub:
-    BulkImporter(hub.ingestor, hub.connector("sne"), batch_size=40, parallel=True).run(Path(sys.argv[2]), progress)
+    BulkImporter(hub.ingestor, hub.connector("sne"), batch_size=40, parallel=True,
+                 readers=2).run(Path(sys.argv[2]), progress)
 """
 
 
-def test_killed_midway_the_reader_goes_too_and_the_next_import_completes_without_duplicates(tmp_path):
+def test_killed_midway_the_readers_go_too_and_the_next_import_completes_without_duplicates(tmp_path):
     path = write_extraction(tmp_path / "extraction.xml", 200, seed=13, distinct=40)
     home = tmp_path / "home"
     killed = subprocess.run([sys.executable, "-c", _KILLED_MIDWAY, str(home), str(path)], capture_output=True,
                             text=True, timeout=120, cwd=Path(__file__).resolve().parents[2], check=False)
     assert killed.returncode == -9, killed.stderr[-2000:]
     [line] = [line for line in killed.stdout.splitlines() if line.startswith("READERS")]
-    [reader] = [int(pid) for pid in line.split()[1:]]
+    readers = [int(pid) for pid in line.split()[1:]]
+    assert len(readers) == 2                                  # the SNE connector shares the reading (ShardedBulk)
     deadline = time.monotonic() + 15
-    while _running(reader) and time.monotonic() < deadline:   # it notices its parent is gone at its next put
+    while any(map(_running, readers)) and time.monotonic() < deadline:   # each notices its parent is gone
         time.sleep(0.2)
-    assert not _running(reader)
+    assert not any(map(_running, readers))
     with Hub(HubSettings(home=home, seed_examples=False), PluginHost.load(allow=["sne"])) as hub:
         before = hub.journal.count_events()
         result = BulkImporter(hub.ingestor, hub.connector("sne"), batch_size=40, parallel=True).run(path)

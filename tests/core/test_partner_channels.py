@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from hub.core.channels import ChannelKind, ChannelStore
+from hub.core.partner_subscriber import RevocationWatch
 from hub.core.partners import PartnerError
 from hub.core.plugins import PluginHost
 from hub.core.runtime import Hub
@@ -153,3 +154,45 @@ def test_a_webhook_secret_never_reaches_the_logs(hub_settings, tmp_path):
     assert len(dead) == 1 and "unreachable" in dead[0]["attempts"]
     assert any(e["event"] == "delivery_dead_lettered" for e in logs)
     assert secret not in repr(logs) and secret not in repr(dead)
+
+
+def test_a_partner_revoked_during_a_run_is_delivered_nothing_more_and_its_events_wait(hub_settings, tmp_path):
+    """Revoked by the operator while this process runs: the next look at the registry (every 30 s at most) stops
+    its deliveries, without a restart; its events stay pending, as the next start leaves them."""
+    register(hub_settings, {"bailleur-a": ("bailleur", [])}, tmp_path)
+    now = [0.0]
+    with make_hub(hub_settings) as hub:
+        hub.revocations = RevocationWatch(hub.partner_subscribers, lambda pid: hub.find_partner(pid) is not None,
+                                          clock=lambda: now[0])
+        write_decisions(hub_settings.home / "inbox" / "bailleurs", "one.json", [decision()])
+        assert hub.run_once().delivered == {"partner.bailleur-a": 1}
+        hub.partners.revoke("bailleur-a")
+        write_decisions(hub_settings.home / "inbox" / "bailleurs", "two.json", [decision()])
+        now[0] = 29.0                              # not looked again yet: the documented delay
+        assert hub.run_once().delivered == {"partner.bailleur-a": 1}
+        write_decisions(hub_settings.home / "inbox" / "bailleurs", "three.json", [decision()])
+        now[0] = 30.0
+        summary = hub.run_once()
+        assert summary.delivered == {} and "partner.bailleur-a" not in summary.left
+        assert hub.journal.delivery_counts().get(("partner.bailleur-a", "pending")) == 1
+    assert len(received(tmp_path, "bailleur-a")) == 2
+
+
+def test_a_webhook_failure_is_stored_and_logged_without_the_urls_token(hub_settings, tmp_path, capfd):
+    from sqlalchemy import select
+
+    from hub.core.journal_schema import deliveries
+    from tests.asgi import free_port
+    with make_hub(hub_settings) as hub:
+        hub.partners.add("bailleur-a", siren=siren(), nom="Habitat A", role="bailleur", connector="bailleurs")
+        hub.channels.set("bailleur-a", ChannelKind.WEBHOOK,
+                         url=f"http://127.0.0.1:{free_port()}/events?token=s3cr3t-t0ken")
+    write_decisions(hub_settings.home / "inbox" / "bailleurs", "cal.json", [decision()])
+    with make_hub(hub_settings) as hub:
+        assert hub.run_once().failed == {"partner.bailleur-a": 1}
+        with hub.journal.engine.connect() as conn:
+            [stored] = conn.execute(select(deliveries.c.last_error)
+                                    .where(deliveries.c.subscriber == "partner.bailleur-a")).scalars()
+    assert "/events?***" in stored and "s3cr3t" not in stored
+    logged = capfd.readouterr()
+    assert "delivery_failed" in logged.out + logged.err and "s3cr3t" not in logged.out + logged.err

@@ -117,3 +117,36 @@ def test_a_non_ascii_signature_is_a_mismatch_not_a_crash():
     now = 1_700_000_000
     with pytest.raises(SignatureMismatch, match="no v1 signature matches"):
         verify("whsec_" + "k" * 32, f"t={now},v1=é€", b"{}", now=now)
+
+
+TOKEN_URL = "https://relais:pa55word@bailleur.example/relais/events?token=s3cr3t-t0ken&x=1#frag"
+
+
+@pytest.mark.parametrize(("answer", "kind"), [
+    (httpx.ConnectError("cannot connect to https://relais:pa55word@bailleur.example/relais/events?token=s3cr3t-t0ken"),
+     RetryableError),
+    (httpx.ReadTimeout("timed out"), RetryableError),
+    (httpx.Response(400, text="bad request to /relais/events?token=s3cr3t-t0ken&x=1"), RejectError),
+])
+def test_a_failure_names_the_url_without_its_userinfo_nor_query(answer, kind):
+    """What a failed delivery says is stored (``last_error``, the dead letters) and logged: a token in the URL's
+    query string, or credentials before its host, are never in it; where it went still is."""
+    def handler(request: httpx.Request) -> httpx.Response:
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    target = WebhookTarget(TOKEN_URL, SECRET, clock=lambda: T)
+    target.http.client = httpx.Client(transport=httpx.MockTransport(handler))
+    with pytest.raises(kind) as caught:
+        target.post(*_event_and_message())
+    said = str(caught.value)
+    assert "s3cr3t-t0ken" not in said and "pa55word" not in said and "relais:" not in said.split("HTTP")[0]
+    assert "s3cr3t" not in repr(target) and "bailleur.example/relais/events?***" in repr(target)
+    if kind is RetryableError:
+        assert "https://***@bailleur.example/relais/events?***#***" in said
+
+
+def test_the_channels_line_for_the_operator_and_the_audit_trail_masks_the_query_too():
+    line = Channel(partner="p", kind="webhook", url=TOKEN_URL, secret=SECRET).describe()
+    assert line.startswith("webhook https://***@bailleur.example/relais/events?***#***") and "s3cr3t" not in line

@@ -21,6 +21,7 @@ class Receiver:
     status: int = 200                       # what it answers once the signature is checked
     headers: dict[str, str] = field(default_factory=dict)
     hold: threading.Event | None = None     # set: answer; unset: every request waits (a slow partner)
+    delay: float = 0.0                      # seconds every answer takes (a partner slow to fail, say)
     accepted: list[dict[str, Any]] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)
     calls: int = 0
@@ -41,6 +42,8 @@ class Receiver:
             try:
                 if self.hold is not None:   # waits off the event loop: other requests go on meanwhile
                     await anyio.to_thread.run_sync(self.hold.wait, 20)
+                if self.delay:
+                    await anyio.sleep(self.delay)
                 try:
                     verify(self.secret, request.headers.get(SIGNATURE_HEADER), body)
                 except SignatureMismatch as exc:

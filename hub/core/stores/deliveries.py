@@ -113,10 +113,15 @@ class DeliveryStore:
         if not seqs:
             return []
         now = utcnow()
+        params = {"b_subscriber": subscriber, "b_seqs": among_value(seqs, self.engine.dialect), "b_now": now,
+                  "b_claimed_by": claimed_by}
         with self.engine.begin() as conn:
-            claimed = {seq: (attempts, subject, attempt_list(err)) for seq, attempts, err, subject in conn.execute(
-                self._claim, {"b_subscriber": subscriber, "b_seqs": among_value(seqs, self.engine.dialect),
-                              "b_now": now, "b_claimed_by": claimed_by})}
+            if self._claimed_events is None:   # PostgreSQL: the events' columns come back with the claim
+                return [ClaimedDelivery(seq, attempts, body, etype, subject, attempt_list(err), as_utc(recorded), now)
+                        for seq, attempts, err, subject, body, etype, recorded
+                        in sorted(conn.execute(self._claim, params), key=lambda r: r[0])]
+            claimed = {seq: (attempts, subject, attempt_list(err))
+                       for seq, attempts, err, subject in conn.execute(self._claim, params)}
             if not claimed:
                 return []
             rows = conn.execute(self._claimed_events, {"b_seqs": among_value(claimed, self.engine.dialect)})
@@ -441,9 +446,10 @@ class DeliveryStore:
                                         next_attempt_at=None, updated_at=now)).rowcount
 
 
-def _claim_statements(dialect: Dialect) -> tuple[Any, Any]:
+def _claim_statements(dialect: Dialect) -> tuple[Any, Any | None]:
     """The claim (see ``DeliveryStore.claim``) and the read of what it took, built once: building them per batch
-    cost more than running them (py-spy)."""
+    cost more than running them (py-spy). On PostgreSQL one statement does both, ``UPDATE … FROM events`` returning
+    the events' columns (SQLite returns only the updated table's): one round trip less on every event's way."""
     now = bindparam("b_now", type_=UtcDateTime())
     earlier = deliveries.alias("earlier")
     blocked = exists().where(and_(
@@ -458,6 +464,9 @@ def _claim_statements(dialect: Dialect) -> tuple[Any, Any]:
              .values(status=S.DELIVERING, claimed_at=now, claimed_by=bindparam("b_claimed_by"), updated_at=now,
                      next_attempt_at=None, attempts=deliveries.c.attempts + 1)
              .returning(deliveries.c.seq, deliveries.c.attempts, deliveries.c.last_error, deliveries.c.subject))
+    if dialect.name == "postgresql":
+        return claim.where(events.c.seq == deliveries.c.seq).returning(
+            events.c.body, events.c.type, events.c.recorded_at), None
     claimed_events = (select(events.c.seq, events.c.body, events.c.type, events.c.recorded_at)
                       .where(among_key(events.c.seq, "b_seqs", dialect)).order_by(events.c.seq))
     return claim, claimed_events

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import psycopg
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
@@ -54,8 +55,15 @@ def make_engine(url: str, *, connect_timeout: float = 10.0, statement_timeout: f
     # Why both timeouts: a journal that accepts TCP and never answers must not hang a start or a request for
     # minutes (connect), and a statement stuck behind a lock must fail and be retried rather than hold a worker
     # forever (statement_timeout, set per connection so the URL's own options — a search_path — are kept).
+    # Why ``$n`` placeholders and psycopg's RawCursor: psycopg converts ``%(name)s`` placeholders into ``$n`` in
+    # Python for every statement, caching only short ones; a batch's INSERT … VALUES of 500 rows (thousands of
+    # placeholders) was converted anew each time — a quarter of the RabbitMQ + PostgreSQL hub's CPU (py-spy,
+    # bench/README.md). SQLAlchemy renders ``$n`` itself, and RawCursor sends them as they are (same server-side
+    # binding). Driver-level SQL on this engine must use ``$n`` too.
     engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10, pool_timeout=connect_timeout,
-                           connect_args={"connect_timeout": max(1, round(connect_timeout))})
+                           paramstyle="numeric_dollar",
+                           connect_args={"connect_timeout": max(1, round(connect_timeout)),
+                                         "cursor_factory": psycopg.RawCursor})
     statement_ms = max(1, round(statement_timeout * 1000))
 
     @event.listens_for(engine, "connect")

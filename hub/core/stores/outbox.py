@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
-from sqlalchemy import delete, func, null, select
+from sqlalchemy import BigInteger, bindparam, delete, func, null, select
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, Engine
 
 from hub.core.journal_schema import events, outbox
@@ -22,12 +23,18 @@ __all__ = ["OutboxStore"]
 class OutboxStore:
     def __init__(self, engine: Engine):
         self.engine = engine
-        self._insert = RowInsert(engine.dialect, outbox, ("seq",))
+        self._insert = RowInsert(engine.dialect, outbox, ("seq",))   # SQLite; PostgreSQL inserts from an array
 
     def add_in(self, conn: Connection, seqs: Sequence[int]) -> None:
-        """Inside the append's transaction: these events wait for the broker."""
-        if seqs:
-            self._insert.many(conn, [(seq,) for seq in seqs])
+        """Inside the append's transaction: these events wait for the broker. On PostgreSQL one array parameter
+        (``unnest``), not a row of parameters per event for SQLAlchemy and the driver to process."""
+        if not seqs:
+            return
+        if self.engine.dialect.name == "postgresql":
+            conn.execute(outbox.insert().from_select(
+                ["seq"], select(func.unnest(bindparam(None, list(seqs), type_=postgresql.ARRAY(BigInteger()))))))
+            return
+        self._insert.many(conn, [(seq,) for seq in seqs])
 
     def unpublished(self, limit: int, with_body: bool = True) -> list[tuple[int, str, str | None]]:
         """(seq, type, body) of journaled events not yet confirmed by the broker, oldest first; ``body`` is None
@@ -52,18 +59,16 @@ class OutboxStore:
             yield rows
             self.mark_published([seq for seq, _t, _b in rows])
             return
+        body = events.c.body if with_body else null()
         with self.engine.begin() as conn:
-            seqs = [seq for (seq,) in conn.execute(select(outbox.c.seq).order_by(outbox.c.seq).limit(limit)
-                                                   .with_for_update(skip_locked=True))]
-            rows: list[tuple[int, str, str]] = []
-            if seqs:
-                body = events.c.body if with_body else null()
-                rows = [tuple(r) for r in conn.execute(select(events.c.seq, events.c.type, body)
-                                                       .where(among(events.c.seq, seqs, self.engine.dialect))
-                                                       .order_by(events.c.seq))]
+            # one statement: the outbox rows locked (only them: ``OF outbox``) and their events read together
+            rows = [tuple(r) for r in conn.execute(
+                select(events.c.seq, events.c.type, body).join(outbox, outbox.c.seq == events.c.seq)
+                .order_by(outbox.c.seq).limit(limit).with_for_update(skip_locked=True, of=outbox))]
             yield rows
-            if seqs:
-                conn.execute(delete(outbox).where(among(outbox.c.seq, seqs, self.engine.dialect)))
+            if rows:
+                conn.execute(delete(outbox).where(among(outbox.c.seq, [seq for seq, _t, _b in rows],
+                                                        self.engine.dialect)))
 
     def mark_published(self, seqs: Sequence[int]) -> None:
         if seqs:

@@ -40,10 +40,12 @@ def make_hub(settings: HubSettings, clock: Clock, plugins: tuple[str, ...] = ("c
     return Hub(settings, PluginHost.load(allow=list(plugins)), clock=clock)
 
 
-def journal(hub: Hub, *payloads: EventData, day: date | None = None, source: str = "tests") -> None:
-    """Journal partner events (as a connector's ingestion would), then let the processors handle them."""
+def journal(hub: Hub, *payloads: EventData, day: date | None = None, source: str = "tests",
+            entity: LegalEntity = GUICHET) -> None:
+    """Journal partner events (as a connector's ingestion would, by ``entity``), then let the processors handle
+    them."""
     when = hub.clock() if day is None else datetime.combine(day, time(8, 0), timezone.utc)
-    hub.journal.append([REGISTRY.build(p, source=source, entity=GUICHET, time=when, id=f"t-{next(_ids)}")
+    hub.journal.append([REGISTRY.build(p, source=source, entity=entity, time=when, id=f"t-{next(_ids)}")
                         for p in payloads])
     hub.run_once()
 

@@ -6,9 +6,12 @@ from __future__ import annotations
 import json
 from datetime import date
 
+from sqlalchemy import select
+
 from contracts.enums import MotifRadiation, SensDecisionDalo
 from contracts.events import BailSigne, DecisionDalo, DemandeRadiee, DemandeReactivee
 from plugins.dalo.attente import add_months, waiting
+from plugins.dalo.tables import menages
 from tests.plugins.cotation.processor_support import (
     Clock,
     journal,
@@ -46,6 +49,24 @@ def test_a_household_waits_from_its_decision_until_rehoused_radiated_or_cleared(
         assert listed(hub, date(2027, 6, 1)) == {B: ("2027-01-15", -137), C: ("2027-05-26", -6)}
         assert listed(hub, date(2026, 11, 25)) == {}           # decided after that day
         assert hub.connectors["dalo_attente"].settings.delai_relogement_mois == 3
+
+
+def test_an_exit_journaled_before_the_decision_still_counts_the_household_out(hub_settings):
+    """Partners send in any order: the landlord's lease, or a radiation, may be journaled before the COMED's
+    decision arrives. The household is then listed as out, not waiting; a radiation undone by a reactivation
+    before the decision leaves it waiting; the projection rebuilt from the journal agrees."""
+    with make_hub(hub_settings, Clock(DAY), ("dalo",)) as hub:
+        journal(hub, BailSigne(numero_unique=A, rpls="0000421337", commune="63430", date_signature=date(2026, 10, 1)),
+                DemandeRadiee(numero_unique=B, date_radiation=date(2026, 10, 2), motif=MotifRadiation.RENONCIATION),
+                DemandeRadiee(numero_unique=C, date_radiation=date(2026, 10, 3), motif=MotifRadiation.RENONCIATION),
+                DemandeReactivee(numero_unique=C, date_reactivation=date(2026, 10, 20)))
+        journal(hub, dalo(A), dalo(B), dalo(C), dalo(D))
+        assert set(listed(hub, DAY)) == {C, D}
+        with hub.connectors["dalo_attente"].context.read() as conn:
+            rows = {r.numero_unique: (r.statut, r.date_sortie) for r in conn.execute(select(menages))}
+        assert (rows[A], rows[B]) == (("relogee", "2026-10-01"), ("radiee", "2026-10-02"))
+        hub.projections.rebuild("dalo_attente", hub.clock)
+        assert set(listed(hub, DAY)) == {C, D}
 
 
 def test_the_projection_rebuilt_from_the_journal_is_the_live_one(hub_settings):
