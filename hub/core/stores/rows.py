@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy import Table
 from sqlalchemy.engine import Connection, Dialect
-from sqlalchemy.exc import StatementError
+from sqlalchemy.exc import DBAPIError, StatementError
 
 __all__ = ["RowInsert"]
 
@@ -45,7 +45,10 @@ class RowInsert:
         self._head = f"INSERT INTO {dialect.identifier_preparer.format_table(table)} ({names}) "
         self._tail = (" ON CONFLICT DO NOTHING" if ignore_conflicts else "") + (
             f" RETURNING {', '.join(quote(c) for c in returning)}" if returning else "")
-        self._one = "(" + ", ".join(["?" if dialect.paramstyle == "qmark" else "%s"] * len(columns)) + ")"
+        # the driver's placeholders: SQLite's ``?``; ``$n`` on PostgreSQL, whose engine uses psycopg's RawCursor
+        # (hub.core.stores.engine), ``%s`` with psycopg's own cursor
+        marks = {"qmark": ["?"] * len(columns), "numeric_dollar": [f"${i}" for i in range(1, len(columns) + 1)]}
+        self._one = "(" + ", ".join(marks.get(dialect.paramstyle, ["%s"] * len(columns))) + ")"
         self.sql = self._head + "VALUES " + self._one + self._tail
         # PostgreSQL: one array per column, so that the statement is the same text for any number of rows (psycopg
         # parses a query's text to find its placeholders, and cannot cache a text that changes with the row count:
@@ -53,7 +56,8 @@ class RowInsert:
         # their length: an explicit cast to VARCHAR(n) truncates a longer text silently, where the insert into the
         # column refuses it (DataError: the event is isolated, hub.core.isolation). ``%b``: psycopg sends the arrays
         # in binary; in text it escapes every element with a regular expression in Python (measured alone: ~500 us
-        # a row for 1 KB bodies, against ~6 us).
+        # a row for 1 KB bodies, against ~6 us). ``%b`` needs psycopg's own cursor: the engine's RawCursor takes
+        # ``$n``, which psycopg sends in text.
         arrays = ", ".join(f"%b::{_LENGTH.sub('', table.c[c].type.compile(dialect=dialect))}[]" for c in columns)
         self._unnest = (f"{self._head}SELECT {names} FROM unnest({arrays}) WITH ORDINALITY AS u({names}, ord) "
                         f"ORDER BY ord{self._tail}") if dialect.name == "postgresql" else None
@@ -93,7 +97,7 @@ class RowInsert:
         if not rows:
             return []
         if self._unnest is not None:   # rows taken in their order (ORDER BY ord): seqs are handed out in it
-            return [tuple(r) for r in conn.exec_driver_sql(self._unnest, tuple(list(c) for c in zip(*rows)))]
+            return self._returning_from_arrays(conn, tuple(list(c) for c in zip(*rows)))
         out: list[tuple[Any, ...]] = []
         for start in range(0, len(rows), _ROWS_PER_STATEMENT):
             chunk = rows[start:start + _ROWS_PER_STATEMENT]
@@ -101,3 +105,14 @@ class RowInsert:
             flat = tuple(value for row in chunk for value in row)
             out += [tuple(r) for r in conn.exec_driver_sql(sql, flat)]
         return out
+
+    def _returning_from_arrays(self, conn: Connection, arrays: tuple[list[Any], ...]) -> list[tuple[Any, ...]]:
+        """PostgreSQL: the ``unnest`` insert through a psycopg cursor of the transaction's own connection; a driver
+        error is raised as SQLAlchemy raises it (``DataError``, ``IntegrityError``…: see hub.core.isolation)."""
+        import psycopg   # only ever reached on PostgreSQL
+        try:
+            with psycopg.Cursor(conn.connection.driver_connection) as cursor:
+                cursor.execute(self._unnest, arrays)
+                return [tuple(r) for r in cursor.fetchall()]
+        except psycopg.Error as exc:
+            raise DBAPIError.instance(self._unnest, arrays, exc, psycopg.Error) from exc
