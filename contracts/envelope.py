@@ -12,7 +12,7 @@ envelope whose type is only known at run time goes through :mod:`contracts.regis
 
 from __future__ import annotations
 
-import uuid
+import os
 from datetime import datetime, timezone
 from typing import Generic, Literal, TypeVar
 
@@ -29,7 +29,15 @@ D = TypeVar("D", bound=EventData)
 
 
 def _new_id() -> str:
-    return str(uuid.uuid4())
+    """A random (version 4) UUID in its canonical text, as ``str(uuid.uuid4())`` writes it.
+
+    Built from the random bytes directly: ``uuid.UUID``'s constructor checks and converts in Python, and every event
+    the hub journals gets an id (py-spy: ~2 us an event, more than half of it there)."""
+    raw = bytearray(os.urandom(16))
+    raw[6] = raw[6] & 0x0F | 0x40   # version 4
+    raw[8] = raw[8] & 0x3F | 0x80   # RFC 4122 variant
+    h = raw.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def _now() -> datetime:

@@ -149,6 +149,9 @@ class DeliveryWorker:
         self._last_sweep = 0.0
         self._last_stale = time.monotonic()
         self.log = log.bind(connector=self.name)
+        # metric children looked up once, not per event (``labels()`` cost ~2 µs an event)
+        self._latency = metrics.DELIVERY_LATENCY.labels(connector=self.name)
+        self._delivered: dict[str, Any] = {}   # event type → its EVENTS_OUT child
         if self.claim_budget <= 0:
             self.log.warning("lease_shorter_than_timeout", lease=lease, delivery_timeout=timeout)
 
@@ -435,9 +438,8 @@ class DeliveryWorker:
             event = parse_journaled(claimed.body, claimed.type)
         except Exception as exc:  # a journaled body that no longer parses: a contract bug, never retry blindly
             return self._fail(claimed, RejectError(f"journaled event does not parse: {exc}"))
-        bound = self.log.bind(event_id=event.id, type=event.type)
         if not self.policy.allowed(self.connector, event):
-            bound.info("delivery_denied")
+            self.log.info("delivery_denied", event_id=event.id, type=event.type)
             return DeliveryOutcome(claimed.seq, S.DENIED, event_type=event.type, attempted=False)
         try:
             self._encode_and_deliver(event)
@@ -445,11 +447,13 @@ class DeliveryWorker:
             return self._fail(claimed, exc, event)
         except Exception as exc:  # an unexpected connector error: treated as transient, bounded by max_attempts
             return self._fail(claimed, RetryableError(f"{type(exc).__name__}: {exc}"), event)
-        metrics.EVENTS_OUT.labels(connector=self.name, type=event.type).inc()
+        counter = self._delivered.get(event.type)
+        if counter is None:
+            counter = self._delivered[event.type] = metrics.EVENTS_OUT.labels(connector=self.name, type=event.type)
+        counter.inc()
         if claimed.recorded_at is not None:
-            metrics.DELIVERY_LATENCY.labels(connector=self.name).observe(
-                max(0.0, (utcnow() - claimed.recorded_at).total_seconds()))
-        bound.info("event_delivered", attempt=claimed.attempts)
+            self._latency.observe(max(0.0, (utcnow() - claimed.recorded_at).total_seconds()))
+        self.log.info("event_delivered", event_id=event.id, type=event.type, attempt=claimed.attempts)
         return DeliveryOutcome(claimed.seq, S.DELIVERED, event_type=event.type)
 
     def _encode_and_deliver(self, event: Envelope[Any]) -> None:

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import json
 import threading
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -321,8 +322,9 @@ class Ingestor:
                                      "dead_letter_id": dead_letter_id})
         report.rejected = len(rejections) + len(refused) + len(conflicts)
         for _, e in result.inserted:
-            metrics.EVENTS_IN.labels(connector=e.source, type=e.type).inc()
             log.info("event_journaled", event_id=e.id, type=e.type, connector=e.source)
+        for (source, event_type), n in Counter((e.source, e.type) for _, e in result.inserted).items():
+            metrics.EVENTS_IN.labels(connector=source, type=event_type).inc(n)
         if result.inserted:
             self.on_journaled()
         return report

@@ -10,6 +10,7 @@ again without it — processors must therefore be deterministic for a given inpu
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -31,6 +32,7 @@ from hub.core.journaled import parse_journaled
 from hub.core.processing import ProcessContext, Processor, wrap_derived
 from hub.core.projections import ProjectionManager
 from hub.core.retention import purge_in
+from hub.core.stores.common import among
 from hub.core.timers import DueTimer, TimerStore, retry_at
 
 __all__ = ["ProcessorWorker", "TimerFirer"]
@@ -99,16 +101,17 @@ class ProcessorWorker(DeliveryWorker):
         derived: list[Envelope[Any]] = []
         depth_of: dict[str, int] = {}
         seqs = [c.seq for c in todo]
+        dialect = self.journal.engine.dialect
         with self.journal.engine.begin() as conn:
             self.projections.lock_in(conn, self.name)
             held_stmt = select(deliveries.c.seq).where(
-                deliveries.c.subscriber == self.name, deliveries.c.seq.in_(seqs),
+                deliveries.c.subscriber == self.name, among(deliveries.c.seq, seqs, dialect),
                 deliveries.c.status == S.DELIVERING, deliveries.c.claimed_at == token)
-            if self.journal.engine.dialect.name == "postgresql":
+            if dialect.name == "postgresql":
                 held_stmt = held_stmt.with_for_update()
             held = {seq for (seq,) in conn.execute(held_stmt)}
             depths = {seq: depth or 0 for seq, depth in conn.execute(
-                select(events.c.seq, events.c.depth).where(events.c.seq.in_(seqs)))}
+                select(events.c.seq, events.c.depth).where(among(events.c.seq, seqs, dialect)))}
             for index, c in enumerate(todo):
                 if c.seq not in held:   # taken back after the lease: whoever holds it now handles it
                     continue
@@ -140,9 +143,8 @@ class ProcessorWorker(DeliveryWorker):
         failpoint("after_processor_commit")
         if derived:
             self.on_journaled()
-        for o in outcomes:
-            if o.status == S.DELIVERED:
-                metrics.EVENTS_OUT.labels(connector=self.name, type=o.event_type).inc()
+        for event_type, n in Counter(o.event_type for o in outcomes if o.status == S.DELIVERED).items():
+            metrics.EVENTS_OUT.labels(connector=self.name, type=event_type).inc(n)
         return outcomes
 
 

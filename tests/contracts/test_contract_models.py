@@ -137,3 +137,14 @@ def test_upcaster_reads_an_old_version_as_the_current_one():
     parsed = registry.parse(old)
     assert parsed.type == "decision_cal.v1" and parsed.data.commune == "63430"
     assert registry.current_type("decision_cal.v0") == "decision_cal.v1" and registry.current_type("x.v1") is None
+
+
+def test_a_new_envelope_id_is_a_random_uuid_in_canonical_text() -> None:
+    import uuid
+
+    from contracts.envelope import _new_id
+    ids = [_new_id() for _ in range(2_000)]
+    assert len(set(ids)) == len(ids)
+    for text in ids:
+        parsed = uuid.UUID(text)
+        assert str(parsed) == text and parsed.version == 4 and parsed.variant == uuid.RFC_4122

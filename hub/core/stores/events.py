@@ -23,9 +23,11 @@ from contracts import Envelope
 from hub.core.changes import changed_paths
 from hub.core.journal_schema import DeliveryStatus as S
 from hub.core.journal_schema import events, outbox, snapshots
-from hub.core.stores.common import as_utc, dialect_insert, insert_ignore, utcnow
+from hub.core.storable import journal_text
+from hub.core.stores.common import among, as_utc, dialect_insert, utcnow
 from hub.core.stores.deliveries import DeliveryStore
 from hub.core.stores.outbox import OutboxStore
+from hub.core.stores.rows import RowInsert
 
 __all__ = ["EventStore", "Route", "Conflict", "AppendResult"]
 
@@ -67,6 +69,8 @@ class EventStore:
         self.deliveries = delivery_store
         #: who receives each appended event; replaceable (``Journal.router``) until the hub runs
         self.router: Router = router or (lambda _e: [])
+        self._insert = RowInsert(engine.dialect, events, _EVENT_COLUMNS, ignore_conflicts=True,
+                                 returning=("seq", "id"), preconverted=("recorded_at",))
 
     # --- appending --------------------------------------------------------------------------------------------
     def append(self, batch: Sequence[Envelope[Any]],
@@ -90,15 +94,16 @@ class EventStore:
         depth) is recorded for derived events (see :mod:`hub.core.processing`)."""
         result = AppendResult()
         now = utcnow()
-        rows = [_event_row(e, now, (depths or {}).get(e.id)) for e in batch]
-        if rows:
-            self._serialise_appends(conn)
         inserted_ids: dict[str, int] = {}
-        if rows:
-            stmt = insert_ignore(self.engine, events).returning(events.c.seq, events.c.id)
-            for seq, event_id in conn.execute(stmt, rows):
-                inserted_ids[event_id] = seq
-        delivery_rows: list[dict[str, Any]] = []
+        if batch:
+            recorded_at = self._insert.convert("recorded_at", now)
+            depths = depths or {}
+            rows = [self._insert.params((e.id, e.type, e.source, e.sourcemessageid, e.subject, e.entity.siren,
+                                         e.entity.nom, e.time, recorded_at, journal_text(e), depths.get(e.id)))
+                    for e in batch]
+            self._serialise_appends(conn)
+            inserted_ids = {event_id: seq for seq, event_id in self._insert.returning(conn, rows)}
+        delivery_rows: list[tuple[str, int, str | None, str]] = []
         for envelope in batch:
             seq = inserted_ids.pop(envelope.id, None)
             if seq is None:
@@ -106,14 +111,12 @@ class EventStore:
                 continue
             result.inserted.append((seq, envelope))
             for route in self.router(envelope):
-                delivery_rows.append({
-                    "subscriber": route.subscriber, "seq": seq, "subject": envelope.subject,
-                    "status": S.PENDING if route.allowed else S.DENIED, "attempts": 0, "updated_at": now,
-                })
+                delivery_rows.append((route.subscriber, seq, envelope.subject,
+                                      S.PENDING if route.allowed else S.DENIED))
         if result.duplicates:
             result.duplicates, result.conflicts = self._split_conflicts(conn, result.duplicates)
         self.outbox.add_in(conn, [seq for seq, _ in result.inserted])
-        self.deliveries.add_in(conn, delivery_rows)
+        self.deliveries.add_in(conn, delivery_rows, now)
         if snapshots_seen:
             self._upsert_snapshots(conn, snapshots_seen, now)
         return result
@@ -211,16 +214,13 @@ class EventStore:
     def bodies(self, seqs: Sequence[int]) -> list[tuple[int, str, str]]:
         with self.engine.connect() as conn:
             rows = conn.execute(select(events.c.seq, events.c.type, events.c.body)
-                                .where(events.c.seq.in_(list(seqs))).order_by(events.c.seq))
+                                .where(among(events.c.seq, seqs, self.engine.dialect)).order_by(events.c.seq))
             return [tuple(r) for r in rows]
 
 
-def _event_row(e: Envelope[Any], now: datetime, depth: int | None = None) -> dict[str, Any]:
-    return {
-        "id": e.id, "type": e.type, "source": e.source, "source_message_id": e.sourcemessageid,
-        "subject": e.subject, "entity_siren": e.entity.siren, "entity_nom": e.entity.nom, "time": e.time,
-        "recorded_at": now, "body": e.model_dump_json(), "depth": depth,
-    }
+#: the columns of an event row, in the order ``append_in`` gives them
+_EVENT_COLUMNS = ("id", "type", "source", "source_message_id", "subject", "entity_siren", "entity_nom", "time",
+                  "recorded_at", "body", "depth")
 
 
 def _comparable(envelope: dict[str, Any]) -> dict[str, Any]:

@@ -14,7 +14,8 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, Engine
 
 from hub.core.journal_schema import events, outbox
-from hub.core.stores.common import one_of
+from hub.core.stores.common import among
+from hub.core.stores.rows import RowInsert
 
 __all__ = ["OutboxStore"]
 
@@ -22,6 +23,7 @@ __all__ = ["OutboxStore"]
 class OutboxStore:
     def __init__(self, engine: Engine):
         self.engine = engine
+        self._insert = RowInsert(engine.dialect, outbox, ("seq",))   # SQLite; PostgreSQL inserts from an array
 
     def add_in(self, conn: Connection, seqs: Sequence[int]) -> None:
         """Inside the append's transaction: these events wait for the broker. On PostgreSQL one array parameter
@@ -32,7 +34,7 @@ class OutboxStore:
             conn.execute(outbox.insert().from_select(
                 ["seq"], select(func.unnest(bindparam(None, list(seqs), type_=postgresql.ARRAY(BigInteger()))))))
             return
-        conn.execute(outbox.insert(), [{"seq": seq} for seq in seqs])
+        self._insert.many(conn, [(seq,) for seq in seqs])
 
     def unpublished(self, limit: int, with_body: bool = True) -> list[tuple[int, str, str | None]]:
         """(seq, type, body) of journaled events not yet confirmed by the broker, oldest first; ``body`` is None
@@ -65,12 +67,13 @@ class OutboxStore:
                 .order_by(outbox.c.seq).limit(limit).with_for_update(skip_locked=True, of=outbox))]
             yield rows
             if rows:
-                conn.execute(delete(outbox).where(one_of(self.engine, outbox.c.seq, [seq for seq, _t, _b in rows])))
+                conn.execute(delete(outbox).where(among(outbox.c.seq, [seq for seq, _t, _b in rows],
+                                                        self.engine.dialect)))
 
     def mark_published(self, seqs: Sequence[int]) -> None:
         if seqs:
             with self.engine.begin() as conn:
-                conn.execute(delete(outbox).where(outbox.c.seq.in_(list(seqs))))
+                conn.execute(delete(outbox).where(among(outbox.c.seq, seqs, self.engine.dialect)))
 
     def size(self) -> int:
         with self.engine.connect() as conn:
