@@ -50,6 +50,7 @@ def _corrupt(path: Path) -> None:
 def test_two_processes_journal_what_one_process_journals(tmp_path):
     path = write_extraction(tmp_path / "extraction.xml", 150, seed=11, distinct=30)
     _corrupt(path)
+    thresholds = gc.get_threshold()
     one, one_events, one_kept = _import(tmp_path / "one", path, parallel=False)
     two, two_events, two_kept = _import(tmp_path / "two", path, parallel=True)
     assert (two.records, two.imported, two.rejected) == (one.records, one.imported, one.rejected) == (150, 149, 1)
@@ -59,8 +60,10 @@ def test_two_processes_journal_what_one_process_journals(tmp_path):
     assert (single_events, single_kept) == (one_events, one_kept)
     again, _, _ = _import(tmp_path / "two", path, parallel=True)
     assert (again.imported, again.updated, again.unchanged, again.events) == (0, 0, 149, 0)
-    # the import froze what was alive for its duration only: a process that imports again and again still frees it
+    # the import froze what was alive and spaced the collections for its duration only: a process that imports
+    # again and again still frees it, and collects as it did before
     assert gc.get_freeze_count() == 0
+    assert gc.get_threshold() == thresholds
 
 
 def test_a_truncated_file_keeps_the_good_records_then_says_where_it_broke(tmp_path):
