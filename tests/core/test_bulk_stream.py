@@ -67,7 +67,7 @@ def test_two_processes_journal_what_one_process_journals(tmp_path):
 
 
 def test_the_import_spaces_collections_while_it_runs_unless_the_process_froze_objects_itself(tmp_path):
-    """Collections every few demands cost the journaling process 10-18 % of its CPU; a process with its own policy
+    """Collections every few demands cost the journaling process 12-30 % of its CPU; a process with its own policy
     (it froze objects) keeps it whole."""
     path = write_extraction(tmp_path / "extraction.xml", 90, seed=3, distinct=30)
     thresholds = gc.get_threshold()
