@@ -33,9 +33,9 @@ log = structlog.get_logger(__name__)
 
 #: Allocations between two young-generation collections during an import (Python's default: 700). Each demand the
 #: journaling process builds allocates a few hundred tracked objects (the validated contract models), freed by their
-#: reference counts, not by the collector: at 700 a collection ran every few demands and the older generations' after
-#: it, 12-30 % of that process's CPU (alternate runs, 10,000 and 100,000 demands, bench/README.md). What waits longer is only cyclic garbage,
-#: bounded by this count.
+#: reference counts, not by the collector: at 700 a collection ran every few demands and the older generations'
+#: after it, 12-30 % of that process's CPU (alternate runs, 10,000 and 100,000 demands, bench/README.md). What
+#: waits longer is only cyclic garbage, bounded by this count.
 IMPORT_GC_THRESHOLD = 50_000
 
 
