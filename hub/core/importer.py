@@ -31,6 +31,13 @@ __all__ = ["BulkImporter", "ImportResult"]
 
 log = structlog.get_logger(__name__)
 
+#: Allocations between two young-generation collections during an import (Python's default: 700). Each demand the
+#: journaling process builds allocates a few hundred tracked objects (the validated contract models), freed by their
+#: reference counts, not by the collector: at 700 a collection ran every few demands and the older generations'
+#: after it, 12-30 % of that process's CPU (alternate runs, 10,000 and 100,000 demands, bench/README.md). What
+#: waits longer is only cyclic garbage, bounded by this count.
+IMPORT_GC_THRESHOLD = 50_000
+
 
 @dataclass
 class ImportResult:
@@ -67,8 +74,10 @@ class BulkImporter:
         # the journaling process's CPU, profiled), and a forked reader does not write to the pages it shares.
         # A process that froze objects itself keeps its own policy (an unfreeze here would undo it).
         freezing = gc.get_freeze_count() == 0
+        thresholds = gc.get_threshold()
         if freezing:
             gc.freeze()
+            gc.set_threshold(IMPORT_GC_THRESHOLD, *thresholds[1:])
         try:
             for chunk in read_chunks(self.connector, path, self.batch_size, parallel=self.parallel,
                                      readers=self.readers):
@@ -81,6 +90,7 @@ class BulkImporter:
             result.rejected += 1
         finally:
             if freezing:
+                gc.set_threshold(*thresholds)
                 gc.unfreeze()
         result.seconds = time.monotonic() - started
         log.info("bulk_import_done", connector=self.connector.name, records=result.records,

@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from hub import BulkRecord, Connector, DecodeError, ErrorLocation, PartnerRole
 from hub.core.bulk_stream import read_chunks, shared_readers
-from hub.core.importer import BulkImporter
+from hub.core.importer import IMPORT_GC_THRESHOLD, BulkImporter
 from hub.core.journal_schema import dead_letters, events
 from hub.core.plugins import PluginHost
 from hub.core.runtime import Hub
@@ -50,6 +50,7 @@ def _corrupt(path: Path) -> None:
 def test_two_processes_journal_what_one_process_journals(tmp_path):
     path = write_extraction(tmp_path / "extraction.xml", 150, seed=11, distinct=30)
     _corrupt(path)
+    thresholds = gc.get_threshold()
     one, one_events, one_kept = _import(tmp_path / "one", path, parallel=False)
     two, two_events, two_kept = _import(tmp_path / "two", path, parallel=True)
     assert (two.records, two.imported, two.rejected) == (one.records, one.imported, one.rejected) == (150, 149, 1)
@@ -59,8 +60,33 @@ def test_two_processes_journal_what_one_process_journals(tmp_path):
     assert (single_events, single_kept) == (one_events, one_kept)
     again, _, _ = _import(tmp_path / "two", path, parallel=True)
     assert (again.imported, again.updated, again.unchanged, again.events) == (0, 0, 149, 0)
-    # the import froze what was alive for its duration only: a process that imports again and again still frees it
+    # the import froze what was alive and spaced the collections for its duration only: a process that imports
+    # again and again still frees it, and collects as it did before
     assert gc.get_freeze_count() == 0
+    assert gc.get_threshold() == thresholds
+
+
+def test_the_import_spaces_collections_while_it_runs_unless_the_process_froze_objects_itself(tmp_path):
+    """Collections every few demands cost the journaling process 12-30 % of its CPU; a process with its own policy
+    (it froze objects) keeps it whole."""
+    path = write_extraction(tmp_path / "extraction.xml", 90, seed=3, distinct=30)
+    thresholds = gc.get_threshold()
+
+    def run(home: Path) -> list[tuple[int, ...]]:
+        seen: list[tuple[int, ...]] = []
+        with Hub(HubSettings(home=home, seed_examples=False), PluginHost.load(allow=["sne"])) as hub:
+            BulkImporter(hub.ingestor, hub.connector("sne"), batch_size=40, parallel=False).run(
+                path, progress=lambda _records, _line: seen.append(gc.get_threshold()))
+        return seen
+
+    assert run(tmp_path / "a") == [(IMPORT_GC_THRESHOLD, *thresholds[1:])] * 2
+    assert gc.get_threshold() == thresholds
+    gc.freeze()
+    try:
+        assert run(tmp_path / "b") == [thresholds] * 2
+        assert gc.get_freeze_count() > 0          # still frozen: the import left the process's policy alone
+    finally:
+        gc.unfreeze()
 
 
 def test_a_truncated_file_keeps_the_good_records_then_says_where_it_broke(tmp_path):
@@ -161,7 +187,7 @@ def test_a_second_reader_only_when_the_machine_has_cores_to_spare(monkeypatch, c
 _KILLED_MIDWAY = r"""
 import multiprocessing, os, signal, sys
 from pathlib import Path
-from hub.core.importer import BulkImporter
+from hub.core.importer import IMPORT_GC_THRESHOLD, BulkImporter
 from hub.core.plugins import PluginHost
 from hub.core.runtime import Hub
 from hub.settings import HubSettings
