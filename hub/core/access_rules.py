@@ -138,8 +138,9 @@ class AccessRules:
         self.source = source
         #: role → the event types a partner of that role emits unless its registration says otherwise
         self.emits = dict(emits or {})
-        #: (recipient, communes, event fact) → the verdict, for verdicts that never looked at a demand's history
-        self._settled: dict[tuple[Recipient, frozenset[str], DemandFact | None], Verdict] = {}
+        #: the recipient's fields, the communes, the event's type, SIREN and source → the verdict, for verdicts that
+        #: never looked at a demand's history
+        self._settled: dict[tuple[Any, ...], Verdict] = {}
 
     @classmethod
     def load(cls, path: Path | None = None) -> "AccessRules":
@@ -162,8 +163,15 @@ class AccessRules:
 
     def evaluate(self, recipient: Recipient, event: Envelope[Any],
                  history: History | None = None) -> Verdict:
+        communes = frozenset(event.data.communes())
+        # the key is a flat tuple of every input: hashed and compared in C (the dataclasses' own take a Python call)
+        key = (recipient.id, recipient.role, recipient.communes, recipient.siren, recipient.connector, communes,
+               event.type, event.entity.siren, event.source)
+        found = self._settled.get(key)
+        if found is not None:
+            return found
         fact = DemandFact(event.type, event.entity.siren, event.source)
-        return self._decide(recipient, frozenset(event.data.communes()), fact, event.subject, history)
+        return self._decide(key, recipient, communes, fact, event.subject, history)
 
     def evaluate_demand(self, recipient: Recipient, numero_unique: str, communes: Iterable[str],
                         history: History | None = None) -> Verdict:
@@ -171,23 +179,26 @@ class AccessRules:
         rules as for its events, with the demand's wished communes in place of an event's and only the demand's
         journaled history for ``demand_types`` rules. One engine for both, so that a partner never reads through
         an API what it would not have received as an event."""
-        return self._decide(recipient, frozenset(communes), None, numero_unique, history)
+        communes = frozenset(communes)
+        key = (recipient.id, recipient.role, recipient.communes, recipient.siren, recipient.connector, communes,
+               None, None, None)
+        found = self._settled.get(key)
+        if found is not None:
+            return found
+        return self._decide(key, recipient, communes, None, numero_unique, history)
 
-    def _decide(self, recipient: Recipient, communes: frozenset[str], event: DemandFact | None, subject: str | None,
-                history: History | None) -> Verdict:
-        """The verdict, remembered when it is a function of its arguments alone.
+    def _decide(self, key: tuple[Any, ...], recipient: Recipient, communes: frozenset[str], event: DemandFact | None,
+                subject: str | None, history: History | None) -> Verdict:
+        """The verdict, remembered under ``key`` (every input but the subject and the history) when it is a
+        function of its key alone.
 
         Why it is safe: the rules are fixed for this object, and a verdict that never reached a demand's history
-        read nothing but the recipient (its role, communes, SIREN, connector), the communes and the event's type,
+        read nothing but the recipient (its id, role, communes, SIREN, connector), the communes and the event's type,
         SIREN and source, which are the key (the subject only ever serves to look the history up). A verdict that
         did reach the history — even when there is no ``history`` to ask — is never remembered: the history grows
         and shrinks (retention), and without a ``history`` a ``demand_types`` rule answers otherwise. Why: every
         subscriber's worker asks again for each event it delivers (:class:`hub.core.routing.AccessPolicy` keeps
         only the last answers by event), and the recipients, communes and event types are few."""
-        key = (recipient, communes, event)
-        found = self._settled.get(key)
-        if found is not None:
-            return found
         consulted = False
 
         def looked_up(subject: str) -> frozenset[DemandFact]:
