@@ -28,6 +28,8 @@ __all__ = ["AccessRule", "AccessRules", "Verdict", "DEFAULT_RULES", "Recipient",
 
 DEFAULT_RULES = Path(__file__).with_name("access_rules.toml")
 GRANTS = ("all", "territory", "reservations", "demand_types")
+#: verdicts remembered by their inputs (a few hundred bytes each)
+_SETTLED_SIZE = 4096
 #: who must have emitted the event that grants a ``demand_types`` rule: anyone, or the recipient itself
 EMITTERS = ("anyone", "self")
 
@@ -115,7 +117,7 @@ def recipient_of(connector: Any) -> Recipient:
 def recipient_of_partner(partner: Any) -> Recipient:
     """A registered partner as the rules see it: its id, role, communes and legal entity."""
     entity = partner.entity
-    return Recipient(partner.id, partner.role, partner.communes, siren=entity.siren if entity is not None else None,
+    return Recipient(partner.id, partner.role, frozenset(partner.communes), siren=entity.siren if entity is not None else None,
                      connector=partner.connector if entity is None else None)
 
 
@@ -136,6 +138,9 @@ class AccessRules:
         self.source = source
         #: role → the event types a partner of that role emits unless its registration says otherwise
         self.emits = dict(emits or {})
+        #: the recipient's fields, the communes, the event's type, SIREN and source → the verdict, for verdicts that
+        #: never looked at a demand's history
+        self._settled: dict[tuple[Any, ...], Verdict] = {}
 
     @classmethod
     def load(cls, path: Path | None = None) -> "AccessRules":
@@ -158,8 +163,15 @@ class AccessRules:
 
     def evaluate(self, recipient: Recipient, event: Envelope[Any],
                  history: History | None = None) -> Verdict:
+        communes = frozenset(event.data.communes())
+        # the key is a flat tuple of every input: hashed and compared in C (the dataclasses' own take a Python call)
+        key = (recipient.id, recipient.role, recipient.communes, recipient.siren, recipient.connector, communes,
+               event.type, event.entity.siren, event.source)
+        found = self._settled.get(key)
+        if found is not None:
+            return found
         fact = DemandFact(event.type, event.entity.siren, event.source)
-        return self._decide(recipient, frozenset(event.data.communes()), fact, event.subject, history)
+        return self._decide(key, recipient, communes, fact, event.subject, history)
 
     def evaluate_demand(self, recipient: Recipient, numero_unique: str, communes: Iterable[str],
                         history: History | None = None) -> Verdict:
@@ -167,10 +179,42 @@ class AccessRules:
         rules as for its events, with the demand's wished communes in place of an event's and only the demand's
         journaled history for ``demand_types`` rules. One engine for both, so that a partner never reads through
         an API what it would not have received as an event."""
-        return self._decide(recipient, frozenset(communes), None, numero_unique, history)
+        communes = frozenset(communes)
+        key = (recipient.id, recipient.role, recipient.communes, recipient.siren, recipient.connector, communes,
+               None, None, None)
+        found = self._settled.get(key)
+        if found is not None:
+            return found
+        return self._decide(key, recipient, communes, None, numero_unique, history)
 
-    def _decide(self, recipient: Recipient, communes: frozenset[str], event: DemandFact | None, subject: str | None,
-                history: History | None) -> Verdict:
+    def _decide(self, key: tuple[Any, ...], recipient: Recipient, communes: frozenset[str], event: DemandFact | None,
+                subject: str | None, history: History | None) -> Verdict:
+        """The verdict, remembered under ``key`` (every input but the subject and the history) when it is a
+        function of its key alone.
+
+        Why it is safe: the rules are fixed for this object, and a verdict that never reached a demand's history
+        read nothing but the recipient (its id, role, communes, SIREN, connector), the communes and the event's type,
+        SIREN and source, which are the key (the subject only ever serves to look the history up). A verdict that
+        did reach the history — even when there is no ``history`` to ask — is never remembered: the history grows
+        and shrinks (retention), and without a ``history`` a ``demand_types`` rule answers otherwise. Why: every
+        subscriber's worker asks again for each event it delivers (:class:`hub.core.routing.AccessPolicy` keeps
+        only the last answers by event), and the recipients, communes and event types are few."""
+        consulted = False
+
+        def looked_up(subject: str) -> frozenset[DemandFact]:
+            nonlocal consulted
+            consulted = True
+            return history(subject) if history is not None else frozenset()
+
+        verdict = self._evaluate(recipient, communes, event, subject, looked_up)
+        if not consulted:
+            if len(self._settled) >= _SETTLED_SIZE:   # bounded: a territory with thousands of commune sets
+                self._settled.clear()
+            self._settled[key] = verdict
+        return verdict
+
+    def _evaluate(self, recipient: Recipient, communes: frozenset[str], event: DemandFact | None,
+                  subject: str | None, history: History) -> Verdict:
         mine = [r for r in self.rules if recipient.role in r.roles]
         if not mine:
             return Verdict(False, None, f"no rule of {self.source} is for role {recipient.role.value}")

@@ -154,6 +154,39 @@ def test_a_verdict_is_computed_once_per_event_and_subscriber():
     assert len(calls) == 1
 
 
+def test_a_remembered_verdict_is_never_reused_where_an_input_differs():
+    """Verdicts are remembered by their inputs (every worker asks again for each event it delivers): one policy, one
+    rules object, each question asked after the one it must not be confused with, on a fresh event every time (a
+    new id, so that only the remembering by inputs could answer). Partners' communes, the event's communes, who
+    emitted it, and a demand's history — growing, then purged — each change the answer."""
+    history = {"facts": frozenset()}
+    policy = AccessPolicy(history=lambda _subject: history["facts"])
+    seen = iter(range(1_000))
+
+    def asks(subscriber: Connector, event_type: str = "decision_cal.v1", entity: LegalEntity = OTHER,
+             commune: str | None = None) -> bool:
+        data = exemple(event_type)
+        if commune is not None:
+            data = data.model_copy(update={"commune": commune})
+        event = make_event(data, source="elsewhere", entity=entity, id=f"event-{next(seen)}")
+        return policy.allowed(subscriber, event)
+
+    inside, outside = _subscriber(PartnerRole.RESERVATAIRE, INSIDE), _subscriber(PartnerRole.RESERVATAIRE, OUTSIDE)
+    assert [asks(inside), asks(outside), asks(inside), asks(outside)] == [True, False, True, False]
+    assert [asks(inside, commune="63113"), asks(outside, commune="63113")] == [False, True]
+    siao = _subscriber(PartnerRole.SIAO, INSIDE)
+    assert [asks(siao, "transmission_siao.v1", OWN), asks(siao, "transmission_siao.v1", OTHER)] == [True, False]
+    assert asks(siao) is False
+    history["facts"] = HISTORIES["siao_orientation"]       # the SIAO oriented the household since
+    assert asks(siao) is True
+    history["facts"] = HISTORIES["none"]                   # the demand was purged
+    assert asks(siao) is False
+    # the same rules for a caller without history (nothing to grant by), then one whose history grants
+    event = make_event(exemple("decision_cal.v1"), source="elsewhere", entity=OTHER, id="another")
+    assert AccessPolicy(policy.rules).allowed(siao, event) is False
+    assert AccessPolicy(policy.rules, history=lambda _s: HISTORIES["siao_orientation"]).allowed(siao, event) is True
+
+
 def test_a_territorys_rules_file_replaces_the_shipped_one(tmp_path):
     path = tmp_path / "rules.toml"
     path.write_text('[[rules]]\nname = "epci_sees_all"\nroles = ["epci"]\ngrant = "all"\n', encoding="utf-8")
