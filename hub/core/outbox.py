@@ -62,6 +62,11 @@ class OutboxRelay:
                 self._remove(batch)
                 total += len(rows)
                 log.debug("events_published", count=len(rows), last_seq=rows[-1][0])
+                if len(rows) < self.batch_size:
+                    # a short batch: the outbox held no more when it was read, and a commit since then has set
+                    # the wake-up (cleared before the read); reading again only to find it empty cost three
+                    # round trips per cycle, in the way of the next commit's events
+                    return total
         finally:
             if settle:
                 self._settle()
