@@ -14,7 +14,7 @@ import time
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
 from hub.core.ingest import IngestReport
@@ -114,3 +114,35 @@ def test_relais_run_waits_for_an_unreachable_journal_and_stops_cleanly(tmp_path)
     attempts = [line for line in err.splitlines() if "is unreachable" in line]
     assert len(attempts) >= 2 and all("retrying in" in line and "127.0.0.1:1" in line for line in attempts)
     assert "stopped before the journal" in out
+
+
+@pytest.mark.postgres
+def test_a_pooled_connection_killed_while_resting_is_replaced_quietly(pg_schema_url, monkeypatch):
+    """The pool pings a connection that rested (as after a database restart) and reconnects instead of failing the
+    journal's next transaction; a connection used moments ago is not pinged (no round trip on the hot path)."""
+    from hub.core.stores import engine as engine_module
+
+    journal = Journal(pg_schema_url)
+    try:
+        def backend() -> int:
+            with journal.engine.connect() as conn:
+                return conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+
+        first = backend()
+        admin = create_engine(pg_schema_url.replace("postgresql://", "postgresql+psycopg://"))
+        with admin.begin() as conn:   # the database ends the resting connection, as a restart would
+            conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": first})
+        admin.dispose()
+        monkeypatch.setattr(engine_module, "PING_AFTER_IDLE", 0.0)   # every pooled connection has "rested"
+        assert journal.count_events() == 0, "the journal's next transaction failed on a dead pooled connection"
+        second = backend()
+        assert second != first
+
+        pings = []
+        monkeypatch.setattr(journal.engine.dialect, "do_ping", lambda conn: pings.append(conn) or True)
+        monkeypatch.setattr(engine_module, "PING_AFTER_IDLE", 60.0)
+        for _ in range(3):
+            assert backend() == second
+        assert pings == []
+    finally:
+        journal.close()

@@ -14,12 +14,20 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.engine import make_url
 
 from hub.core.private import private_dir, private_file
 
-__all__ = ["make_engine"]
+__all__ = ["make_engine", "PING_AFTER_IDLE"]
+
+#: Seconds a pooled PostgreSQL connection may rest before it is pinged on checkout. Why not ping every checkout
+#: (``pool_pre_ping``): a round trip, and a GIL hand-over, at the start of each of the four transactions on every
+#: event's way (append, relay, claim, outcome) — at 1,000 events/s the pool's connections rest a few milliseconds.
+#: Why ping at all: after a database restart a resting connection is dead, and its first statement would fail
+#: instead of the pool reconnecting quietly; a restart takes longer than this, so a connection used since it came back
+#: is alive, and one used before it went down rested longer than this.
+PING_AFTER_IDLE = 0.5
 
 
 def _private_sqlite_files(url: str) -> None:
@@ -60,7 +68,7 @@ def make_engine(url: str, *, connect_timeout: float = 10.0, statement_timeout: f
     # placeholders) was converted anew each time — a quarter of the RabbitMQ + PostgreSQL hub's CPU (py-spy,
     # bench/README.md). SQLAlchemy renders ``$n`` itself, and RawCursor sends them as they are (same server-side
     # binding). Driver-level SQL on this engine must use ``$n`` too.
-    engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10, pool_timeout=connect_timeout,
+    engine = create_engine(url, pool_size=5, max_overflow=10, pool_timeout=connect_timeout,
                            paramstyle="numeric_dollar",
                            connect_args={"connect_timeout": max(1, round(connect_timeout)),
                                          "cursor_factory": psycopg.RawCursor})
@@ -72,7 +80,30 @@ def make_engine(url: str, *, connect_timeout: float = 10.0, statement_timeout: f
         cur.execute(f"SET statement_timeout = {statement_ms}")
         cur.close()
         dbapi_conn.commit()
+
+    _ping_rested(engine)
     return engine
+
+
+def _ping_rested(engine: Engine) -> None:
+    """``pool_pre_ping`` for connections that rested more than ``PING_AFTER_IDLE`` seconds only: a dead one found
+    so is dropped with every connection pooled before it, and the pool connects anew (as ``pool_pre_ping`` does)."""
+
+    @event.listens_for(engine, "checkin")
+    def _rested_from(dbapi_conn, record):
+        if dbapi_conn is not None:
+            record.info["checked_in"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping(dbapi_conn, record, _proxy):
+        if time.monotonic() - record.info.get("checked_in", float("-inf")) < PING_AFTER_IDLE:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except Exception as error:
+            if engine.dialect.is_disconnect(error, dbapi_conn, None):
+                raise exc.InvalidatePoolError() from error   # the pool reconnects, as after a failed pre-ping
+            raise
 
 
 def _wal(cur: Any) -> None:

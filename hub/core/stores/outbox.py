@@ -17,7 +17,7 @@ from hub.core.journal_schema import events, outbox
 from hub.core.stores.common import among
 from hub.core.stores.rows import RowInsert
 
-__all__ = ["OutboxStore"]
+__all__ = ["OutboxStore", "OutboxBatch"]
 
 
 class OutboxStore:
@@ -49,26 +49,38 @@ class OutboxStore:
 
     @contextmanager
     def unpublished_batch(self, limit: int, with_body: bool = True) -> Iterator[list[tuple[int, str, str | None]]]:
-        """A batch of the outbox, removed from it when the block exits normally (the broker confirmed it).
+        """A batch of the outbox, removed from it when the block exits normally (the broker confirmed it); if the
+        block raises, the rows stay for the next attempt (see :meth:`lock_batch`)."""
+        batch = self.lock_batch(limit, with_body)
+        try:
+            yield batch.rows
+        except BaseException:
+            batch.release()
+            raise
+        batch.remove()
 
-        On PostgreSQL the rows are locked with SKIP LOCKED for the duration, so several hub processes relay
-        disjoint batches instead of all publishing the same events; a relay that dies releases its rows with its
-        connection. If the block raises, the rows stay for the next attempt."""
+    def lock_batch(self, limit: int, with_body: bool = True) -> "OutboxBatch":
+        """A batch of the outbox, oldest first, to be ``remove()``-d once the broker confirmed it, or ``release()``-d.
+
+        On PostgreSQL the rows are locked (SKIP LOCKED) in a transaction that stays open until then, so several hub
+        processes relay disjoint batches instead of all publishing the same events, and a relay may read its next
+        batch while this one's removal commits in another thread (the next read skips the rows still locked); a
+        relay that dies releases its rows with its connection. On SQLite nothing is locked: remove before reading
+        again, or the same rows come back."""
         if self.engine.dialect.name != "postgresql":
-            rows = self.unpublished(limit, with_body)
-            yield rows
-            self.mark_published([seq for seq, _t, _b in rows])
-            return
+            return OutboxBatch(self.unpublished(limit, with_body), None, self)
         body = events.c.body if with_body else null()
-        with self.engine.begin() as conn:
+        conn = self.engine.connect()
+        try:
+            conn.begin()
             # one statement: the outbox rows locked (only them: ``OF outbox``) and their events read together
             rows = [tuple(r) for r in conn.execute(
                 select(events.c.seq, events.c.type, body).join(outbox, outbox.c.seq == events.c.seq)
                 .order_by(outbox.c.seq).limit(limit).with_for_update(skip_locked=True, of=outbox))]
-            yield rows
-            if rows:
-                conn.execute(delete(outbox).where(among(outbox.c.seq, [seq for seq, _t, _b in rows],
-                                                        self.engine.dialect)))
+        except BaseException:
+            conn.close()
+            raise
+        return OutboxBatch(rows, conn, self)
 
     def mark_published(self, seqs: Sequence[int]) -> None:
         if seqs:
@@ -78,3 +90,37 @@ class OutboxStore:
     def size(self) -> int:
         with self.engine.connect() as conn:
             return conn.execute(select(func.count()).select_from(outbox)).scalar_one()
+
+
+class OutboxBatch:
+    """Rows of the outbox handed to the relay (:meth:`OutboxStore.lock_batch`). ``locked``: held in an open
+    transaction (PostgreSQL), so that removing them may wait — nobody else reads them meanwhile."""
+
+    def __init__(self, rows: list[tuple[int, str, str | None]], conn: Connection | None, store: OutboxStore):
+        self.rows = rows
+        self._conn = conn
+        self._store = store
+
+    @property
+    def locked(self) -> bool:
+        return self._conn is not None
+
+    def remove(self) -> None:
+        """The broker confirmed these events: delete their rows (and commit, which releases the lock)."""
+        seqs = [seq for seq, _t, _b in self.rows]
+        if self._conn is None:
+            self._store.mark_published(seqs)
+            return
+        conn, self._conn = self._conn, None
+        try:
+            if seqs:
+                conn.execute(delete(outbox).where(among(outbox.c.seq, seqs, self._store.engine.dialect)))
+            conn.commit()
+        finally:
+            conn.close()
+
+    def release(self) -> None:
+        """Not published: leave the rows for the next attempt (roll back, which releases the lock)."""
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            conn.close()   # an open transaction is rolled back when its connection goes back to the pool
