@@ -130,6 +130,9 @@ def test_a_slow_partner_never_delays_a_fast_one(settings):
             post(base, poster, [decision() for _ in range(5)])
             # the slow partner's first request hangs until released; the fast one gets all five meanwhile
             wait_until(lambda: len(fast.accepted) == 5, what="the fast partner served")
+            # on a loaded machine the slow partner's worker may make its first call only now: wait for it, then
+            # it is the only one (it hangs), and nothing was accepted
+            wait_until(lambda: slow.calls == 1, what="the slow partner's first request, hanging")
             assert slow.calls == 1 and slow.accepted == []
             slow.hold.set()
             wait_until(lambda: len(slow.accepted) == 5, what="the slow partner served once released")
