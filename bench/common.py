@@ -16,11 +16,16 @@ import os
 import statistics
 import subprocess
 import sys
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY_ENV = "RELAIS_BENCH_TINY"
+#: the machine's PostgreSQL (trust auth, database ``test``): each measurement journals in a schema of its own
+PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 ROW_KEYS = ("name", "events_per_s", "p50_ms", "p99_ms", "peak_rss_mb", "baseline", "ratio", "target")
 
 
@@ -42,6 +47,25 @@ def isolated(module: str, function: str, **kwargs: Any) -> dict[str, Any]:
     if out.returncode != 0:
         raise RuntimeError(f"bench.{module}.{function} failed ({out.returncode}):\n{out.stderr[-4000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+@contextmanager
+def scratch_postgres() -> Iterator[str]:
+    """A journal URL on a fresh schema of the machine's PostgreSQL, dropped with everything in it on exit: a
+    measurement never finds another's rows, and leaves none behind."""
+    from sqlalchemy import create_engine, text
+    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_URL)
+    try:
+        with admin.begin() as conn:
+            conn.execute(text(f"CREATE SCHEMA {schema}"))
+        try:
+            yield f"{PG_URL}?options=-csearch_path%3D{schema}"
+        finally:
+            with admin.begin() as conn:
+                conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+    finally:
+        admin.dispose()
 
 
 def sized(is_quick: bool, *, full: Any, quick: Any, tiny: Any) -> Any:

@@ -22,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import create_engine, text
 
+from bench.common import scratch_postgres
 from contracts import REGISTRY, DecisionCal, LegalEntity
 from hub.core.journal import Journal, Route
 
@@ -53,16 +54,8 @@ def measure(database: str, n: int, batch: int) -> dict:
     if database == "sqlite":
         url = f"sqlite:///{tempfile.mkdtemp()}/j-{uuid.uuid4().hex}.sqlite3"
         return {"events_per_s": append_all(url, events, batch)}
-    base = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-    engine = create_engine(base)
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    with engine.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    try:
-        return {"events_per_s": append_all(f"{base}?options=-csearch_path%3D{schema}", events, batch)}
-    finally:
-        with engine.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+    with scratch_postgres() as url:
+        return {"events_per_s": append_all(url, events, batch)}
 
 
 def run(quick: bool = False) -> list[dict]:

@@ -30,10 +30,10 @@ import uuid
 from concurrent.futures import Future
 from pathlib import Path
 
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import create_engine, func, select
 
-from bench.common import ROOT, isolated, percentiles, row, sized
-from bench.throughput import AMQP_URL, PG_URL, BenchPlugin, _cleanup_namespace
+from bench.common import ROOT, isolated, percentiles, row, scratch_postgres, sized
+from bench.throughput import AMQP_URL, BenchPlugin, _cleanup_namespace
 from hub.core.connector import RawMessage
 from hub.core.journal_schema import DeliveryStatus, deliveries, events
 from hub.core.logging import configure_logging
@@ -111,38 +111,38 @@ def steady(seconds: float, rate: int = 1_000, processes: int = 1) -> dict[str, f
     delivery record, and the rate achieved."""
     configure_logging("json", "warning")
     root = Path(tempfile.mkdtemp(prefix="relais-bench-"))
-    schema = f"bench_{uuid.uuid4().hex[:8]}"
     namespace = f"bench{uuid.uuid4().hex[:8]}"
-    journal_url = f"{PG_URL}?options=-csearch_path%3D{schema}"
-    admin = create_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
     messages = int(seconds * rate / PER_MESSAGE)
-    journal = create_engine(journal_url)
-    try:
-        if processes == 1:
-            with Hub(_settings(root / "home", journal_url, namespace), _host()) as hub:
-                hub.start()
-                bodies = _bodies(messages)
-                stop = threading.Event()
-                runner = threading.Thread(target=hub.run, args=(stop,))
-                runner.start()
-                sent_at, offered = _offer(hub, bodies, rate, time.time())
-                drained = _wait_delivered(journal, len(sent_at), time.time() - offered)
-                stop.set()
-                runner.join()
-        else:
-            sent_at, offered, drained = _in_processes(root, journal_url, namespace, messages, rate, processes)
-        latencies = _latencies(journal, sent_at)
-    finally:
-        journal.dispose()
-        _cleanup_namespace(namespace)
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
+    with scratch_postgres() as journal_url:
+        journal = create_engine(journal_url)
+        try:
+            sent_at, offered, drained, latencies = _measure(root, journal, journal_url, namespace, messages, rate,
+                                                            processes)
+        finally:
+            journal.dispose()
+            _cleanup_namespace(namespace)
     p50, p99 = percentiles(latencies)
     return {"events_per_s": len(latencies) / drained, "offered_per_s": len(sent_at) / offered, "p50_ms": p50,
             "p99_ms": p99, "delivered": len(latencies), "journaled": len(sent_at), "processes": processes}
+
+
+def _measure(root: Path, journal, journal_url: str, namespace: str, messages: int, rate: int,
+             processes: int) -> tuple[dict, float, float, list[float]]:
+    """The run itself: hand-over times by event id, seconds offering and draining, and each event's latency."""
+    if processes == 1:
+        with Hub(_settings(root / "home", journal_url, namespace), _host()) as hub:
+            hub.start()
+            bodies = _bodies(messages)
+            stop = threading.Event()
+            runner = threading.Thread(target=hub.run, args=(stop,))
+            runner.start()
+            sent_at, offered = _offer(hub, bodies, rate, time.time())
+            drained = _wait_delivered(journal, len(sent_at), time.time() - offered)
+            stop.set()
+            runner.join()
+    else:
+        sent_at, offered, drained = _in_processes(root, journal_url, namespace, messages, rate, processes)
+    return sent_at, offered, drained, _latencies(journal, sent_at)
 
 
 def _wait_delivered(journal, total: int, started: float) -> float:

@@ -43,15 +43,16 @@ import tempfile
 import threading
 import time
 import uuid
+from contextlib import ExitStack
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from kombu import Connection, Consumer, Exchange, Producer, Queue
-from sqlalchemy import Column, MetaData, String, Table, create_engine, func, select, text
+from sqlalchemy import Column, MetaData, String, Table, create_engine, func, select
 
-from bench.common import isolated, percentiles, row, sized
+from bench.common import isolated, percentiles, row, scratch_postgres, sized
 from hub import Connector, PartnerRole, Processor, hookimpl
 from hub.core.journal_schema import DeliveryStatus
 from hub.core.logging import configure_logging
@@ -60,7 +61,6 @@ from hub.core.runtime import Hub
 from hub.settings import HubSettings
 
 AMQP_URL = "amqp://guest:guest@127.0.0.1:5672//"
-PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 BODY = json.dumps({"type": "bench.v1", "data": "x" * 960}).encode()
 
 
@@ -229,19 +229,13 @@ def _write_inbox(inbox: Path, n: int, per_file: int = 500) -> None:
 def hub_end_to_end(n: int, backend: str, processor: bool = False) -> dict[str, float]:
     home = Path(tempfile.mkdtemp(prefix="relais-bench-")) / "home"
     overrides: dict = {"home": home, "seed_examples": False, "namespace": f"bench{uuid.uuid4().hex[:8]}"}
-    schema = None
-    if backend == "rabbitmq":
-        schema = f"bench_{uuid.uuid4().hex[:8]}"
-        engine = create_engine(PG_URL)
-        with engine.begin() as conn:
-            conn.execute(text(f"CREATE SCHEMA {schema}"))
-        overrides.update(journal_url=f"{PG_URL}?options=-csearch_path%3D{schema}", broker_url=AMQP_URL)
-    settings = HubSettings(**overrides)
     _write_inbox(home / "inbox" / "bailleurs", n)
     host = PluginHost.load(allow=["bailleurs"], extra=[])
     host.register(BenchPlugin(processor), name="bench")
-    try:
-        with Hub(settings, host) as hub:
+    with ExitStack() as scratch:
+        if backend == "rabbitmq":
+            overrides.update(journal_url=scratch.enter_context(scratch_postgres()), broker_url=AMQP_URL)
+        with Hub(HubSettings(**overrides), host) as hub:
             hub.start()
             stop = threading.Event()
             runner = threading.Thread(target=hub.run, args=(stop,))
@@ -259,12 +253,8 @@ def hub_end_to_end(n: int, backend: str, processor: bool = False) -> dict[str, f
             runner.join()
             p50, p99 = percentiles(delivery_latencies(hub, "bench_partner"))
             _cleanup_queues(hub) if hub.bus.is_amqp else None
-        return {"events_per_s": n / elapsed, "seconds": elapsed, "cpu_us_per_event": cpu / n * 1e6,
-                "p50_ms": p50, "p99_ms": p99}
-    finally:
-        if schema:
-            with engine.begin() as conn:
-                conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+    return {"events_per_s": n / elapsed, "seconds": elapsed, "cpu_us_per_event": cpu / n * 1e6,
+            "p50_ms": p50, "p99_ms": p99}
 
 
 def delivery_latencies(hub: Hub, subscriber: str) -> list[float]:
@@ -284,14 +274,14 @@ def _latencies(engine, subscriber: str) -> list[float]:
 def hub_processes(n: int, processes: int) -> dict[str, float]:
     """``processes`` hub processes on one PostgreSQL journal and one RabbitMQ namespace (see the module docstring):
     events/s from the files' arrival to the last delivery record, and the processes' CPU per event."""
-    from hub.core.journal_schema import deliveries
     root = Path(tempfile.mkdtemp(prefix="relais-bench-"))
-    schema = f"bench_{uuid.uuid4().hex[:8]}"
     namespace = f"bench{uuid.uuid4().hex[:8]}"
-    journal_url = f"{PG_URL}?options=-csearch_path%3D{schema}"
-    engine = create_engine(PG_URL)
-    with engine.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    with scratch_postgres() as journal_url:
+        return _hub_processes(n, processes, root, journal_url, namespace)
+
+
+def _hub_processes(n: int, processes: int, root: Path, journal_url: str, namespace: str) -> dict[str, float]:
+    from hub.core.journal_schema import deliveries
     staged = root / "staged"
     _write_inbox(staged, n)
     files = sorted(staged.iterdir())
@@ -330,8 +320,6 @@ def hub_processes(n: int, processes: int) -> dict[str, float]:
             if child.poll() is None:
                 child.kill()
         _cleanup_namespace(namespace)
-        with engine.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
 
 
 def serve(config: dict) -> None:
