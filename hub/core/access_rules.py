@@ -128,6 +128,13 @@ class Verdict:
     why: str
 
 
+def _event_key(recipient: Recipient, event: Envelope[Any]) -> tuple[Any, ...]:
+    """Every input of a verdict but the subject and the history, as a flat tuple: hashed and compared in C (the
+    dataclasses' own take a Python call). The communes are its sixth item."""
+    return (recipient.id, recipient.role, recipient.communes, recipient.siren, recipient.connector,
+            frozenset(event.data.communes()), event.type, event.entity.siren, event.source)
+
+
 class AccessRules:
     """Evaluate the rules for a recipient and an event; ``history(subject)`` gives the facts journaled for a demand
     (:class:`DemandFact`, for ``demand_types`` rules), if the caller can."""
@@ -163,15 +170,17 @@ class AccessRules:
 
     def evaluate(self, recipient: Recipient, event: Envelope[Any],
                  history: History | None = None) -> Verdict:
-        communes = frozenset(event.data.communes())
-        # the key is a flat tuple of every input: hashed and compared in C (the dataclasses' own take a Python call)
-        key = (recipient.id, recipient.role, recipient.communes, recipient.siren, recipient.connector, communes,
-               event.type, event.entity.siren, event.source)
+        key = _event_key(recipient, event)
         found = self._settled.get(key)
         if found is not None:
             return found
         fact = DemandFact(event.type, event.entity.siren, event.source)
-        return self._decide(key, recipient, communes, fact, event.subject, history)
+        return self._decide(key, recipient, key[5], fact, event.subject, history)
+
+    def remembered(self, recipient: Recipient, event: Envelope[Any]) -> Verdict | None:
+        """The verdict already settled for these inputs (see :meth:`_decide`), or None: nothing is computed, no
+        history read. Why: a worker asks for every event it delivers, and nearly every answer is one of a handful."""
+        return self._settled.get(_event_key(recipient, event))
 
     def evaluate_demand(self, recipient: Recipient, numero_unique: str, communes: Iterable[str],
                         history: History | None = None) -> Verdict:

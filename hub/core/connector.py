@@ -189,7 +189,14 @@ class Connector:
     # outbound --------------------------------------------------------------------------------------------------
     def encode(self, event: Envelope[Any]) -> OutboundMessage:
         """Render an event for the partner. The default is the canonical JSON envelope."""
-        return OutboundMessage(body=event.model_dump_json().encode(), filename=f"{event.id}.json")
+        return Connector.envelope_message(event, event.model_dump_json())
+
+    @staticmethod
+    def envelope_message(event: Envelope[Any], text: str) -> OutboundMessage:
+        """The default rendering of ``event`` whose canonical JSON is ``text``: the delivery worker passes the
+        journaled text itself when the connector keeps the default ``encode`` (the journal holds exactly
+        ``model_dump_json()`` of the event, so it is not serialised again for every subscriber)."""
+        return OutboundMessage(body=text.encode(), filename=f"{event.id}.json")
 
     def deliver(self, event: Envelope[Any], message: OutboundMessage) -> None:
         """Hand the rendered event to the partner; the default drops it in the outbox directory."""

@@ -136,6 +136,8 @@ class DeliveryWorker:
         self.stale_dispatch = stale_dispatch
         #: deliveries in flight at once (a partner's webhook may take several; a connector takes one at a time)
         self.concurrency = max(1, int(getattr(connector, "concurrency", 1)))
+        #: the connector renders events as the canonical JSON envelope, which the journal holds already
+        self.renders_journal_text = type(connector).encode is Connector.encode
         self.instances = instances   # who we are in the journal, and who is dead (their claims come back at once)
         # a claim must be settled well within its lease, or another process retakes it and delivers it again
         self.claim_budget = max(0.0, lease - timeout - 0.1 * lease)
@@ -442,7 +444,9 @@ class DeliveryWorker:
             self.log.info("delivery_denied", event_id=event.id, type=event.type)
             return DeliveryOutcome(claimed.seq, S.DENIED, event_type=event.type, attempted=False)
         try:
-            self._encode_and_deliver(event)
+            # an upcast event (its type is not the journaled one) is rendered anew, in its current version
+            journaled = claimed.body if event.type == claimed.type and isinstance(claimed.body, str) else None
+            self._encode_and_deliver(event, journaled)
         except (RetryableError, RejectError) as exc:
             return self._fail(claimed, exc, event)
         except Exception as exc:  # an unexpected connector error: treated as transient, bounded by max_attempts
@@ -456,9 +460,12 @@ class DeliveryWorker:
         self.log.info("event_delivered", event_id=event.id, type=event.type, attempt=claimed.attempts)
         return DeliveryOutcome(claimed.seq, S.DELIVERED, event_type=event.type)
 
-    def _encode_and_deliver(self, event: Envelope[Any]) -> None:
+    def _encode_and_deliver(self, event: Envelope[Any], journaled: str | None = None) -> None:
         try:
-            message = self.connector.encode(event)
+            if journaled is not None and self.renders_journal_text:
+                message = Connector.envelope_message(event, journaled)
+            else:
+                message = self.connector.encode(event)
         except (RetryableError, EncodeError):
             raise
         except Exception as exc:  # rendering is deterministic: what fails now fails on every retry
