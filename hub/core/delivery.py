@@ -49,6 +49,7 @@ from hub.core.config import RetrySettings
 from hub.core.connector import Connector, OutboundMessage
 from hub.core.errors import EncodeError, RejectError, RetryableError
 from hub.core.faults import failpoint
+from hub.core.fresh import FreshEvents
 from hub.core.instances import InstanceRegistry
 from hub.core.journal import WORKER_LOST, ClaimedDelivery, DeliveryOutcome, Journal, utcnow
 from hub.core.journal_schema import DeliveryStatus as S
@@ -122,7 +123,8 @@ class DeliveryWorker:
 
     def __init__(self, connector: Connector, journal: Journal, bus: Bus, policy: AccessPolicy, *,
                  retry: RetrySettings, batch_size: int, batch_wait: float, timeout: float, lease: float,
-                 stale_dispatch: float, instances: InstanceRegistry | None = None):
+                 stale_dispatch: float, instances: InstanceRegistry | None = None,
+                 fresh: FreshEvents | None = None):
         self.connector = connector
         self.name = connector.name
         self.journal = journal
@@ -139,6 +141,7 @@ class DeliveryWorker:
         #: the connector renders events as the canonical JSON envelope, which the journal holds already
         self.renders_journal_text = type(connector).encode is Connector.encode
         self.instances = instances   # who we are in the journal, and who is dead (their claims come back at once)
+        self.fresh = fresh           # the events this process journaled, not to be parsed again (hub.core.fresh)
         # a claim must be settled well within its lease, or another process retakes it and delivers it again
         self.claim_budget = max(0.0, lease - timeout - 0.1 * lease)
         # on RabbitMQ a due retry comes back through its delay queue; the sweep only rescues a late one
@@ -435,9 +438,17 @@ class DeliveryWorker:
         run.failing.append(outcome)
         run.partner_down = len(run.failing) >= BREAKER and time.monotonic() - run.failing_since >= self.timeout
 
+    def journaled_event(self, claimed: ClaimedDelivery) -> Envelope[Any]:
+        """The claimed event: the object this process journaled if it still holds it, else read from its body."""
+        if self.fresh is not None:
+            event = self.fresh.take(claimed.seq)
+            if event is not None:
+                return event
+        return parse_journaled(claimed.body, claimed.type)
+
     def _deliver_one(self, claimed: ClaimedDelivery) -> DeliveryOutcome:
         try:
-            event = parse_journaled(claimed.body, claimed.type)
+            event = self.journaled_event(claimed)
         except Exception as exc:  # a journaled body that no longer parses: a contract bug, never retry blindly
             return self._fail(claimed, RejectError(f"journaled event does not parse: {exc}"))
         if not self.policy.allowed(self.connector, event):

@@ -28,6 +28,7 @@ from hub.core import metrics
 from hub.core.bulk import RecordReject
 from hub.core.connector import Connector, RawMessage
 from hub.core.faults import failpoint
+from hub.core.fresh import FreshEvents
 from hub.core.errors import (
     AccessDenied, ConflictingResend, ContractError, ErrorLocation, InputTooLarge, RejectError, ScopeRefused,
 )
@@ -116,6 +117,8 @@ class Ingestor:
         self.journal = journal
         self.policy = policy
         self.on_journaled = on_journaled or (lambda: None)
+        #: where this process's own workers find the events it journaled (``Hub.run`` enables it)
+        self.fresh: FreshEvents | None = None
         self._pools: dict[str, ThreadPoolExecutor] = {}
         self._pools_lock = threading.Lock()
 
@@ -326,6 +329,8 @@ class Ingestor:
         for (source, event_type), n in Counter((e.source, e.type) for _, e in result.inserted).items():
             metrics.EVENTS_IN.labels(connector=source, type=event_type).inc(n)
         if result.inserted:
+            if self.fresh is not None:
+                self.fresh.add(result.inserted, result.takers)
             self.on_journaled()
         return report
 

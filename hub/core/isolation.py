@@ -98,3 +98,4 @@ def _split(journal: Journal, events: list[Envelope[Any]], snapshots: list[tuple[
     state.result.inserted += result.inserted
     state.result.duplicates += result.duplicates
     state.result.conflicts += result.conflicts
+    state.result.takers.update(result.takers)

@@ -35,6 +35,7 @@ from hub.core.bus import Bus
 from hub.core.config import RuntimeSettings
 from hub.core.connector import Connector, ConnectorContext
 from hub.core.delivery import DeliveryWorker
+from hub.core.fresh import FreshEvents
 from hub.core.gc_policy import long_run_heap
 from hub.core.errors import ConfigurationError
 from hub.core.inbox import InboxScanner
@@ -144,6 +145,7 @@ class Hub:
         self.bus = Bus(settings.broker, namespace=settings.namespace)
         self.relay = OutboxRelay(self.journal, self.bus, settings.batch_size)
         self.ingestor = Ingestor(self.journal, self.policy, on_journaled=self.relay.wakeup.set)
+        self.fresh = self.ingestor.fresh = FreshEvents()
         self.poller = Poller(self.connectors, self.journal.polls, lease=settings.lease)
         self.timers = TimerStore(self.journal.engine)
         self.projections = ProjectionManager(self.journal.engine, self.processors)
@@ -322,7 +324,7 @@ class Hub:
         for name in self.subscriptions:
             common: dict[str, Any] = dict(
                 retry=s.retry, batch_size=s.batch_size, batch_wait=s.batch_wait, timeout=s.delivery_timeout,
-                lease=s.lease, stale_dispatch=s.stale_dispatch, instances=self.instances)
+                lease=s.lease, stale_dispatch=s.stale_dispatch, instances=self.instances, fresh=self.fresh)
             connector = self.subscribers[name]
             if isinstance(connector, Processor):
                 self.workers[name] = ProcessorWorker(
@@ -495,8 +497,15 @@ class Hub:
         # Every object alive now (modules, contract schemas, the journal's metadata, the plugins) lives as long as
         # the run: frozen, and the young generation collected less often (hub.core.gc_policy). Embedded, 20,000
         # events: the collector's time 13-15 -> 3 µs per event.
-        with long_run_heap():
-            self._run_threads(stop)
+        # this process's workers take the events it journals as objects (hub.core.fresh): only while they run, so
+        # that a process that only journals (an import, ``run --once``'s scan) holds nothing for nobody
+        self.fresh.enabled = True
+        try:
+            with long_run_heap():
+                self._run_threads(stop)
+        finally:
+            self.fresh.enabled = False
+            self.fresh.clear()
 
     def _run_threads(self, stop: threading.Event) -> None:
         threads = [threading.Thread(target=self.relay.run, args=(stop,), name="relay", daemon=True),

@@ -56,6 +56,7 @@ class AppendResult:
     inserted: list[tuple[int, Envelope[Any]]] = field(default_factory=list)
     duplicates: list[Envelope[Any]] = field(default_factory=list)   # same id, same content: harmless
     conflicts: list[Conflict] = field(default_factory=list)         # same id, different content: refused
+    takers: dict[int, int] = field(default_factory=dict)            # seq → subscribers it is pending for
 
 
 Router = Callable[[Envelope[Any]], list[Route]]
@@ -110,9 +111,12 @@ class EventStore:
                 result.duplicates.append(envelope)
                 continue
             result.inserted.append((seq, envelope))
+            takers = 0
             for route in self.router(envelope):
                 delivery_rows.append((route.subscriber, seq, envelope.subject,
                                       S.PENDING if route.allowed else S.DENIED))
+                takers += route.allowed
+            result.takers[seq] = takers
         if result.duplicates:
             result.duplicates, result.conflicts = self._split_conflicts(conn, result.duplicates)
         self.outbox.add_in(conn, [seq for seq, _ in result.inserted])
