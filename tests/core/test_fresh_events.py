@@ -14,6 +14,7 @@ from hub.settings import HubSettings
 from hub.testing.samples import make_event
 from tests.contracts.contracts_factories import exemple
 from tests.factories import decision, write_decisions
+from tests.running import run_until
 
 
 def _events(n: int) -> list:
@@ -80,14 +81,7 @@ def test_a_running_hub_hands_its_workers_the_journaled_objects_and_holds_nothing
     with Hub(HubSettings(home=tmp_path / "home", seed_examples=False), host) as hub:
         add = hub.fresh.add
         hub.fresh.add = lambda inserted, takers: (journaled.extend(e for _, e in inserted), add(inserted, takers))
-        stop = threading.Event()
-        runner = threading.Thread(target=hub.run, args=(stop,))
-        runner.start()
-        try:
-            assert _Keeping.done.wait(30), "the decisions were not delivered"
-        finally:
-            stop.set()
-            runner.join(30)
+        assert run_until(hub, _Keeping.done), "the decisions were not delivered"
         assert len(hub.fresh) == 0 and not hub.fresh.enabled
     assert len(journaled) == 3
     assert {id(e) for e, _ in _Keeping.received} == {id(e) for e in journaled}, "the very objects, not parsed again"

@@ -13,6 +13,7 @@ from hub.core.plugins import PluginHost
 from hub.core.runtime import Hub
 from hub.settings import HubSettings
 from tests.factories import decision, write_decisions
+from tests.running import run_until
 
 
 def test_the_policy_holds_inside_the_block_only():
@@ -61,13 +62,6 @@ def test_the_hub_spaces_collections_while_it_runs_and_restores_them_when_it_stop
     host = PluginHost.load(allow=["bailleurs"], extra=[])
     host.register(_Plugin(), name="watching")
     with Hub(HubSettings(home=tmp_path / "home", seed_examples=False), host) as hub:
-        stop = threading.Event()
-        runner = threading.Thread(target=hub.run, args=(stop,))
-        runner.start()
-        try:
-            assert _Watching.delivered.wait(30), "the decision was not delivered"
-        finally:
-            stop.set()
-            runner.join(30)
+        assert run_until(hub, _Watching.delivered), "the decision was not delivered"
     assert _Watching.seen[0] == ((LONG_RUN_GC_THRESHOLD, *before[1:]), True)
     assert gc.get_threshold() == before and gc.get_freeze_count() == 0
