@@ -10,7 +10,6 @@ from hub.core.fresh import FreshEvents
 from hub.core.plugins import PluginHost
 from hub.core.runtime import Hub
 from hub.core.storable import journal_text
-from hub.settings import HubSettings
 from hub.testing.samples import make_event
 from tests.contracts.contracts_factories import exemple
 from tests.factories import decision, write_decisions
@@ -73,12 +72,13 @@ class _Plugin:
         register(_Keeping)
 
 
-def test_a_running_hub_hands_its_workers_the_journaled_objects_and_holds_nothing_once_stopped(tmp_path):
-    write_decisions(tmp_path / "home" / "inbox" / "bailleurs", "cal.json", [decision() for _ in range(3)])
+def test_a_running_hub_hands_its_workers_the_journaled_objects_and_holds_nothing_once_stopped(hub_settings):
+    _Keeping.received, _Keeping.done = [], threading.Event()
+    write_decisions(hub_settings.home / "inbox" / "bailleurs", "cal.json", [decision() for _ in range(3)])
     host = PluginHost.load(allow=["bailleurs"], extra=[])
     host.register(_Plugin(), name="keeping")
     journaled: list = []
-    with Hub(HubSettings(home=tmp_path / "home", seed_examples=False), host) as hub:
+    with Hub(hub_settings, host) as hub:
         add = hub.fresh.add
         hub.fresh.add = lambda inserted, takers: (journaled.extend(e for _, e in inserted), add(inserted, takers))
         assert run_until(hub, _Keeping.done), "the decisions were not delivered"
