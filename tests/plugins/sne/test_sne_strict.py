@@ -94,6 +94,25 @@ def test_interior_spaces_and_line_breaks_are_accepted(records: list[bytes]) -> N
     assert strict_schema().validate(record), strict_schema().error_log
 
 
+def test_an_xsi_declaration_on_the_root_keeps_the_fast_path_but_an_xsi_attribute_does_not(records: list[bytes]
+                                                                                         ) -> None:
+    """lxml copies the root's namespace declarations into each record it serialises; a root carrying
+    ``xsi:schemaLocation`` (usual) must not send every record to the slow path, an ``xsi:`` attribute in the record
+    (which no XSD check sees) must."""
+    schema = strict_schema()
+    document = etree.fromstring(b'<ns1:interfaceNuu xmlns:ns1="http://nuu.application.i2/" '
+                                b'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+                                b'xsi:schemaLocation="http://nuu.application.i2/ interfaceNuu.xsd"/>')
+    document.append(etree.fromstring(records[0]))
+    record = document[0]
+    raw = etree.tostring(record)
+    assert b"XMLSchema-instance" in raw and plainly_canonical(schema, record, raw)
+    _leaf(record, "nom").set(f"{{{XSI}}}noNamespaceSchemaLocation", "x.xsd ")
+    raw = etree.tostring(record)
+    assert schema.validate(record) and not is_canonical(record)      # what the XSD alone would let through
+    assert not plainly_canonical(schema, record, raw)
+
+
 # ----- mutations: whatever the strict schema accepts, today's checks accept -----
 
 _VALUES = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00\ufffe\uffff"
