@@ -224,7 +224,9 @@ def _mixed_extraction(path: Path) -> Path:
 
 def _comparable(item) -> tuple:
     if isinstance(item, BulkRecord):
-        return ("record", item.key, item.fingerprint, item.line, item.raw, item.build)
+        # the builder (the demand's canonical JSON, desk, entity, dates) and the event data it journals
+        events = [event.data.model_dump_json() for event in item.build(None) + item.build("sha256:before")]
+        return ("record", item.key, item.fingerprint, item.line, item.raw, item.build, events)
     return ("reject", str(item.error), item.line, item.raw)
 
 
