@@ -15,6 +15,10 @@ damage to the document itself (malformed or truncated XML, wrong root or namespa
 
 Two processes can share an import (``owned``, :class:`hub.core.bulk.ShardedBulk`): each parses the whole file —
 cheap, in C — but serialises, validates and decodes only the records it owns, the costly part.
+
+The usual record is checked by one validation against a strict schema (:mod:`plugins.sne.strict`) that accepts
+only canonical, valid records; any other is checked as a unit document is (:func:`is_canonical`, the XSD, the
+tolerant walk).
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from plugins.sne.codec import envelope_for, fact_time, resolve_entity
 from plugins.sne.mapping import demande_to_dict, entite_from
 from plugins.sne.messages import RECORD_TAGS
 from plugins.sne.schema import VERSIONS, interface_schema, q
+from plugins.sne.strict import plainly_canonical, strict_schema
 from plugins.sne.tolerance import KeptElement, canonicalize, is_canonical
 from plugins.sne.xmlutil import MappingError, Reader
 
@@ -69,6 +74,7 @@ def iter_bulk(path: Path, *, default_entity: LegalEntity | None, limits: XmlLimi
     origin = path.name
     header = _Header()
     schema = interface_schema()
+    strict = strict_schema()
     index = 0
     for element in iter_records(path, tags={_ENTETE, *RECORD_TAGS}, origin=origin, expected_root=q("interfaceNuu"),
                                 limits=limits):
@@ -93,8 +99,10 @@ def iter_bulk(path: Path, *, default_entity: LegalEntity | None, limits: XmlLimi
                 raise DecodeError(f"a bulk extraction holds demande records only; send {element.tag.split('}')[1]} "
                                   "as a unit message", location=ErrorLocation(file=origin, line=line, record=index,
                                                                               field=element_path(element, element)))
-            if is_canonical(element) and not schema.problems(element):
-                kept: list[KeptElement] = []     # the usual record: one validation in C, no walk in Python
+            if strict is not None and plainly_canonical(strict, element, raw):
+                kept: list[KeptElement] = []     # the usual record: one validation in C proves it canonical and valid
+            elif is_canonical(element) and not schema.problems(element):
+                kept = []                        # canonical, but refused by the strict schema (a leap day…)
             else:
                 kept = canonicalize(element)
                 schema.assert_valid(element, origin=origin, record=index)
