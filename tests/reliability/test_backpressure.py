@@ -89,8 +89,10 @@ class _Hanging(Connector):
     hang_on: set[str] = set()
     release = threading.Event()
     accepted: list[str] = []
+    callers: list[threading.Thread] = []   # the thread of each call
 
     def deliver(self, event, message) -> None:
+        self.callers.append(threading.current_thread())
         if "*" in self.hang_on or event.subject in self.hang_on:
             self.release.wait(30)
             raise RetryableError("answered too late")
@@ -104,7 +106,7 @@ class _HangingPlugin:
 
 
 def _hanging_hub(hub_settings, hang_on: set[str]):
-    _Hanging.hang_on, _Hanging.release, _Hanging.accepted = hang_on, threading.Event(), []
+    _Hanging.hang_on, _Hanging.release, _Hanging.accepted, _Hanging.callers = hang_on, threading.Event(), [], []
     settings = settings_with(hub_settings, {}, delivery_timeout=0.3)
     return settings, make_hub(settings, _HangingPlugin())
 
@@ -127,6 +129,34 @@ def test_a_hung_call_is_abandoned_and_the_rest_of_the_batch_goes_on(hub_settings
         rows = {r["subject"]: r for r in delivery_rows(settings, "broken")}
     assert len(_Hanging.accepted) == 5
     assert rows[culprit]["status"] == "retrying" and "did not answer within 0.3s" in rows[culprit]["last_error"]
+
+
+@pytest.mark.parametrize("backend", ["embedded"])
+def test_batches_are_delivered_by_one_long_lived_thread_and_an_abandoned_one_ends(hub_settings):
+    """A worker delivering in turn hands every batch to the same delivery thread (not a new thread per batch);
+    the thread left in a hung call takes no other batch and ends once the call returns."""
+    culprit = numero_unique()
+    decisions = [decision() for _ in range(4)]
+    decisions[1] = decision(numero_unique=culprit)
+    settings, hub = _hanging_hub(hub_settings, {culprit})
+    write_decisions(settings.home / "inbox" / "bailleurs", "cal.json", decisions)
+    with hub:
+        hub.start()
+        hub.inbox.scan()
+        hub.relay.publish_pending()
+        assert hub.workers["broken"].step(wait=0.5).delivered == 3
+        abandoned, fresh = _Hanging.callers[0], _Hanging.callers[-1]
+        assert _Hanging.callers == [abandoned, abandoned, fresh, fresh] and fresh is not abandoned
+        _Hanging.release.set()
+        abandoned.join(timeout=5)
+        assert not abandoned.is_alive()
+        for name in ("next.json", "last.json"):   # two more batches: the same thread delivers both
+            write_decisions(settings.home / "inbox" / "bailleurs", name, [decision(), decision()])
+            hub.inbox.scan()
+            hub.relay.publish_pending()
+            assert hub.workers["broken"].step(wait=0.5).delivered == 2
+        assert _Hanging.callers[4:] == [fresh] * 4 and fresh.is_alive()
+    assert len(_Hanging.accepted) == 7
 
 
 @pytest.mark.parametrize("backend", ["embedded"])
