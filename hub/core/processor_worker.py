@@ -1,11 +1,22 @@
 """Running processors: their deliveries and their timers, each outcome committed with what it derived.
 
-A processor's worker is a delivery worker (same queue, claims, per-demand order, retries, dead letters, leases);
-only the step "hand the event to the partner, then record the outcome" differs: the processor's handling of the
-whole claimed batch, its projection writes, the timers it set, the events it derived and the delivered outcomes go
-in **one** transaction (group commit). If the processor raises on one event, that transaction is rolled back, the
+A processor's worker is a delivery worker (same queue, claims, per-demand order, retries, dead letters); only the
+step "hand the event to the partner, then record the outcome" differs: the processor's handling of the whole
+claimed batch, its projection writes, the timers it set, the events it derived and the delivered outcomes go in
+**one** transaction (group commit). If the processor raises on one event, that transaction is rolled back, the
 event's failure is recorded alone (retry with backoff, or the dead letters), and the rest of the batch is handled
 again without it — processors must therefore be deterministic for a given input and clock.
+
+Why the claim is taken inside that transaction too (one commit per batch instead of two, and no check that the
+claim still holds: nobody can take back a claim that was never committed): a processor's claim need not outlive
+its transaction — if the process dies, the rollback leaves the rows pending, with nothing to lease. The one thing a
+committed claim buys is the count of attempts that killed their process (a message that crashes every process
+that takes it ends in the dead letters after ``max_attempts``, see ``DeliveryStore.claim``). So what *may* have
+been in the hands of a process that died goes the careful way, claim committed first: every delivery journaled
+before this process started (the embedded bus forgets everything at a crash: the sweep brings it back), every
+message the broker redelivers (RabbitMQ: its consumer went away before acknowledging it), and every claim whose
+worker was lost (suspects, taken one at a time by :class:`~hub.core.delivery.DeliveryWorker`). An event that kills
+the process in the one-transaction path is therefore taken the careful way by the next process, and counted.
 """
 
 from __future__ import annotations
@@ -16,13 +27,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
 
 from contracts import Envelope
 from hub.core import metrics
+from hub.core.bus import QueueReader, message_seqs
 from hub.core.config import RetrySettings
-from hub.core.delivery import DeliveryWorker, _give_back
+from hub.core.delivery import CHAIN_ROUNDS, DeliveryWorker, StepResult, _give_back, _suspect
 from hub.core.errors import RejectError, RetryableError
 from hub.core.faults import failpoint
 from hub.core.journal import ClaimedDelivery, DeliveryOutcome, Journal, utcnow
@@ -43,11 +56,16 @@ log = structlog.get_logger(__name__)
 class _HandlingFailed(Exception):
     """One input of a batch failed; the batch's transaction was rolled back."""
 
-    def __init__(self, index: int, error: Exception, event: Envelope[Any] | None):
+    def __init__(self, index: int, seq: int, error: Exception, event: Envelope[Any] | None):
         super().__init__(str(error))
         self.index = index
+        self.seq = seq
         self.error = error
         self.event = event
+
+
+class _Suspects(Exception):
+    """The one-transaction claim took a delivery whose worker was lost: rolled back, taken the careful way."""
 
 
 def _as_failure(exc: Exception) -> Exception:
@@ -55,6 +73,25 @@ def _as_failure(exc: Exception) -> Exception:
         return exc
     # an unexpected processor error: retried (bounded by max_attempts), like a connector's
     return RetryableError(f"{type(exc).__name__}: {str(exc)[:500]}")
+
+
+class _RedeliveryNotingReader:
+    """The worker's queue reader, noting which seqs of the last batch the broker redelivered (a consumer went
+    away before acknowledging them: perhaps a process their handling killed). The in-process transport never
+    sets the flag; a restart there is covered by the journal's seqs instead (see the module docstring)."""
+
+    def __init__(self, reader: QueueReader):
+        self._reader = reader
+        self.redelivered: set[int] = set()
+
+    def next_batch(self, max_size: int, wait: float) -> list[Any]:
+        messages = self._reader.next_batch(max_size, wait)
+        self.redelivered = {seq for m in messages if (m.delivery_info or {}).get("redelivered")
+                            for seq in message_seqs(m)}
+        return messages
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._reader, name)
 
 
 class ProcessorWorker(DeliveryWorker):
@@ -69,7 +106,92 @@ class ProcessorWorker(DeliveryWorker):
         self.projections = projections
         self.clock = clock
         self.on_journaled = on_journaled
+        self.reader = _RedeliveryNotingReader(self.reader)   # type: ignore[assignment]
+        # what was journaled before this process started may have been in a dead process's hands
+        with journal.engine.connect() as conn:
+            self._journaled_before_start = conn.execute(select(func.max(events.c.seq))).scalar() or 0
 
+    # --- one transaction per batch: claim, handle, record, follow the chain ------------------------------------
+    def _deliver_seqs(self, seqs: Sequence[int], result: StepResult) -> None:
+        redelivered = self.reader.redelivered   # type: ignore[attr-defined]
+        careful = [s for s in seqs if s <= self._journaled_before_start or s in redelivered]
+        if careful:   # claim committed first, counted as an attempt (see the module docstring)
+            super()._deliver_seqs(careful, result)
+            seqs = [s for s in seqs if s not in set(careful)]
+        todo = list(seqs)
+        for _round in range(CHAIN_ROUNDS):
+            if not todo:
+                return
+            if self.stop.is_set():
+                break
+            try:
+                outcomes, todo = self._handle_claiming(todo)
+            except _Suspects:
+                super()._deliver_seqs(todo, result)
+                return
+            result.delivered += sum(o.status == S.DELIVERED for o in outcomes)
+            result.failed += sum(o.status in (S.RETRYING, S.DEAD, S.UNRENDERABLE) and o.attempted
+                                 for o in outcomes)
+        if todo:
+            # stopping, or a long chain of one demand's events: their bus messages were consumed, so the sweep
+            # dispatches them (nothing of them is claimed)
+            self.journal.flag_for_dispatch(self.name, todo)
+
+    def _handle_claiming(self, seqs: Sequence[int]) -> tuple[list[DeliveryOutcome], list[int]]:
+        """Claim, handle and record a batch in one transaction; a failing input is taken out and its failure
+        recorded alone, the rest handled again. Returns the outcomes and the next events of the settled demands."""
+        todo = list(seqs)
+        outcomes: list[DeliveryOutcome] = []
+        freed: set[str] = set()   # demands of failures that settled (dead): their next events may go
+        while todo:
+            try:
+                done, successors = self._commit_claiming(todo)
+            except _HandlingFailed as failed:
+                outcome, subject = self._record_failure(failed)
+                if outcome is not None:
+                    outcomes.append(outcome)
+                    if outcome.status in S.SETTLED and subject:
+                        freed.add(subject)
+                todo = [s for s in todo if s != failed.seq]
+                continue
+            except OperationalError as exc:   # the journal went away: nothing was claimed, the messages stay in hand
+                raise RetryableError(f"journal unavailable while processing: {exc.__class__.__name__}") from exc
+            settled = {o.seq for o in outcomes + done if o.status in S.SETTLED}
+            more = self.journal.successors(self.name, freed) if freed else []
+            return outcomes + done, sorted({s for s in successors + more if s not in settled})
+        more = self.journal.successors(self.name, freed) if freed else []
+        return outcomes, more
+
+    def _commit_claiming(self, seqs: Sequence[int]) -> tuple[list[DeliveryOutcome], list[int]]:
+        derived: list[Envelope[Any]] = []
+        with self.journal.engine.begin() as conn:
+            self.projections.lock_in(conn, self.name)
+            claimed = self.journal.deliveries.claim_in(conn, self.name, seqs,
+                                                       claimed_by=self.instances.id if self.instances else None)
+            if not claimed:
+                return [], []
+            if any(_suspect(c) for c in claimed):
+                raise _Suspects()
+            outcomes, derived = self._handle_in(conn, claimed)
+            self.journal.complete_in(conn, self.name, outcomes, claimed_at=claimed[0].claimed_at)
+            settled = {o.seq for o in outcomes if o.status in S.SETTLED}
+            successors = self.journal.deliveries.successors_in(
+                conn, self.name, {c.subject for c in claimed if c.seq in settled and c.subject})
+        self._committed(outcomes, derived)
+        return outcomes, [s for s in successors if s not in settled]
+
+    def _record_failure(self, failed: _HandlingFailed) -> tuple[DeliveryOutcome | None, str | None]:
+        """The failing input's transaction was rolled back, its claim with it: claim it again (counted as its
+        attempt, as it was) and record the failure."""
+        claimed = self.journal.claim(self.name, [failed.seq],
+                                     claimed_by=self.instances.id if self.instances else None)
+        if not claimed:   # taken meanwhile by another worker: whoever holds it handles it
+            return None, None
+        outcome = self._fail(claimed[0], failed.error, failed.event)
+        self._record(claimed[0].claimed_at, [outcome])
+        return outcome, claimed[0].subject
+
+    # --- the careful way: a claim committed first (see the module docstring) ------------------------------------
     def _handle(self, claimed: Sequence[ClaimedDelivery]) -> list[DeliveryOutcome]:
         token = claimed[0].claimed_at
         todo = list(claimed)
@@ -94,12 +216,7 @@ class ProcessorWorker(DeliveryWorker):
         return outcomes
 
     def _commit(self, todo: Sequence[ClaimedDelivery], token: Any) -> list[DeliveryOutcome]:
-        """Handle the batch and commit everything it produced, in one transaction."""
-        processor = self.processor
-        now = self.clock()
-        outcomes: list[DeliveryOutcome] = []
-        derived: list[Envelope[Any]] = []
-        depth_of: dict[str, int] = {}
+        """Handle a batch claimed beforehand and commit everything it produced, in one transaction."""
         seqs = [c.seq for c in todo]
         dialect = self.journal.engine.dialect
         with self.journal.engine.begin() as conn:
@@ -110,42 +227,59 @@ class ProcessorWorker(DeliveryWorker):
             if dialect.name == "postgresql":
                 held_stmt = held_stmt.with_for_update()
             held = {seq for (seq,) in conn.execute(held_stmt)}
-            depths = {seq: depth or 0 for seq, depth in conn.execute(
-                select(events.c.seq, events.c.depth).where(among(events.c.seq, seqs, dialect)))}
-            for index, c in enumerate(todo):
-                if c.seq not in held:   # taken back after the lease: whoever holds it now handles it
-                    continue
-                try:
-                    event = parse_journaled(c.body, c.type)
-                except Exception as exc:  # a journaled body that no longer parses: never retry blindly
-                    raise _HandlingFailed(index, RejectError(f"journaled event does not parse: {exc}"), None)
-                if not self.policy.allowed(processor, event):
-                    outcomes.append(DeliveryOutcome(c.seq, S.DENIED, event_type=event.type, attempted=False))
-                    continue
-                ctx = ProcessContext(conn, processor, now, cause=event)
-                depth = depths.get(c.seq, 0) + 1
-                try:
-                    made = wrap_derived(ctx, processor.process(event, ctx), event.id, depth)
-                    for own in made:
-                        processor.applied(own, ctx)
-                    self.timers.schedule_in(conn, self.name, ctx.schedules, ctx.cancels, now)
-                except Exception as exc:
-                    raise _HandlingFailed(index, _as_failure(exc), event) from exc
-                derived += made
-                depth_of.update((d.id, depth) for d in made)
-                outcomes.append(DeliveryOutcome(c.seq, S.DELIVERED, event_type=event.type))
-            if derived:
-                result = self.journal.append_in(conn, derived, depths=depth_of)
-                for conflict in result.conflicts:
-                    log.warning("processor_derived_differently", processor=self.name,
-                                event_id=conflict.journaled_id, fields=list(conflict.fields))
+            # taken back after the lease: whoever holds it now handles it
+            outcomes, derived = self._handle_in(conn, [c for c in todo if c.seq in held], todo)
             self.journal.complete_in(conn, self.name, outcomes, claimed_at=token)
+        self._committed(outcomes, derived)
+        return outcomes
+
+    # --- shared by both ways --------------------------------------------------------------------------------------
+    def _handle_in(self, conn: Connection, claimed: Sequence[ClaimedDelivery],
+                   indexed: Sequence[ClaimedDelivery] | None = None,
+                   ) -> tuple[list[DeliveryOutcome], list[Envelope[Any]]]:
+        """Hand each claimed input to the processor inside ``conn`` and journal what it derived; the outcomes to
+        record. Raises :class:`_HandlingFailed` (its index in ``indexed``, by default ``claimed``) on the first
+        failing input: the caller rolls back."""
+        processor = self.processor
+        now = self.clock()
+        index_of = {c.seq: i for i, c in enumerate(indexed)} if indexed is not None else None
+        outcomes: list[DeliveryOutcome] = []
+        derived: list[Envelope[Any]] = []
+        depth_of: dict[str, int] = {}
+        for position, c in enumerate(claimed):
+            index = index_of[c.seq] if index_of is not None else position
+            try:
+                event = parse_journaled(c.body, c.type)
+            except Exception as exc:  # a journaled body that no longer parses: never retry blindly
+                raise _HandlingFailed(index, c.seq, RejectError(f"journaled event does not parse: {exc}"), None)
+            if not self.policy.allowed(processor, event):
+                outcomes.append(DeliveryOutcome(c.seq, S.DENIED, event_type=event.type, attempted=False))
+                continue
+            ctx = ProcessContext(conn, processor, now, cause=event)
+            depth = c.depth + 1
+            try:
+                made = wrap_derived(ctx, processor.process(event, ctx), event.id, depth)
+                for own in made:
+                    processor.applied(own, ctx)
+                self.timers.schedule_in(conn, self.name, ctx.schedules, ctx.cancels, now)
+            except Exception as exc:
+                raise _HandlingFailed(index, c.seq, _as_failure(exc), event) from exc
+            derived += made
+            depth_of.update((d.id, depth) for d in made)
+            outcomes.append(DeliveryOutcome(c.seq, S.DELIVERED, event_type=event.type))
+        if derived:
+            result = self.journal.append_in(conn, derived, depths=depth_of)
+            for conflict in result.conflicts:
+                log.warning("processor_derived_differently", processor=self.name,
+                            event_id=conflict.journaled_id, fields=list(conflict.fields))
+        return outcomes, derived
+
+    def _committed(self, outcomes: Sequence[DeliveryOutcome], derived: Sequence[Envelope[Any]]) -> None:
         failpoint("after_processor_commit")
         if derived:
             self.on_journaled()
         for event_type, n in Counter(o.event_type for o in outcomes if o.status == S.DELIVERED).items():
             metrics.EVENTS_OUT.labels(connector=self.name, type=event_type).inc(n)
-        return outcomes
 
 
 class TimerFirer:

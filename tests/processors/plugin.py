@@ -8,6 +8,8 @@ its projection, and sets a timer 30 days after the commission that derives a sec
 
 from __future__ import annotations
 
+import os
+import signal
 from datetime import timedelta
 
 from sqlalchemy import Column, Integer, MetaData, String, Table, select
@@ -24,6 +26,7 @@ compte = Table("contingents_compte", meta,
 
 class ContingentsSettings(ConnectorSettings):
     fail_on: str = ""          # a numéro unique whose handling raises (transient) every time
+    crash_on: str = ""         # a numéro unique whose handling kills the process (SIGKILL) every time
 
 
 class Contingents(Processor):
@@ -38,6 +41,8 @@ class Contingents(Processor):
         nu = event.data.numero_unique
         if self.settings.fail_on and nu == self.settings.fail_on:
             raise RetryableError("simulated failure")
+        if self.settings.crash_on and nu == self.settings.crash_on:
+            os.kill(os.getpid(), signal.SIGKILL)
         row = ctx.conn.execute(select(compte.c.decisions).where(compte.c.numero_unique == nu)).first()
         if row is None:
             ctx.conn.execute(compte.insert().values(numero_unique=nu, decisions=1, relances=0))

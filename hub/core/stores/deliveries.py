@@ -42,6 +42,7 @@ class ClaimedDelivery:
     errors: tuple[dict[str, Any], ...] = ()   # earlier attempts' errors, oldest first
     recorded_at: datetime | None = None        # when the event was journaled (delivery latency)
     claimed_at: datetime | None = None         # the claim's token: its outcome is recorded only while it holds
+    depth: int = 0                             # the event's causation depth (0: from a partner; processors)
 
 
 @dataclass(frozen=True)
@@ -112,21 +113,31 @@ class DeliveryStore:
         """
         if not seqs:
             return []
+        with self.engine.begin() as conn:
+            return self.claim_in(conn, subscriber, seqs, claimed_by)
+
+    def claim_in(self, conn: Connection, subscriber: str, seqs: Sequence[int],
+                 claimed_by: str | None = None) -> list[ClaimedDelivery]:
+        """``claim`` inside the caller's transaction: a processor takes its batch in the transaction that commits
+        what it derived (:mod:`hub.core.processor_worker`), so the claim and its outcome are one commit."""
+        if not seqs:
+            return []
         now = utcnow()
         params = {"b_subscriber": subscriber, "b_seqs": among_value(seqs, self.engine.dialect), "b_now": now,
                   "b_claimed_by": claimed_by}
-        with self.engine.begin() as conn:
-            if self._claimed_events is None:   # PostgreSQL: the events' columns come back with the claim
-                return [ClaimedDelivery(seq, attempts, body, etype, subject, attempt_list(err), as_utc(recorded), now)
-                        for seq, attempts, err, subject, body, etype, recorded
-                        in sorted(conn.execute(self._claim, params), key=lambda r: r[0])]
-            claimed = {seq: (attempts, subject, attempt_list(err))
-                       for seq, attempts, err, subject in conn.execute(self._claim, params)}
-            if not claimed:
-                return []
-            rows = conn.execute(self._claimed_events, {"b_seqs": among_value(claimed, self.engine.dialect)})
-            return [ClaimedDelivery(seq, claimed[seq][0], body, etype, *claimed[seq][1:], as_utc(recorded), now)
-                    for seq, body, etype, recorded in rows]
+        if self._claimed_events is None:   # PostgreSQL: the events' columns come back with the claim
+            return [ClaimedDelivery(seq, attempts, body, etype, subject, attempt_list(err), as_utc(recorded), now,
+                                    depth or 0)
+                    for seq, attempts, err, subject, body, etype, recorded, depth
+                    in sorted(conn.execute(self._claim, params), key=lambda r: r[0])]
+        claimed = {seq: (attempts, subject, attempt_list(err))
+                   for seq, attempts, err, subject in conn.execute(self._claim, params)}
+        if not claimed:
+            return []
+        rows = conn.execute(self._claimed_events, {"b_seqs": among_value(claimed, self.engine.dialect)})
+        return [ClaimedDelivery(seq, claimed[seq][0], body, etype, *claimed[seq][1:], as_utc(recorded), now,
+                                depth or 0)
+                for seq, body, etype, recorded, depth in rows]
 
     def complete(self, subscriber: str, outcomes: Sequence[DeliveryOutcome],
                  claimed_at: datetime | None = None) -> list[int]:
@@ -185,12 +196,19 @@ class DeliveryStore:
         if not subjects:
             return []
         with self.engine.connect() as conn:
-            rows = conn.execute(select(func.min(deliveries.c.seq))
-                                .where(deliveries.c.subscriber == subscriber,
-                                       among(deliveries.c.subject, subjects, self.engine.dialect),
-                                       deliveries.c.status.in_((S.PENDING, S.RETRYING)))
-                                .group_by(deliveries.c.subject))
-            return sorted(r[0] for r in rows)
+            return self.successors_in(conn, subscriber, subjects)
+
+    def successors_in(self, conn: Connection, subscriber: str, subjects: Iterable[str]) -> list[int]:
+        """``successors`` inside the caller's transaction (a processor's, after ``complete_in``)."""
+        subjects = [s for s in set(subjects) if s]
+        if not subjects:
+            return []
+        rows = conn.execute(select(func.min(deliveries.c.seq))
+                            .where(deliveries.c.subscriber == subscriber,
+                                   among(deliveries.c.subject, subjects, self.engine.dialect),
+                                   deliveries.c.status.in_((S.PENDING, S.RETRYING)))
+                            .group_by(deliveries.c.subject))
+        return sorted(r[0] for r in rows)
 
     # --- re-dispatching: what the bus no longer carries -----------------------------------------------------------
     def take_due(self, subscriber: str, *, retry_grace: float = 0.0, limit: int = 1000) -> list[int]:
@@ -466,7 +484,7 @@ def _claim_statements(dialect: Dialect) -> tuple[Any, Any | None]:
              .returning(deliveries.c.seq, deliveries.c.attempts, deliveries.c.last_error, deliveries.c.subject))
     if dialect.name == "postgresql":
         return claim.where(events.c.seq == deliveries.c.seq).returning(
-            events.c.body, events.c.type, events.c.recorded_at), None
-    claimed_events = (select(events.c.seq, events.c.body, events.c.type, events.c.recorded_at)
+            events.c.body, events.c.type, events.c.recorded_at, events.c.depth), None
+    claimed_events = (select(events.c.seq, events.c.body, events.c.type, events.c.recorded_at, events.c.depth)
                       .where(among_key(events.c.seq, "b_seqs", dialect)).order_by(events.c.seq))
     return claim, claimed_events
