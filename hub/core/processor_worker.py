@@ -41,7 +41,6 @@ from hub.core.faults import failpoint
 from hub.core.journal import ClaimedDelivery, DeliveryOutcome, Journal, utcnow
 from hub.core.journal_schema import DeliveryStatus as S
 from hub.core.journal_schema import deliveries, events
-from hub.core.journaled import parse_journaled
 from hub.core.processing import ProcessContext, Processor, wrap_derived
 from hub.core.projections import ProjectionManager
 from hub.core.retention import purge_in
@@ -249,7 +248,7 @@ class ProcessorWorker(DeliveryWorker):
         for position, c in enumerate(claimed):
             index = index_of[c.seq] if index_of is not None else position
             try:
-                event = parse_journaled(c.body, c.type)
+                event = self.journaled_event(c)
             except Exception as exc:  # a journaled body that no longer parses: never retry blindly
                 raise _HandlingFailed(index, c.seq, RejectError(f"journaled event does not parse: {exc}"), None)
             if not self.policy.allowed(processor, event):
