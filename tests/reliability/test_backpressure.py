@@ -111,17 +111,28 @@ def _hanging_hub(hub_settings, hang_on: set[str]):
     return settings, make_hub(settings, _HangingPlugin())
 
 
-@pytest.mark.parametrize("backend", ["embedded"])
-def test_a_hung_call_is_abandoned_and_the_rest_of_the_batch_goes_on(hub_settings):
+def _culprit_among(hub_settings, count: int, position: int):
+    """``count`` decisions in the inbox, the one at ``position`` about a demand whose delivery hangs; the culprit
+    demand, the settings and the (unstarted) hub."""
     culprit = numero_unique()
-    decisions = [decision() for _ in range(6)]
-    decisions[2] = decision(numero_unique=culprit)
+    decisions = [decision() for _ in range(count)]
+    decisions[position] = decision(numero_unique=culprit)
     settings, hub = _hanging_hub(hub_settings, {culprit})
     write_decisions(settings.home / "inbox" / "bailleurs", "cal.json", decisions)
+    return culprit, settings, hub
+
+
+def _journaled_and_relayed(hub) -> None:
+    hub.start()
+    hub.inbox.scan()
+    hub.relay.publish_pending()
+
+
+@pytest.mark.parametrize("backend", ["embedded"])
+def test_a_hung_call_is_abandoned_and_the_rest_of_the_batch_goes_on(hub_settings):
+    culprit, settings, hub = _culprit_among(hub_settings, 6, 2)
     with hub:
-        hub.start()
-        hub.inbox.scan()
-        hub.relay.publish_pending()
+        _journaled_and_relayed(hub)
         step = hub.workers["broken"].step(wait=0.5)
         assert (step.delivered, step.failed) == (5, 1)
         _Hanging.release.set()   # the abandoned call returns now: its late answer changes nothing
@@ -135,15 +146,9 @@ def test_a_hung_call_is_abandoned_and_the_rest_of_the_batch_goes_on(hub_settings
 def test_batches_are_delivered_by_one_long_lived_thread_and_an_abandoned_one_ends(hub_settings):
     """A worker delivering in turn hands every batch to the same delivery thread (not a new thread per batch);
     the thread left in a hung call takes no other batch and ends once the call returns."""
-    culprit = numero_unique()
-    decisions = [decision() for _ in range(4)]
-    decisions[1] = decision(numero_unique=culprit)
-    settings, hub = _hanging_hub(hub_settings, {culprit})
-    write_decisions(settings.home / "inbox" / "bailleurs", "cal.json", decisions)
+    _culprit, settings, hub = _culprit_among(hub_settings, 4, 1)
     with hub:
-        hub.start()
-        hub.inbox.scan()
-        hub.relay.publish_pending()
+        _journaled_and_relayed(hub)
         assert hub.workers["broken"].step(wait=0.5).delivered == 3
         abandoned, fresh = _Hanging.callers[0], _Hanging.callers[-1]
         assert _Hanging.callers == [abandoned, abandoned, fresh, fresh] and fresh is not abandoned
