@@ -148,3 +148,21 @@ def test_a_new_envelope_id_is_a_random_uuid_in_canonical_text() -> None:
     for text in ids:
         parsed = uuid.UUID(text)
         assert str(parsed) == text and parsed.version == 4 and parsed.variant == uuid.RFC_4122
+
+
+def test_a_forked_process_does_not_hand_out_the_ids_its_parent_made_ahead() -> None:
+    import os
+
+    from contracts.envelope import _new_id
+    _new_id()   # the parent now holds ids made ahead
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:   # the child: its first id, then out at once (no pytest teardown in the child)
+        os.write(write, _new_id().encode())
+        os._exit(0)
+    os.close(write)
+    os.waitpid(pid, 0)
+    child_first = os.read(read, 64).decode()
+    os.close(read)
+    parent_next = [_new_id() for _ in range(256)]
+    assert child_first and child_first not in parent_next

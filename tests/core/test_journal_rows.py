@@ -131,3 +131,25 @@ def test_the_body_is_the_checked_text_and_a_copy_is_serialised_anew(journal: Jou
     by_id = {e.id: bodies[seq] for seq, e in result.inserted}
     assert by_id[checked.id] == checked.model_dump_json()
     assert by_id["stamped-1"] == stamped.model_dump_json() and "552100554" in by_id["stamped-1"]
+
+
+@pytest.mark.parametrize("dialect_name", ["sqlite", "postgresql"])
+def test_repeated_times_are_converted_once_each_and_bound_as_one_by_one(dialect_name: str) -> None:
+    from sqlalchemy.dialects import postgresql, sqlite
+    from sqlalchemy.exc import StatementError
+
+    from hub.core.stores.rows import RowInsert
+    dialect = sqlite.dialect() if dialect_name == "sqlite" else postgresql.psycopg.dialect()
+    columns = ("id", "time", "recorded_at")
+    memoised = RowInsert(dialect, events, columns, repeated=("time",))
+    plain = RowInsert(dialect, events, columns)
+    # the same instant in two zones, both sides of the autumn's repeated hour (fold), and the same wall time again
+    paris = datetime(2026, 10, 25, 2, 30, tzinfo=PARIS)
+    times = [paris, paris.astimezone(timezone.utc), paris.replace(fold=1), paris.replace(fold=1).astimezone(
+             timezone.utc), datetime(2026, 11, 20, tzinfo=PARIS), paris, datetime(2026, 11, 20, tzinfo=PARIS)]
+    rows = [(f"e{i}", t, datetime(2026, 12, 1, tzinfo=timezone.utc)) for i, t in enumerate(times)]
+    converted = memoised.params_all(rows)
+    assert converted == [plain.params(row) for row in rows]
+    assert converted[0][1] != converted[2][1]   # the two 02:30 of that night are an hour apart
+    with pytest.raises(StatementError, match="naive datetime"):   # refused as one by one
+        memoised.params_all(rows + [("bad", datetime(2026, 11, 20), None)])

@@ -71,7 +71,7 @@ class EventStore:
         #: who receives each appended event; replaceable (``Journal.router``) until the hub runs
         self.router: Router = router or (lambda _e: [])
         self._insert = RowInsert(engine.dialect, events, _EVENT_COLUMNS, ignore_conflicts=True,
-                                 returning=("seq", "id"), preconverted=("recorded_at",))
+                                 returning=("seq", "id"), preconverted=("recorded_at",), repeated=("time",))
 
     # --- appending --------------------------------------------------------------------------------------------
     def append(self, batch: Sequence[Envelope[Any]],
@@ -99,9 +99,9 @@ class EventStore:
         if batch:
             recorded_at = self._insert.convert("recorded_at", now)
             depths = depths or {}
-            rows = [self._insert.params((e.id, e.type, e.source, e.sourcemessageid, e.subject, e.entity.siren,
-                                         e.entity.nom, e.time, recorded_at, journal_text(e), depths.get(e.id)))
-                    for e in batch]
+            rows = self._insert.params_all([(e.id, e.type, e.source, e.sourcemessageid, e.subject, e.entity.siren,
+                                             e.entity.nom, e.time, recorded_at, journal_text(e), depths.get(e.id))
+                                            for e in batch])
             self._serialise_appends(conn)
             inserted_ids = {event_id: seq for seq, event_id in self._insert.returning(conn, rows)}
         delivery_rows: list[tuple[str, int, str | None, str]] = []

@@ -102,3 +102,43 @@ def test_a_decision_without_its_id_is_rejected_naming_the_record_and_the_field()
     items = decode(json.dumps(decisions_document([decision(), without_id])).encode())
     [reject] = [i for i in items if isinstance(i, RecordReject)]
     assert (reject.error.location.field, reject.error.location.record) == ("decisions[1].id", 1)
+
+
+@pytest.mark.parametrize("overrides", [
+    {},
+    {"decision": "attribution_rang", "rang": 2},
+    {"decision": "non_attribution", "motif": "Typologie inadaptée"},
+    {"date_commission": "2026-11-20T00:00:00"},   # not plain ISO date text: the two passes take it
+    {"date_commission": "2026-W47-5"},            # ISO text Python reads as a date, pydantic does not
+    {"decision": "attribution_rang"},             # refused: rang missing
+    {"rang": 11},                                 # refused: rang out of range
+    {"numero_unique": "063112600001G6301"},       # refused: 17 characters
+    {"date_commission": "2026-02-30"},            # refused: no such day
+])
+def test_the_one_pass_gives_what_the_two_passes_gave(overrides):
+    """The envelope validated in one pass equals the payload validated then wrapped (the id aside), and a refused
+    decision is refused with the two passes' own message, naming the decision's field."""
+    from datetime import datetime
+
+    from pydantic import ValidationError
+
+    from contracts import REGISTRY, LegalEntity
+    from hub import ContractError, ErrorLocation
+    from plugins.bailleurs.records import PARIS
+    doc = decisions_document([decision(**overrides)])
+    (item,) = decode(json.dumps(doc).encode())
+    fields = {k: v for k, v in doc["decisions"][0].items() if k != "id"}
+    try:
+        data = DecisionCal.model_validate(fields)
+        expected = REGISTRY.build(data, source="bailleurs", entity=LegalEntity.model_validate(doc["bailleur"]),
+                                  time=datetime.combine(data.date_commission, datetime.min.time(), tzinfo=PARIS),
+                                  sourcemessageid=f"{doc['bailleur']['siren']}:{doc['decisions'][0]['id']}",
+                                  correlationid=None)
+    except ValidationError as exc:
+        error = ContractError.from_validation(exc, location=ErrorLocation(file="cal.json", record=0),
+                                              prefix="decisions[0]")
+        assert isinstance(item, RecordReject)
+        assert (item.error.reason, item.error.location) == (error.reason, error.location)
+        return
+    assert item.model_dump_json(exclude={"id"}) == expected.model_dump_json(exclude={"id"})
+    assert item.model_fields_set == expected.model_fields_set
