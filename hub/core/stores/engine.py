@@ -2,8 +2,8 @@
 pragmas and timeouts the journal relies on.
 
 Why in one place: the journal, its schema migrations (``relais db``) and the stores must see the same database the
-same way — the embedded file created owner-only, WAL and full sync on SQLite, connect and statement timeouts on
-PostgreSQL.
+same way — the embedded file created owner-only, WAL and full sync on SQLite, its writers queued on one lock of the
+process (:mod:`hub.core.stores.sqlite_gate`), connect and statement timeouts on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.engine import make_url
 
 from hub.core.private import private_dir, private_file
+from hub.core.stores.sqlite_gate import gated_connection_class
 
 __all__ = ["make_engine", "PING_AFTER_IDLE"]
 
@@ -48,7 +49,11 @@ def _private_sqlite_files(url: str) -> None:
 def make_engine(url: str, *, connect_timeout: float = 10.0, statement_timeout: float = 60.0) -> Engine:
     if url.startswith("sqlite"):
         _private_sqlite_files(url)
-        engine = create_engine(url, connect_args={"timeout": 60, "check_same_thread": False})
+        database = make_url(url).database or ""
+        connect_args: dict[str, Any] = {"timeout": 60, "check_same_thread": False}
+        if database and database != ":memory:":   # an in-memory database is one connection's own: nothing to share
+            connect_args["factory"] = gated_connection_class(str(Path(database).resolve()), wait=60)
+        engine = create_engine(url, connect_args=connect_args)
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn, _record):  # WAL: readers never block the writer; FULL sync: a commit survives a crash
