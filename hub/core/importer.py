@@ -10,7 +10,6 @@ import goes on.
 
 from __future__ import annotations
 
-import gc
 import os
 import time
 from collections.abc import Callable
@@ -25,18 +24,17 @@ from hub.core.bulk import BulkRecord, RecordReject
 from hub.core.bulk_stream import read_chunks
 from hub.core.connector import Connector
 from hub.core.errors import ContractError, ErrorLocation, RejectError
+from hub.core.gc_policy import LONG_RUN_GC_THRESHOLD, long_run_heap
 from hub.core.ingest import Ingestor, Origin, Rejection
 
 __all__ = ["BulkImporter", "ImportResult"]
 
 log = structlog.get_logger(__name__)
 
-#: Allocations between two young-generation collections during an import (Python's default: 700). Each demand the
-#: journaling process builds allocates a few hundred tracked objects (the validated contract models), freed by their
-#: reference counts, not by the collector: at 700 a collection ran every few demands and the older generations'
-#: after it, 12-30 % of that process's CPU (alternate runs, 10,000 and 100,000 demands, bench/README.md). What
-#: waits longer is only cyclic garbage, bounded by this count.
-IMPORT_GC_THRESHOLD = 50_000
+#: Allocations between two young-generation collections during an import (Python's default: 700): the policy of
+#: every long run (hub.core.gc_policy). At 700 a collection ran every few demands and the older generations' after
+#: it, 12-30 % of the journaling process's CPU (alternate runs, 10,000 and 100,000 demands, bench/README.md).
+IMPORT_GC_THRESHOLD = LONG_RUN_GC_THRESHOLD
 
 
 @dataclass
@@ -72,12 +70,16 @@ class BulkImporter:
         # Every object alive now (modules, contract schemas, the journal's metadata) lives as long as the import:
         # frozen, the full collections that millions of short-lived records trigger no longer walk them (20 % of
         # the journaling process's CPU, profiled), and a forked reader does not write to the pages it shares.
-        # A process that froze objects itself keeps its own policy (an unfreeze here would undo it).
-        freezing = gc.get_freeze_count() == 0
-        thresholds = gc.get_threshold()
-        if freezing:
-            gc.freeze()
-            gc.set_threshold(IMPORT_GC_THRESHOLD, *thresholds[1:])
+        with long_run_heap(IMPORT_GC_THRESHOLD):
+            self._read_all(path, result, progress)
+        result.seconds = time.monotonic() - started
+        log.info("bulk_import_done", connector=self.connector.name, records=result.records,
+                 imported=result.imported, updated=result.updated, unchanged=result.unchanged,
+                 rejected=result.rejected, seconds=round(result.seconds, 2))
+        return result
+
+    def _read_all(self, path: Path, result: ImportResult,
+                  progress: Callable[[int, int | None], None] | None) -> None:
         try:
             for chunk in read_chunks(self.connector, path, self.batch_size, parallel=self.parallel,
                                      readers=self.readers):
@@ -88,15 +90,6 @@ class BulkImporter:
         except RejectError as exc:   # the file itself is unreadable past some point: what went is kept, say where
             self.ingestor.commit([], [Rejection(self.connector.name, str(path), exc, b"", exc.location.line)])
             result.rejected += 1
-        finally:
-            if freezing:
-                gc.set_threshold(*thresholds)
-                gc.unfreeze()
-        result.seconds = time.monotonic() - started
-        log.info("bulk_import_done", connector=self.connector.name, records=result.records,
-                 imported=result.imported, updated=result.updated, unchanged=result.unchanged,
-                 rejected=result.rejected, seconds=round(result.seconds, 2))
-        return result
 
     def _flush(self, path: Path, chunk: list[BulkRecord | RecordReject], result: ImportResult) -> None:
         if not chunk:
