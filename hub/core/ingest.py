@@ -324,8 +324,12 @@ class Ingestor:
                                      "journaled_id": c.journaled_id, "fields": list(c.fields),
                                      "dead_letter_id": dead_letter_id})
         report.rejected = len(rejections) + len(refused) + len(conflicts)
-        for _, e in result.inserted:
-            log.info("event_journaled", event_id=e.id, type=e.type, connector=e.source)
+        if result.inserted:
+            # one bound logger for the batch: the module's lazy proxy binds anew on every call (py-spy: ~7 % of an
+            # embedded hub's samples, for lines filtered out below the info level)
+            journaled = log.bind()
+            for _, e in result.inserted:
+                journaled.info("event_journaled", event_id=e.id, type=e.type, connector=e.source)
         for (source, event_type), n in Counter((e.source, e.type) for _, e in result.inserted).items():
             metrics.EVENTS_IN.labels(connector=source, type=event_type).inc(n)
         if result.inserted:

@@ -7,7 +7,8 @@ import re
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
-from contracts.identifiers import CodeInsee, CodeQpv, NumeroUnique, Rpls, Siren, Siret, luhn_valid
+from contracts.identifiers import (NUMERO_UNIQUE_SHAPE, RPLS_SHAPE, CodeInsee, CodeQpv, NumeroUnique, Rpls, Siren,
+                                   Siret, luhn_valid)
 
 
 def _rejects(type_, value, *fragments):
@@ -121,3 +122,48 @@ def test_json_schema_is_a_string_with_a_pattern():
         schema = TypeAdapter(type_).json_schema()
         assert schema["type"] == "string" and "pattern" in schema
         assert re.fullmatch(schema["pattern"], sample)
+
+
+def _full_check_accepts(check, value: str) -> bool:
+    try:
+        check.__wrapped__(value)
+    except ValueError:
+        return False
+    return True
+
+
+_EDIT_CHARS = "0123456789ABCXZab-é١ \n"
+
+
+def _one_edit_away(value: str) -> list[str]:
+    """``value`` and every string one edit away from it (a character changed, dropped or added), with characters a
+    shape and a part-by-part check could disagree on (lower case, non-ASCII digits, blanks): all of them, not a
+    sample, so that a shape accepting one invalid position fails here."""
+    out = [value]
+    for at in range(len(value) + 1):
+        out += [value[:at] + c + value[at + 1:] for c in _EDIT_CHARS if at < len(value)]
+        out += [value[:at] + value[at + 1:]] if at < len(value) else []
+        out += [value[:at] + c + value[at:] for c in _EDIT_CHARS]
+    return out
+
+
+@pytest.mark.parametrize("base", ["0630323000123G6301", "02A1223000001ABCDE", "02B1099ZZZZZZZZZZZ",
+                                  "9750100000000000A0"])
+def test_numero_unique_shape_accepts_exactly_what_the_full_check_accepts(base):
+    """The regular expression answers for valid values; the part-by-part check (its messages) must agree on all."""
+    from contracts.identifiers import check_numero_unique
+    for value in _one_edit_away(base):
+        assert (re.fullmatch(NUMERO_UNIQUE_SHAPE, value) is not None) == _full_check_accepts(check_numero_unique,
+                                                                                                value), value
+
+
+@pytest.mark.parametrize("base", ["0001234567", "AZ09AZ09AZ"])
+def test_rpls_shape_accepts_exactly_what_the_full_check_accepts(base):
+    from contracts.identifiers import check_rpls
+    for value in _one_edit_away(base):
+        assert (re.fullmatch(RPLS_SHAPE, value) is not None) == _full_check_accepts(check_rpls, value), value
+
+
+def test_a_misshapen_numero_unique_still_gets_the_message_naming_its_part():
+    _rejects(NumeroUnique, "0631323000123G6301", "numéro unique", "month")
+    _rejects(Rpls, "00012345a7", "RPLS", "upper-case")
