@@ -28,6 +28,7 @@ from hub.core import metrics
 from hub.core.bulk import RecordReject
 from hub.core.connector import Connector, RawMessage
 from hub.core.faults import failpoint
+from hub.core.direct_dispatch import DirectDispatch
 from hub.core.fresh import FreshEvents
 from hub.core.errors import (
     AccessDenied, ConflictingResend, ContractError, ErrorLocation, InputTooLarge, RejectError, ScopeRefused,
@@ -119,6 +120,8 @@ class Ingestor:
         self.on_journaled = on_journaled or (lambda: None)
         #: where this process's own workers find the events it journaled (``Hub.run`` enables it)
         self.fresh: FreshEvents | None = None
+        #: embedded: commits publish their own references instead of outbox rows (``Hub.run`` starts it)
+        self.direct: DirectDispatch | None = None
         self._pools: dict[str, ThreadPoolExecutor] = {}
         self._pools_lock = threading.Lock()
 
@@ -293,7 +296,8 @@ class Ingestor:
         is False — an operator's retry reports it instead of filing it again), and an event the database cannot
         store, isolated from its batch (:mod:`hub.core.isolation`) so that the others commit."""
         report = IngestReport()
-        result, poisoned = append_isolating(self.journal, events, snapshots_seen)
+        direct = self.direct if self.direct is not None and self.direct.enabled else None
+        result, poisoned = append_isolating(self.journal, events, snapshots_seen, outbox=direct is None)
         failpoint("after_journal")
         report.journaled = len(result.inserted)
         report.duplicates = len(result.duplicates)
@@ -335,7 +339,10 @@ class Ingestor:
         if result.inserted:
             if self.fresh is not None:
                 self.fresh.add(result.inserted, result.takers)
-            self.on_journaled()
+            if direct is None:
+                self.on_journaled()
+            else:
+                direct.publish(result.inserted)
         return report
 
     def _keep(self, rejections: Sequence[Rejection]) -> list[int]:

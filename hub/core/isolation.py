@@ -61,16 +61,18 @@ def _reason(exc: BaseException) -> str:
 
 
 def append_isolating(journal: Journal, events: Sequence[Envelope[Any]],
-                     snapshots_seen: Sequence[tuple[str, str, str]] = ()) -> tuple[AppendResult, list[Poisoned]]:
-    """``journal.append`` that isolates the events the database refuses (see the module docstring)."""
+                     snapshots_seen: Sequence[tuple[str, str, str]] = (), *,
+                     outbox: bool = True) -> tuple[AppendResult, list[Poisoned]]:
+    """``journal.append`` that isolates the events the database refuses (see the module docstring); ``outbox``
+    as for ``EventStore.append``."""
     try:
-        return journal.append(events, snapshots_seen), []
+        return journal.append(events, snapshots_seen, outbox=outbox), []
     except Exception as exc:  # classified below: data errors are split, anything else re-raised
         if not is_data_error(exc) or not events:
             raise
         first_error = exc
     state = _Isolation()
-    _split(journal, list(events), list(snapshots_seen), state)
+    _split(journal, list(events), list(snapshots_seen), state, outbox)
     if state.committed == 0 and len(events) > 1:
         raise first_error   # every event failed alone: the database, not the data
     log.warning("journal_batch_split", events=len(events), poisoned=len(state.poisoned))
@@ -78,9 +80,9 @@ def append_isolating(journal: Journal, events: Sequence[Envelope[Any]],
 
 
 def _split(journal: Journal, events: list[Envelope[Any]], snapshots: list[tuple[str, str, str]],
-           state: _Isolation) -> None:
+           state: _Isolation, outbox: bool) -> None:
     try:
-        result = journal.append(events, snapshots)
+        result = journal.append(events, snapshots, outbox=outbox)
     except Exception as exc:  # classified below
         if not is_data_error(exc):
             raise
@@ -91,8 +93,8 @@ def _split(journal: Journal, events: list[Envelope[Any]], snapshots: list[tuple[
         left, right = events[:middle], events[middle:]
         # a bulk import's fingerprints go with their record's events, so a refused record is imported again later
         left_subjects = {e.subject for e in left}
-        _split(journal, left, [s for s in snapshots if s[1] in left_subjects], state)
-        _split(journal, right, [s for s in snapshots if s[1] not in left_subjects], state)
+        _split(journal, left, [s for s in snapshots if s[1] in left_subjects], state, outbox)
+        _split(journal, right, [s for s in snapshots if s[1] not in left_subjects], state, outbox)
         return
     state.committed += 1
     state.result.inserted += result.inserted

@@ -35,6 +35,7 @@ from hub.core.bus import Bus
 from hub.core.config import RuntimeSettings
 from hub.core.connector import Connector, ConnectorContext
 from hub.core.delivery import DeliveryWorker
+from hub.core.direct_dispatch import DirectDispatch
 from hub.core.fresh import FreshEvents
 from hub.core.gc_policy import long_run_heap
 from hub.core.errors import ConfigurationError
@@ -146,6 +147,8 @@ class Hub:
         self.relay = OutboxRelay(self.journal, self.bus, settings.batch_size)
         self.ingestor = Ingestor(self.journal, self.policy, on_journaled=self.relay.wakeup.set)
         self.fresh = self.ingestor.fresh = FreshEvents()
+        if not self.bus.is_amqp:
+            self.ingestor.direct = DirectDispatch(self.bus, settings.batch_size)
         self.poller = Poller(self.connectors, self.journal.polls, lease=settings.lease)
         self.timers = TimerStore(self.journal.engine)
         self.projections = ProjectionManager(self.journal.engine, self.processors)
@@ -500,10 +503,14 @@ class Hub:
         # this process's workers take the events it journals as objects (hub.core.fresh): only while they run, so
         # that a process that only journals (an import, ``run --once``'s scan) holds nothing for nobody
         self.fresh.enabled = True
+        if self.ingestor.direct is not None:   # embedded: the journal is the queue (hub.core.direct_dispatch)
+            self.ingestor.direct.start()
         try:
             with long_run_heap():
                 self._run_threads(stop)
         finally:
+            if self.ingestor.direct is not None:
+                self.ingestor.direct.stop()
             self.fresh.enabled = False
             self.fresh.clear()
 

@@ -120,11 +120,11 @@ class _RefusesMarked(Journal):
     POISON = "0631126000999G6301"
     calls = 0
 
-    def append(self, batch, snapshots_seen=()):
+    def append(self, batch, snapshots_seen=(), **options):
         type(self).calls += 1
         if any(e.subject == self.POISON for e in batch):
             raise DataError("INSERT", {}, ValueError("cannot store this"))
-        return super().append(batch, snapshots_seen)
+        return super().append(batch, snapshots_seen, **options)
 
 
 def test_a_refused_event_is_split_out_in_a_few_transactions(tmp_path):
@@ -145,7 +145,7 @@ def test_a_refused_event_is_split_out_in_a_few_transactions(tmp_path):
 
 def test_when_every_event_fails_alone_the_database_is_the_cause_and_nothing_is_dead_lettered(tmp_path):
     class Broken(Journal):
-        def append(self, batch, snapshots_seen=()):
+        def append(self, batch, snapshots_seen=(), **options):
             raise DataError("INSERT", {}, ValueError("disk says no"))
 
     journal = Broken(f"sqlite:///{tmp_path / 'j.sqlite3'}")

@@ -75,21 +75,22 @@ class EventStore:
 
     # --- appending --------------------------------------------------------------------------------------------
     def append(self, batch: Sequence[Envelope[Any]],
-               snapshots_seen: Sequence[tuple[str, str, str]] = ()) -> AppendResult:
+               snapshots_seen: Sequence[tuple[str, str, str]] = (), *, outbox: bool = True) -> AppendResult:
         """Journal a batch of events in one transaction, with their outbox rows and one delivery row per subscriber.
 
         Events already journaled (same id, or same source and source message id) are returned as duplicates and
         change nothing: that is how redelivered inbound messages are absorbed. ``snapshots_seen`` (source, key,
-        fingerprint) records, in the same transaction, what a bulk import has now seen.
+        fingerprint) records, in the same transaction, what a bulk import has now seen. Without ``outbox`` no outbox
+        row is written: the caller puts the events on the in-process bus itself (:mod:`hub.core.direct_dispatch`).
         """
         if not batch and not snapshots_seen:
             return AppendResult()
         with self.engine.begin() as conn:
-            return self.append_in(conn, batch, snapshots_seen)
+            return self.append_in(conn, batch, snapshots_seen, outbox=outbox)
 
     def append_in(self, conn: Connection, batch: Sequence[Envelope[Any]],
                   snapshots_seen: Sequence[tuple[str, str, str]] = (),
-                  depths: dict[str, int] | None = None) -> AppendResult:
+                  depths: dict[str, int] | None = None, *, outbox: bool = True) -> AppendResult:
         """``append`` inside the caller's transaction: a processor journals what it derived in the same transaction
         as its delivery outcome, so that a redelivered input can never derive twice. ``depths`` (event id → causation
         depth) is recorded for derived events (see :mod:`hub.core.processing`)."""
@@ -119,7 +120,8 @@ class EventStore:
             result.takers[seq] = takers
         if result.duplicates:
             result.duplicates, result.conflicts = self._split_conflicts(conn, result.duplicates)
-        self.outbox.add_in(conn, [seq for seq, _ in result.inserted])
+        if outbox:
+            self.outbox.add_in(conn, [seq for seq, _ in result.inserted])
         self.deliveries.add_in(conn, delivery_rows, now)
         if snapshots_seen:
             self._upsert_snapshots(conn, snapshots_seen, now)
