@@ -44,15 +44,21 @@ class Reader:
 
     def __init__(self, element: etree._Element):
         self.element = element
-        # built backwards so that the first child of a name is the one kept, as ``find`` would return; built at
-        # once: every Reader is read (a check per read of whether it is built cost more than the rare unused one)
-        self._index: dict[object, etree._Element] = {child.tag: child for child in reversed(element)}
+        self._index: dict[object, etree._Element] | None = None
+
+    def _indexed(self) -> dict[object, etree._Element]:
+        index = self._index
+        if index is None:
+            # built backwards so that the first child of a name is the one kept, as ``find`` would return; built
+            # on first read: a list container is only scanned (``children``, ``codes``), never indexed
+            index = self._index = {child.tag: child for child in reversed(self.element)}
+        return index
 
     def find(self, name: str) -> etree._Element | None:
-        return self._index.get(CLARK[name])
+        return (self._index if self._index is not None else self._indexed()).get(CLARK[name])
 
     def child(self, name: str) -> "Reader | None":
-        found = self._index.get(CLARK[name])
+        found = (self._index if self._index is not None else self._indexed()).get(CLARK[name])
         return Reader(found) if found is not None else None
 
     def children(self, name: str) -> list["Reader"]:
@@ -62,21 +68,21 @@ class Reader:
 
     def text(self, name: str) -> str | None:
         # ``find`` inlined: a read of a value is the mapping's most frequent call
-        found = self._index.get(CLARK[name])
+        found = (self._index if self._index is not None else self._indexed()).get(CLARK[name])
         if found is None:
             return None
         value = found.text           # each read of ``text`` decodes it anew: once
         return (value.strip() or None) if value is not None else None
 
     def code(self, name: str, table: CodeTable[E]) -> E | None:
-        found = self._index.get(CLARK[name])
+        found = (self._index if self._index is not None else self._indexed()).get(CLARK[name])
         if found is None:
             return None
         member = table.codes.get(found.get("code"))      # the usual code, without the aliases and the errors
         return member if member is not None else decode_code(found, table)
 
     def codes(self, liste: str, name: str, table: CodeTable[E]) -> list[E]:
-        container = self._index.get(CLARK[liste])
+        container = (self._index if self._index is not None else self._indexed()).get(CLARK[liste])
         if container is None:
             return []
         tag = CLARK[name]
