@@ -107,11 +107,11 @@ def _identite(reader: Reader) -> dict[str, Any]:
 
 
 def _demandeur(reader: Reader) -> dict[str, Any]:
+    portable, fixe = reader.text("telPortable"), reader.text("telFixe")
     return {**_identite(reader),
             "situation_familiale": reader.code("situationFamiliale", codes.SITUATION_FAMILIALE),
             "adresse": _adresse(reader.child("adressePostale")),
-            "telephone": reader.text("telPortable") or reader.text("telFixe"),
-            "telephone_secondaire": reader.text("telFixe") if reader.text("telPortable") else None,
+            "telephone": portable or fixe, "telephone_secondaire": fixe if portable else None,
             "courriel": reader.text("mel"),
             "situation_professionnelle": _situation_professionnelle(reader.child("situationProfessionnelle")),
             "ressources": ressources_to_dict(reader)}
@@ -154,14 +154,18 @@ def _logement_actuel(reader: Reader | None) -> dict[str, Any] | None:
             "aide_logement_mensuelle": reader.montant("montantAideLogement")}
 
 
+_COMMUNE, _LOCALISATION = q("commune"), q("localisationSouhaite")
+_LOCALISATION_TAGS = (_LOCALISATION, _COMMUNE)
+
+
 def _souhaits(reader: Reader | None) -> dict[str, Any]:
     if reader is None:
         return {}
     localisations = reader.child("listeLocalisationSouhaite")
     communes = [] if localisations is None else [
         # official: localisationSouhaite/commune; Relais wrote a bare commune before 2026-12
-        (child.find(q("commune")) if child.tag == q("localisationSouhaite") else child).get("code")
-        for child in localisations.element if child.tag in (q("localisationSouhaite"), q("commune"))]
+        (child.find(_COMMUNE) if child.tag == _LOCALISATION else child).get("code")
+        for child in localisations.element if child.tag in _LOCALISATION_TAGS]
     return {"communes": communes, "demande_elargie": reader.boolean("demandeElargie"),
             "typologies": reader.codes("listeTypeLogement", "typeLogement", codes.TYPE_LOGEMENT),
             "type_habitat": reader.code("categorieLogementRecherche", codes.CATEGORIE_LOGEMENT_RECHERCHE),

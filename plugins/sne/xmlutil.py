@@ -8,7 +8,7 @@ conversion failure names the element it happened on (:class:`MappingError`) so t
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from enum import Enum
@@ -49,7 +49,8 @@ class Reader:
     def _indexed(self) -> dict[object, etree._Element]:
         index = self._index
         if index is None:
-            # built backwards so that the first child of a name is the one kept, as ``find`` would return
+            # built backwards so that the first child of a name is the one kept, as ``find`` would return; built
+            # on first read: a list container is only scanned (``children``, ``codes``), never indexed
             index = self._index = {child.tag: child for child in reversed(self.element)}
         return index
 
@@ -57,11 +58,13 @@ class Reader:
         return (self._index if self._index is not None else self._indexed()).get(CLARK[name])
 
     def child(self, name: str) -> "Reader | None":
-        found = self.find(name)
+        found = (self._index if self._index is not None else self._indexed()).get(CLARK[name])
         return Reader(found) if found is not None else None
 
-    def children(self, name: str) -> Iterator["Reader"]:
-        return (Reader(found) for found in self.element.iterfind(q(name)))
+    def children(self, name: str) -> list["Reader"]:
+        tag = CLARK[name]
+        # a comparison per child rather than ``iterfind``: its path machinery cost more than the few children
+        return [Reader(child) for child in self.element if child.tag == tag]
 
     def text(self, name: str) -> str | None:
         # ``find`` inlined: a read of a value is the mapping's most frequent call
@@ -72,16 +75,18 @@ class Reader:
         return (value.strip() or None) if value is not None else None
 
     def code(self, name: str, table: CodeTable[E]) -> E | None:
-        found = self.find(name)
+        found = (self._index if self._index is not None else self._indexed()).get(CLARK[name])
         if found is None:
             return None
-        return decode_code(found, table)
+        member = table.codes.get(found.get("code"))      # the usual code, without the aliases and the errors
+        return member if member is not None else decode_code(found, table)
 
     def codes(self, liste: str, name: str, table: CodeTable[E]) -> list[E]:
-        container = self.find(liste)
+        container = (self._index if self._index is not None else self._indexed()).get(CLARK[liste])
         if container is None:
             return []
-        decoded = (decode_code(found, table) for found in container.iterfind(q(name)))
+        tag = CLARK[name]
+        decoded = (decode_code(found, table) for found in container if found.tag == tag)
         return [member for member in decoded if member is not None]     # an alias for "not given" adds nothing
 
     def date(self, name: str) -> date | None:
