@@ -266,7 +266,8 @@ class ProcessorWorker(DeliveryWorker):
             ctx = ProcessContext(conn, processor, now, cause=event, writes=writes)
             depth = c.depth + 1
             try:
-                made = wrap_derived(ctx, processor.process(event, ctx), event.id, depth)
+                produced = processor.process(event, ctx)
+                made = wrap_derived(ctx, produced, event.id, depth) if produced else []
                 for own in made:
                     processor.applied(own, ctx)
                 if ctx.schedules or ctx.cancels:
@@ -277,8 +278,9 @@ class ProcessorWorker(DeliveryWorker):
                 raise _HandlingFailed(index, c.seq, _as_failure(exc), event) from exc
             if writes is not None and writes.failed is not None:   # the processor caught it: still rolled back
                 raise DeferredWritesFailed()
-            derived += made
-            depth_of.update((d.id, depth) for d in made)
+            if made:
+                derived += made
+                depth_of.update((d.id, depth) for d in made)
             outcomes.append(DeliveryOutcome(c.seq, S.DELIVERED, event_type=event.type))
         if writes is not None:
             writes.flush()
