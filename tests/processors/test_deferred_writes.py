@@ -180,6 +180,22 @@ def test_a_write_refused_when_the_batch_s_writes_run_fails_its_own_event_alone(h
         assert sorted(derived) == sorted(g["numero_unique"] for g in good)
 
 
+
+def test_on_the_careful_way_too_a_refused_write_fails_its_own_event_alone(hub_settings, make_hub):
+    """Events journaled before the process started are claimed in a transaction of their own first (they may have
+    been in a dead process's hands): the deferred writes' failure is handled the same way there."""
+    bad, good = decision(), [decision(), decision()]
+    write_decisions(hub_settings.home / "inbox" / "bailleurs", "cal.json", [good[0], bad, good[1]])
+    settings = _with_retries(hub_settings, casse_sur=bad["numero_unique"])
+    with make_hub(settings) as hub:
+        hub.start()
+        hub.inbox.scan()                  # journaled by this process, which stops before handling them
+    with make_hub(settings) as hub:
+        dead = _until_dead_letter(hub)
+        assert hub.workers["ecritures"]._journaled_before_start > 0
+        assert len(dead) == 1 and "IntegrityError" in dead[0]["reason"]
+        assert sorted(nu for nu, _ in _rows(hub)) == sorted(g["numero_unique"] for g in good)
+
 # --- kill -9 in the middle of a batch -----------------------------------------------------------------------------
 def _run_once(settings, **extra: str) -> subprocess.CompletedProcess:
     env = env_for(settings, RELAIS_PLUGINS="bailleurs", RELAIS_EXTRA_PLUGINS=PLUGIN, RELAIS_LOG_LEVEL="error",
