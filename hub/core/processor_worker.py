@@ -41,7 +41,7 @@ from hub.core.faults import failpoint
 from hub.core.journal import ClaimedDelivery, DeliveryOutcome, Journal, utcnow
 from hub.core.journal_schema import DeliveryStatus as S
 from hub.core.journal_schema import deliveries, events
-from hub.core.processing import ProcessContext, Processor, wrap_derived
+from hub.core.processing import DeferredWrites, DeferredWritesFailed, ProcessContext, Processor, wrap_derived
 from hub.core.projections import ProjectionManager
 from hub.core.retention import purge_in
 from hub.core.stores.common import among
@@ -142,9 +142,13 @@ class ProcessorWorker(DeliveryWorker):
         todo = list(seqs)
         outcomes: list[DeliveryOutcome] = []
         freed: set[str] = set()   # demands of failures that settled (dead): their next events may go
+        deferring = True
         while todo:
             try:
-                done, successors = self._commit_claiming(todo)
+                done, successors = self._commit_claiming(todo, deferring)
+            except DeferredWritesFailed:   # whose write failed is unknown: again, each write at once
+                deferring = False
+                continue
             except _HandlingFailed as failed:
                 outcome, subject = self._record_failure(failed)
                 if outcome is not None:
@@ -161,7 +165,7 @@ class ProcessorWorker(DeliveryWorker):
         more = self.journal.successors(self.name, freed) if freed else []
         return outcomes, more
 
-    def _commit_claiming(self, seqs: Sequence[int]) -> tuple[list[DeliveryOutcome], list[int]]:
+    def _commit_claiming(self, seqs: Sequence[int], deferring: bool) -> tuple[list[DeliveryOutcome], list[int]]:
         derived: list[Envelope[Any]] = []
         with self.journal.engine.begin() as conn:
             self.projections.lock_in(conn, self.name)
@@ -171,7 +175,7 @@ class ProcessorWorker(DeliveryWorker):
                 return [], []
             if any(_suspect(c) for c in claimed):
                 raise _Suspects()
-            outcomes, derived = self._handle_in(conn, claimed)
+            outcomes, derived = self._handle_in(conn, claimed, deferring=deferring)
             self.journal.complete_in(conn, self.name, outcomes, claimed_at=claimed[0].claimed_at)
             settled = {o.seq for o in outcomes if o.status in S.SETTLED}
             successors = self.journal.deliveries.successors_in(
@@ -195,14 +199,17 @@ class ProcessorWorker(DeliveryWorker):
         token = claimed[0].claimed_at
         todo = list(claimed)
         outcomes: list[DeliveryOutcome] = []
+        deferring = True
         while todo:
             if self.stop.is_set():
                 given_back = [_give_back(c) for c in todo]
                 self._record(token, given_back)
                 return outcomes + given_back
             try:
-                outcomes += self._commit(todo, token)
+                outcomes += self._commit(todo, token, deferring)
                 return outcomes
+            except DeferredWritesFailed:   # whose write failed is unknown: again, each write at once
+                deferring = False
             except _HandlingFailed as failed:
                 culprit = todo[failed.index]
                 outcome = self._fail(culprit, failed.error, failed.event)
@@ -214,7 +221,7 @@ class ProcessorWorker(DeliveryWorker):
                 raise RetryableError(f"journal unavailable while processing: {exc.__class__.__name__}") from exc
         return outcomes
 
-    def _commit(self, todo: Sequence[ClaimedDelivery], token: Any) -> list[DeliveryOutcome]:
+    def _commit(self, todo: Sequence[ClaimedDelivery], token: Any, deferring: bool) -> list[DeliveryOutcome]:
         """Handle a batch claimed beforehand and commit everything it produced, in one transaction."""
         seqs = [c.seq for c in todo]
         dialect = self.journal.engine.dialect
@@ -227,20 +234,22 @@ class ProcessorWorker(DeliveryWorker):
                 held_stmt = held_stmt.with_for_update()
             held = {seq for (seq,) in conn.execute(held_stmt)}
             # taken back after the lease: whoever holds it now handles it
-            outcomes, derived = self._handle_in(conn, [c for c in todo if c.seq in held], todo)
+            outcomes, derived = self._handle_in(conn, [c for c in todo if c.seq in held], todo, deferring=deferring)
             self.journal.complete_in(conn, self.name, outcomes, claimed_at=token)
         self._committed(outcomes, derived)
         return outcomes
 
     # --- shared by both ways --------------------------------------------------------------------------------------
     def _handle_in(self, conn: Connection, claimed: Sequence[ClaimedDelivery],
-                   indexed: Sequence[ClaimedDelivery] | None = None,
+                   indexed: Sequence[ClaimedDelivery] | None = None, *, deferring: bool = True,
                    ) -> tuple[list[DeliveryOutcome], list[Envelope[Any]]]:
         """Hand each claimed input to the processor inside ``conn`` and journal what it derived; the outcomes to
         record. Raises :class:`_HandlingFailed` (its index in ``indexed``, by default ``claimed``) on the first
-        failing input: the caller rolls back."""
+        failing input, :class:`DeferredWritesFailed` if the writes the processor deferred (``ctx.write``) fail
+        when they run together: the caller rolls back (and, for the latter, tries again without ``deferring``)."""
         processor = self.processor
         now = self.clock()
+        writes = DeferredWrites(conn) if deferring else None
         index_of = {c.seq: i for i, c in enumerate(indexed)} if indexed is not None else None
         outcomes: list[DeliveryOutcome] = []
         derived: list[Envelope[Any]] = []
@@ -254,18 +263,27 @@ class ProcessorWorker(DeliveryWorker):
             if not self.policy.allowed(processor, event):
                 outcomes.append(DeliveryOutcome(c.seq, S.DENIED, event_type=event.type, attempted=False))
                 continue
-            ctx = ProcessContext(conn, processor, now, cause=event)
+            ctx = ProcessContext(conn, processor, now, cause=event, writes=writes)
             depth = c.depth + 1
             try:
-                made = wrap_derived(ctx, processor.process(event, ctx), event.id, depth)
+                produced = processor.process(event, ctx)
+                made = wrap_derived(ctx, produced, event.id, depth) if produced else []
                 for own in made:
                     processor.applied(own, ctx)
-                self.timers.schedule_in(conn, self.name, ctx.schedules, ctx.cancels, now)
+                if ctx.schedules or ctx.cancels:
+                    self.timers.schedule_in(conn, self.name, ctx.schedules, ctx.cancels, now)
             except Exception as exc:
+                if writes is not None and writes.failed is not None:   # an earlier event's write, perhaps
+                    raise DeferredWritesFailed() from exc
                 raise _HandlingFailed(index, c.seq, _as_failure(exc), event) from exc
-            derived += made
-            depth_of.update((d.id, depth) for d in made)
+            if writes is not None and writes.failed is not None:   # the processor caught it: still rolled back
+                raise DeferredWritesFailed()
+            if made:
+                derived += made
+                depth_of.update((d.id, depth) for d in made)
             outcomes.append(DeliveryOutcome(c.seq, S.DELIVERED, event_type=event.type))
+        if writes is not None:
+            writes.flush()
         if derived:
             result = self.journal.append_in(conn, derived, depths=depth_of)
             for conflict in result.conflicts:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import Field
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
 
 from contracts import Envelope
@@ -25,6 +25,11 @@ __all__ = ["Statistiques", "StatistiquesSettings", "bucket", "read_rows", "TYPOL
 _BUCKETS = {"C": "T1", "T1": "T1", "T2": "T2", "T3": "T3", "T4": "T4", "T5": "T5+", "T6P": "T5+"}
 TYPOLOGIES = ("T1", "T2", "T3", "T4", "T5+")
 _HABITAT = {TypeHabitatRecherche.INDIVIDUEL: "individuel", TypeHabitatRecherche.COLLECTIF: "collectif"}
+
+#: A radiation (or its reversal) only writes, whatever the row held: deferred with ``ctx.write``, a batch's radiations
+#: reach the database as one executemany (a radiation campaign is thousands of events).
+_RADIATION = (tables.demandes.update().where(tables.demandes.c.numero_unique == bindparam("b_nu"))
+              .values(date_radiation=bindparam("b_date"), motif_radiation=bindparam("b_motif")))
 
 _DEMAND_CONTENT = ("demande_enregistree.", "demande_modifiee.", "demande_rectifiee.", "demande_renouvelee.")
 
@@ -65,16 +70,15 @@ class Statistiques(Processor):
     def process(self, event: Envelope[Any], ctx: ProcessContext):
         facts = tombstone(event)
         kind = facts.type_origine
-        conn = ctx.conn
         if kind.startswith(_DEMAND_CONTENT) and facts.date_enregistrement is not None:
-            self._demand(conn, facts)
+            self._demand(ctx.conn, facts)
         elif kind.startswith("demande_radiee."):
-            self._update(conn, facts.numero_unique, date_radiation=facts.date_evenement.isoformat(),
-                         motif_radiation=facts.motif_radiation.value if facts.motif_radiation else None)
+            ctx.write(_RADIATION, {"b_nu": facts.numero_unique, "b_date": facts.date_evenement.isoformat(),
+                                   "b_motif": facts.motif_radiation.value if facts.motif_radiation else None})
         elif kind.startswith("demande_reactivee."):
-            self._update(conn, facts.numero_unique, date_radiation=None, motif_radiation=None)
+            ctx.write(_RADIATION, {"b_nu": facts.numero_unique, "b_date": None, "b_motif": None})
         elif kind.startswith(("bail_signe.", "attribution_reportee.")) and facts.communes_concernees:
-            self._attribution(conn, facts, kind)
+            self._attribution(ctx.conn, facts, kind)
         return ()
 
     def _update(self, conn: Connection, nu: str, **values: Any) -> None:
