@@ -14,7 +14,7 @@ import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import and_, bindparam, case, exists, func, or_, select, update
 from sqlalchemy.engine import Connection, Dialect, Engine
@@ -32,8 +32,13 @@ __all__ = ["DeliveryStore", "ClaimedDelivery", "DeliveryOutcome", "Backlog", "Le
 WORKER_LOST = "WorkerLost"
 
 
-@dataclass(frozen=True)
-class ClaimedDelivery:
+class ClaimedDelivery(NamedTuple):
+    """One delivery a worker claimed, with its event's journaled body.
+
+    A named tuple, not a frozen dataclass: as immutable, and built ~7 × faster (a frozen dataclass sets each field
+    through ``object.__setattr__``) — a claim makes one per event and subscriber (py-spy: ~5 % of a worker's
+    samples), and so does the outcome below."""
+
     seq: int
     attempts: int                              # this attempt's number (claims are counted, see ``claim``)
     body: str
@@ -45,8 +50,7 @@ class ClaimedDelivery:
     depth: int = 0                             # the event's causation depth (0: from a partner; processors)
 
 
-@dataclass(frozen=True)
-class DeliveryOutcome:
+class DeliveryOutcome(NamedTuple):
     """What happened to one claimed delivery; the journal records a batch of these in one transaction.
 
     ``attempted=False`` gives the claim back without spending an attempt: the worker stopped before calling the
