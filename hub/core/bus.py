@@ -50,6 +50,17 @@ RETRY_TIERS_MS = (1_000, 5_000, 30_000, 120_000, 600_000, 3_600_000)
 #: published batch arrive back to back, well within it.
 IDLE = 0.002
 
+#: Seconds a consumer's batch keeps waiting for new messages after its oldest one arrived; past it, only what has
+#: already arrived (``ARRIVED``) is taken. Why: at a steady rate the relay's small batches can follow each other less
+#: than ``IDLE`` apart for tens of milliseconds, and the batch in hand waited for all of them (p99 of that stage
+#: 10–22 ms at 1,000 events/s, bench/README.md "Fifth round"). Under load nothing changes: what has arrived fills
+#: the batch as before.
+LINGER = 0.005
+
+#: The wait that only takes what the connection has already received (a zero timeout is not "poll" for every
+#: transport).
+ARRIVED = 0.0002
+
 #: Body of a message on the in-process transport: only the ``seq`` header matters there.
 REFERENCE_BODY = b"{}"
 
@@ -306,6 +317,7 @@ class QueueReader:
         self._buffer: list[Message] = []
         self._weight = 0   # the events the buffered messages name (kept as they come: summing it per drain was
                            # quadratic in the prefetch, a fifth of the hub's CPU on RabbitMQ)
+        self._first_at = 0.0   # when the oldest buffered message arrived (monotonic)
 
     def _ensure(self) -> None:
         if self.conn is not None and self.conn.connected:
@@ -319,12 +331,15 @@ class QueueReader:
         self.consumer.consume()
 
     def _on_message(self, message: Message) -> None:
+        if not self._buffer:
+            self._first_at = time.monotonic()
         self._buffer.append(message)
         self._weight += _weight(message)
 
     def next_batch(self, max_size: int, wait: float) -> list[Message]:
         """Up to ``max_size`` messages: wait at most ``wait`` seconds for the first, then take what keeps arriving
-        back to back, and return as soon as the queue is idle (nothing for ``IDLE`` seconds) or the batch is full.
+        back to back, and return as soon as the queue is idle (nothing for ``IDLE`` seconds) or the batch is full;
+        once the oldest message in hand is ``LINGER`` seconds old, only what has already arrived is added.
 
         Why not wait for the batch to fill: at a steady rate below ``batch_size`` per ``wait`` every event waited
         for the timer (p50 ≈ 300 ms at 1,000 events/s, bench/README.md). Under load the batches stay large anyway:
@@ -334,9 +349,8 @@ class QueueReader:
             self._ensure()
             deadline = time.monotonic() + wait
             while self._weight < max_size:
-                remaining = deadline - time.monotonic() if not self._buffer else IDLE
                 try:   # past the deadline, keep taking what is already there: a zero wait means "what is there now"
-                    self.conn.drain_events(timeout=max(remaining, IDLE))
+                    self.conn.drain_events(timeout=self._drain_wait(deadline))
                 except socket.timeout:
                     break
         except Exception as exc:  # socket, AMQP or kombu failure: drop the connection, the caller retries
@@ -350,6 +364,14 @@ class QueueReader:
         batch, self._buffer = self._buffer[:taken], self._buffer[taken:]
         self._weight -= weight
         return batch
+
+    def _drain_wait(self, deadline: float) -> float:
+        """How long the next read may wait: for a first message, until ``deadline``; then ``IDLE`` for the next one,
+        until the oldest in hand is ``LINGER`` old; then only for what has already arrived."""
+        now = time.monotonic()
+        if not self._buffer:
+            return max(deadline - now, IDLE)
+        return IDLE if now - self._first_at < LINGER else ARRIVED
 
     def ready(self) -> int | None:
         """Messages waiting in the queue, not yet sent to any consumer (None if the broker cannot say now)."""
