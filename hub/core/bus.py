@@ -141,11 +141,13 @@ class ReadAhead:
 
 
 def _read_ahead(conn: Connection) -> None:
-    """Install ``ReadAhead`` on a RabbitMQ connection's plain TCP transport (TLS has its own read path: left as is)."""
+    """Install ``ReadAhead`` on a RabbitMQ connection's plain TCP transport (TLS has its own read path: left as is).
+    A py-amqp without the ``_quick_recv`` it reads through keeps its own reads: slower, never wrong."""
     from amqp.transport import TCPTransport
     transport = getattr(conn.connection, "transport", None)
-    if type(transport) is TCPTransport and not isinstance(transport._quick_recv, ReadAhead):
-        transport._quick_recv = ReadAhead(transport._quick_recv)
+    recv = getattr(transport, "_quick_recv", None)
+    if type(transport) is TCPTransport and recv is not None and not isinstance(recv, ReadAhead):
+        transport._quick_recv = ReadAhead(recv)
 
 
 class Topology:
