@@ -50,6 +50,20 @@ RETRY_TIERS_MS = (1_000, 5_000, 30_000, 120_000, 600_000, 3_600_000)
 #: published batch arrive back to back, well within it.
 IDLE = 0.002
 
+#: Seconds a consumer's batch keeps waiting for new messages after its oldest one arrived; past it, only what has
+#: already arrived (``ARRIVED``) is taken. Why: at a steady rate the relay's small batches can follow each other less
+#: than ``IDLE`` apart for tens of milliseconds, and the batch in hand waited for all of them (p99 of that stage
+#: 10–22 ms at 1,000 events/s, bench/README.md "Fifth round"). Under load nothing changes: what has arrived fills
+#: the batch as before.
+LINGER = 0.005
+
+#: The wait that only takes what the connection has already received (a zero timeout is not "poll" for every
+#: transport).
+ARRIVED = 0.0002
+
+#: Bytes a RabbitMQ connection asks its socket for at once (see ``ReadAhead``).
+READ_AHEAD = 65_536
+
 #: Body of a message on the in-process transport: only the ``seq`` header matters there.
 REFERENCE_BODY = b"{}"
 
@@ -99,6 +113,41 @@ def message_seqs(message: Any) -> list[int]:
 def _weight(message: Any) -> int:
     """How many events a consumed message counts for in a batch: a batch reference, as many as it names."""
     return max(1, len(message_seqs(message)))
+
+
+class ReadAhead:
+    """The ``recv`` of py-amqp's TCP transport, asking the socket for up to ``READ_AHEAD`` bytes at once and serving
+    py-amqp's exact reads (a frame's header, its payload, its end byte) from what it holds.
+
+    Why: py-amqp asks the socket for exactly the bytes it needs next, three system calls per frame and three frames
+    per message, and each call gives up the GIL and waits to get it back while the hub's other threads hold it (up
+    to the 5 ms switch interval each time): under a steady rate a consumer read its messages one wait at a time
+    (bench/README.md, "Fifth round"). Nothing else changes: an empty buffer waits on the socket as before (its
+    timeout included), and what is held is what the socket had already received."""
+
+    def __init__(self, recv: Any):
+        self._recv = recv
+        self._held = b""
+        self._at = 0
+
+    def __call__(self, n: int) -> bytes:
+        if self._at >= len(self._held):
+            data = self._recv(max(n, READ_AHEAD))
+            if len(data) <= n:
+                return data   # b"" (connection closed) included
+            self._held, self._at = data, 0
+        start, self._at = self._at, min(self._at + n, len(self._held))
+        return self._held[start:self._at]
+
+
+def _read_ahead(conn: Connection) -> None:
+    """Install ``ReadAhead`` on a RabbitMQ connection's plain TCP transport (TLS has its own read path: left as is).
+    A py-amqp without the ``_quick_recv`` it reads through keeps its own reads: slower, never wrong."""
+    from amqp.transport import TCPTransport
+    transport = getattr(conn.connection, "transport", None)
+    recv = getattr(transport, "_quick_recv", None)
+    if type(transport) is TCPTransport and recv is not None and not isinstance(recv, ReadAhead):
+        transport._quick_recv = ReadAhead(recv)
 
 
 class Topology:
@@ -165,6 +214,8 @@ class Bus:
             options["transport_options"] = {"polling_interval": 0.005}
         conn = Connection(self.url, heartbeat=0, connect_timeout=10, **options)
         conn.ensure_connection(max_retries=3, interval_start=0.2, interval_step=0.5)
+        if self.is_amqp:
+            _read_ahead(conn)
         return conn
 
     def body(self, text: str) -> bytes:
@@ -306,6 +357,7 @@ class QueueReader:
         self._buffer: list[Message] = []
         self._weight = 0   # the events the buffered messages name (kept as they come: summing it per drain was
                            # quadratic in the prefetch, a fifth of the hub's CPU on RabbitMQ)
+        self._first_at = 0.0   # when the oldest buffered message arrived (monotonic)
 
     def _ensure(self) -> None:
         if self.conn is not None and self.conn.connected:
@@ -319,12 +371,15 @@ class QueueReader:
         self.consumer.consume()
 
     def _on_message(self, message: Message) -> None:
+        if not self._buffer:
+            self._first_at = time.monotonic()
         self._buffer.append(message)
         self._weight += _weight(message)
 
     def next_batch(self, max_size: int, wait: float) -> list[Message]:
         """Up to ``max_size`` messages: wait at most ``wait`` seconds for the first, then take what keeps arriving
-        back to back, and return as soon as the queue is idle (nothing for ``IDLE`` seconds) or the batch is full.
+        back to back, and return as soon as the queue is idle (nothing for ``IDLE`` seconds) or the batch is full;
+        once the oldest message in hand is ``LINGER`` seconds old, only what has already arrived is added.
 
         Why not wait for the batch to fill: at a steady rate below ``batch_size`` per ``wait`` every event waited
         for the timer (p50 ≈ 300 ms at 1,000 events/s, bench/README.md). Under load the batches stay large anyway:
@@ -334,9 +389,8 @@ class QueueReader:
             self._ensure()
             deadline = time.monotonic() + wait
             while self._weight < max_size:
-                remaining = deadline - time.monotonic() if not self._buffer else IDLE
                 try:   # past the deadline, keep taking what is already there: a zero wait means "what is there now"
-                    self.conn.drain_events(timeout=max(remaining, IDLE))
+                    self.conn.drain_events(timeout=self._drain_wait(deadline))
                 except socket.timeout:
                     break
         except Exception as exc:  # socket, AMQP or kombu failure: drop the connection, the caller retries
@@ -350,6 +404,14 @@ class QueueReader:
         batch, self._buffer = self._buffer[:taken], self._buffer[taken:]
         self._weight -= weight
         return batch
+
+    def _drain_wait(self, deadline: float) -> float:
+        """How long the next read may wait: for a first message, until ``deadline``; then ``IDLE`` for the next one,
+        until the oldest in hand is ``LINGER`` old; then only for what has already arrived."""
+        now = time.monotonic()
+        if not self._buffer:
+            return max(deadline - now, IDLE)
+        return IDLE if now - self._first_at < LINGER else ARRIVED
 
     def ready(self) -> int | None:
         """Messages waiting in the queue, not yet sent to any consumer (None if the broker cannot say now)."""
