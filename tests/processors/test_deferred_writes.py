@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, select
-from sqlalchemy.event import listen, remove
+from sqlalchemy.event import listen
 
 from hub.core.journal_schema import DeliveryStatus as S
 from hub.core.journal_schema import deliveries, events
@@ -21,7 +21,7 @@ from hub.core.processing import DeferredWrites, DeferredWritesFailed, ProcessCon
 from hub.core.runtime import Hub
 from tests.conftest import AMQP_URL, env_for
 from tests.factories import decision, numero_unique, write_decisions
-from tests.processors.conftest import NOW, with_sections
+from tests.processors.conftest import NOW, step_batches, with_sections
 from tests.processors.deferred_plugin import lignes
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -133,26 +133,8 @@ def test_a_batch_s_deferred_writes_are_committed_once_and_seen_by_later_reads(hu
 def test_a_write_only_batch_reaches_the_database_as_one_statement(hub_settings, make_hub):
     write_decisions(hub_settings.home / "inbox" / "bailleurs", "cal.json", [decision() for _ in range(5)])
     with make_hub(hub_settings) as hub:
-        hub.start()
-        hub.inbox.scan()
-        while hub.relay.publish_pending():
-            pass
-        worker = hub.workers["ecritures"]
-        inserts: list[int] = []
-
-        def count(_conn, _cursor, statement, _params, _context, _many):
-            if statement.lstrip().upper().startswith("INSERT INTO ECRITURES_LIGNES"):
-                inserts.append(1)
-        listen(hub.journal.engine, "before_cursor_execute", count)
-        try:
-            delivered = 0
-            while delivered < 5:
-                inserts.clear()
-                step = worker.step(wait=1.0).delivered
-                assert len(inserts) == (1 if step else 0), f"{len(inserts)} statements for a batch of {step}"
-                delivered += step
-        finally:
-            remove(hub.journal.engine, "before_cursor_execute", count)
+        assert step_batches(hub, "ecritures", 5, "before_cursor_execute", lambda _conn, _cursor, statement, *_: (
+            statement.lstrip().upper().startswith("INSERT INTO ECRITURES_LIGNES"))) == 5
         assert len(_rows(hub)) == 5
 
 

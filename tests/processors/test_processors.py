@@ -7,7 +7,6 @@ import time
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.event import listen, remove
 
 from hub.core.errors import ConfigurationError, RejectError
 from hub.core.journal_schema import DeliveryStatus as S
@@ -15,7 +14,7 @@ from hub.core.journal_schema import deliveries, events
 from hub.core.processing import MAX_CAUSATION_DEPTH, ProcessContext, derived_id, wrap_derived
 from tests.factories import decision as any_decision
 from tests.factories import write_decisions
-from tests.processors.conftest import NOW, rows, with_sections
+from tests.processors.conftest import NOW, rows, step_batches, with_sections
 from tests.processors.plugin import Contingents, compte
 
 
@@ -133,24 +132,5 @@ def test_a_batch_is_claimed_handled_and_recorded_in_one_commit(hub_settings, mak
     committed first: the claim of a processor need not outlive the transaction that records its outcome."""
     write_decisions(hub_settings.home / "inbox" / "bailleurs", "cal.json", [decision() for _ in range(5)])
     with make_hub(hub_settings) as hub:
-        hub.start()                      # journaled after the start: nothing a dead process may have held
-        hub.inbox.scan()
-        while hub.relay.publish_pending():
-            pass
-        worker = hub.workers["contingents"]
-        commits: list[int] = []
-
-        def count(conn):
-            commits.append(1)
-        listen(hub.journal.engine, "commit", count)
-        try:
-            delivered = 0
-            while delivered < 5:
-                commits.clear()
-                step = worker.step(wait=1.0).delivered
-                assert len(commits) == (1 if step else 0), f"{len(commits)} commits for a batch of {step}"
-                delivered += step
-        finally:
-            remove(hub.journal.engine, "commit", count)
-        assert delivered == 5
+        assert step_batches(hub, "contingents", 5, "commit", lambda _conn: True) == 5
         assert len(_derived(hub)) == 5
