@@ -68,6 +68,11 @@ class _Header:
         self.emetteur: LegalEntity | None = None
         self.checked_root = False
 
+    def copy(self) -> _Header:
+        other = _Header()
+        other.date_fichier, other.emetteur, other.checked_root = self.date_fichier, self.emetteur, self.checked_root
+        return other
+
 
 def iter_bulk(path: Path, *, default_entity: LegalEntity | None, limits: XmlLimits = BULK_LIMITS,
               owned: Callable[[int], bool] | None = None, defer: Callable[[int], bool] | None = None
@@ -87,6 +92,7 @@ def iter_bulk(path: Path, *, default_entity: LegalEntity | None, limits: XmlLimi
             header.checked_root = True
         if element.tag == _ENTETE:
             canonicalize(element, shape="Entete")
+            header = header.copy()      # a deferred record keeps the header it was read under, as it is now
             _read_header(element, header, origin)
             continue
         index += 1

@@ -21,15 +21,11 @@ from plugins.sne.synthetic import write_extraction
 
 
 def _decoded_here(connector, path: Path, defer=lambda position: True) -> tuple[list, int]:
-    """Every item of ``iter_bulk_split``, the deferred ones pickled (as sent to the journaling process) and decoded;
-    and how many were deferred."""
-    items, deferred = [], 0
-    for item in connector.iter_bulk_split(path, defer):
-        if isinstance(item, DeferredRecord):
-            deferred += 1
-            item = pickle.loads(pickle.dumps(item, protocol=pickle.HIGHEST_PROTOCOL)).decode()
-        items.append(item)
-    return items, deferred
+    """Every item of ``iter_bulk_split``, the deferred ones pickled together (as a chunk sent to the journaling
+    process, once the reader went past them) and decoded; and how many were deferred."""
+    items = pickle.loads(pickle.dumps(list(connector.iter_bulk_split(path, defer)), protocol=pickle.HIGHEST_PROTOCOL))
+    deferred = sum(isinstance(item, DeferredRecord) for item in items)
+    return [item.decode() if isinstance(item, DeferredRecord) else item for item in items], deferred
 
 
 def _what_a_user_sees(item: BulkRecord | RecordReject) -> tuple:
@@ -110,3 +106,21 @@ def test_a_deferred_record_is_small_to_send(connector, tmp_path: Path) -> None:
     one = len(pickle.dumps(deferred[:1])) - len(deferred[0].raw)
     twenty = len(pickle.dumps(deferred)) - sum(len(item.raw) for item in deferred)
     assert twenty < 20 * one / 2
+
+
+def test_a_deferred_record_keeps_the_header_it_was_read_under(connector, tmp_path: Path) -> None:
+    """A second header in the file (its date is the day of the changes that do not say theirs) applies to the records
+    after it only, whichever process decodes the records before it."""
+    path = write_extraction(tmp_path / "extraction.xml", 12, seed=4, distinct=12)
+    body = path.read_bytes()
+    header = body[body.index(b"<ns1:entete>"): body.index(b"</ns1:entete>") + len(b"</ns1:entete>")]
+    later = header.replace(b"<ns1:dateFichier>", b"<ns1:dateFichier>2031-01-01T00:00:00</ns1:dateFichier><x>", 1)
+    later = later[:later.index(b"<x>")] + later[later.index(b"</ns1:dateFichier>", later.index(b"<x>")) +
+                                                len(b"</ns1:dateFichier>"):]
+    middle = body.index(b"<ns1:demande>", len(body) // 2)
+    path.write_bytes(body[:middle] + later + b"\n" + body[middle:])
+    by_reader = [_what_a_user_sees(item) for item in connector.iter_bulk(path)]
+    items, deferred = _decoded_here(connector, path)
+    assert deferred == 12 and [_what_a_user_sees(item) for item in items] == by_reader
+    modified = [item.build("sha256:previous")[0].data.date_modification for item in items]
+    assert modified[-1] != modified[0]         # the later header did count (checked: it would hide a shared header)
