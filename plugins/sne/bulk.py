@@ -14,7 +14,10 @@ damage to the document itself (malformed or truncated XML, wrong root or namespa
 :class:`~hub.DecodeError` once the good records before it were yielded.
 
 Two processes can share an import (``owned``, :class:`hub.core.bulk.ShardedBulk`): each parses the whole file —
-cheap, in C — but serialises, validates and decodes only the records it owns, the costly part.
+cheap, in C — but serialises, validates and decodes only the records it owns, the costly part. With one reader,
+the reader can instead leave a share of the records to the journaling process (``defer``,
+:class:`hub.core.bulk.SplitBulk`): it sends them serialised, and :class:`DeferredSneRecord` decodes them there with the
+same code, reporting the same file, line, record and field.
 
 The usual record is checked by one validation against a strict schema (:mod:`plugins.sne.strict`) that accepts
 only canonical, valid records; any other is checked as a unit document is (:func:`is_canonical`, the XSD, the
