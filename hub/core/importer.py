@@ -54,13 +54,14 @@ class ImportResult:
 
 class BulkImporter:
     def __init__(self, ingestor: Ingestor, connector: Connector, batch_size: int = 500, *,
-                 parallel: bool | None = None, readers: int | None = None):
+                 parallel: bool | None = None, readers: int | None = None, share: float | None = None):
         self.ingestor = ingestor
         self.connector = connector
         self.batch_size = batch_size
         # other processes read the file when there is a second core to run them; how many: see read_chunks
         self.parallel = (os.cpu_count() or 1) > 1 if parallel is None else parallel
         self.readers = readers
+        self.share = share           # of the decoding, done here with one reader (read_chunks; None: the default)
 
     def run(self, path: Path, progress: Callable[[int, int | None], None] | None = None) -> ImportResult:
         """Import ``path``; ``progress(records, line)`` is called after each chunk with the records done and the
@@ -82,7 +83,7 @@ class BulkImporter:
                   progress: Callable[[int, int | None], None] | None) -> None:
         try:
             for chunk in read_chunks(self.connector, path, self.batch_size, parallel=self.parallel,
-                                     readers=self.readers):
+                                     readers=self.readers, share=self.share):
                 line = chunk[-1].line
                 self._flush(path, chunk, result)
                 if progress is not None and len(chunk) >= self.batch_size:

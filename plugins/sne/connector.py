@@ -35,6 +35,7 @@ from hub import (
     RecordReject,
     write_atomically,
 )
+from hub.core.bulk import DeferredRecord
 from hub.xml import XmlLimits, parse
 from plugins.sne.bulk import iter_bulk
 from plugins.sne.codec import PARIS, SOURCE, decode_document, encode_event
@@ -95,6 +96,11 @@ class SneConnector(Connector):
     def iter_bulk_shard(self, path: Path, owned: Callable[[int], bool]) -> Iterator[BulkRecord | RecordReject | None]:
         """``iter_bulk`` decoding only the records ``owned`` accepts (two readers share an import: ShardedBulk)."""
         return iter_bulk(Path(path), default_entity=self.settings.entity, owned=owned)
+
+    def iter_bulk_split(self, path: Path, defer: Callable[[int], bool]
+                        ) -> Iterator[BulkRecord | RecordReject | DeferredRecord]:
+        """``iter_bulk`` leaving the records ``defer`` accepts to the journaling process to decode (SplitBulk)."""
+        return iter_bulk(Path(path), default_entity=self.settings.entity, defer=defer)
 
     # outbound ------------------------------------------------------------------------------------------------
     def encode(self, event: Envelope[Any]) -> OutboundMessage:

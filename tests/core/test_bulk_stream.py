@@ -20,7 +20,8 @@ import pytest
 from sqlalchemy import select
 
 from hub import BulkRecord, Connector, DecodeError, ErrorLocation, PartnerRole
-from hub.core.bulk_stream import read_chunks, shared_readers
+from hub.core.bulk import DeferredRecord
+from hub.core.bulk_stream import deferred_at, read_chunks, shared_readers
 from hub.core.importer import IMPORT_GC_THRESHOLD, BulkImporter
 from hub.core.journal_schema import dead_letters, events
 from hub.core.plugins import PluginHost
@@ -29,10 +30,10 @@ from hub.settings import HubSettings
 from plugins.sne.synthetic import write_extraction
 
 
-def _import(home: Path, path: Path, parallel: bool, readers: int | None = 2):
+def _import(home: Path, path: Path, parallel: bool, readers: int | None = 2, share: float | None = None):
     with Hub(HubSettings(home=home, seed_examples=False), PluginHost.load(allow=["sne"])) as hub:
         result = BulkImporter(hub.ingestor, hub.connector("sne"), batch_size=40, parallel=parallel,
-                              readers=readers).run(path)
+                              readers=readers, share=share).run(path)
         with hub.journal.engine.connect() as conn:
             journaled = [(row.type, row.source_message_id, json.loads(row.body)["data"])
                          for row in conn.execute(select(events).order_by(events.c.seq))]
@@ -58,6 +59,9 @@ def test_two_processes_journal_what_one_process_journals(tmp_path):
     assert two_kept == one_kept and one_kept[0][0] is not None      # the bad record's line, in both
     _, single_events, single_kept = _import(tmp_path / "single", path, parallel=True, readers=1)
     assert (single_events, single_kept) == (one_events, one_kept)
+    # one reader leaving every record to the journaling process to decode: the same events, the same dead letter
+    _, parent_events, parent_kept = _import(tmp_path / "parent", path, parallel=True, readers=1, share=1.0)
+    assert (parent_events, parent_kept) == (one_events, one_kept)
     again, _, _ = _import(tmp_path / "two", path, parallel=True)
     assert (again.imported, again.updated, again.unchanged, again.events) == (0, 0, 149, 0)
     # the import froze what was alive and spaced the collections for its duration only: a process that imports
@@ -175,6 +179,53 @@ def test_a_shared_reader_that_crashes_is_an_error_naming_its_cause(tmp_path):
     with pytest.raises(RuntimeError, match="ZeroDivisionError: a bug in the connector"):
         for _chunk in read_chunks(_Shared(100, crash_at=71), tmp_path / "x", 20, parallel=True, readers=2):
             pass
+
+
+class _Later(DeferredRecord):
+    """A record left undecoded by the reader: decoded, it says which process decoded it."""
+
+    def __init__(self, index: int):
+        self.index = index
+
+    def decode(self) -> BulkRecord:
+        return BulkRecord(key=str(self.index), fingerprint=str(os.getpid()), build=list, line=self.index + 1)
+
+
+class _Split(_Shared):
+    """Records 0..n-1, those ``defer`` accepts left to the journaling process (``iter_bulk_split``)."""
+
+    def iter_bulk_split(self, path: Path, defer):
+        for index, item in enumerate(self.iter_bulk(path)):
+            yield _Later(index) if defer(index) else item
+
+
+@pytest.mark.parametrize("damaged_at", [None, 61, 80])
+def test_one_reader_leaves_a_share_of_the_decoding_to_the_journaling_process(tmp_path, damaged_at):
+    def read(parallel: bool, share: float | None = None, readers: int = 1):
+        chunks: list[list[BulkRecord]] = []
+        with pytest.raises(DecodeError) if damaged_at is not None else nullcontext() as failure:
+            for chunk in read_chunks(_Split(100, damaged_at), tmp_path / "x", 20, parallel=parallel,
+                                     readers=readers, share=share):
+                chunks.append(chunk)
+        return chunks, failure and str(failure.value)
+
+    here, here_error = read(parallel=False)
+    split, split_error = read(parallel=True, share=0.25)
+    assert [[item.key for item in chunk] for chunk in split] == [[item.key for item in chunk] for chunk in here]
+    assert split_error == here_error
+    by_parent = [int(item.key) for chunk in split for item in chunk if item.fingerprint == str(os.getpid())]
+    assert by_parent == [p for p in range(damaged_at or 100) if deferred_at(0.25)(p)] and len(by_parent) >= 15
+    for share, readers in ((0.0, 1), (0.25, 2)):     # none asked, or two readers: the readers decode everything
+        chunks, _ = read(parallel=True, share=share, readers=readers)
+        assert str(os.getpid()) not in {item.fingerprint for chunk in chunks for item in chunk}
+
+
+def test_the_share_left_to_the_journaling_process_is_spread_evenly():
+    for share in (0.25, 0.28, 1.0):
+        taken = [deferred_at(share)(position) for position in range(1000)]
+        assert sum(taken) == int(1000 * share)
+        assert all(sum(taken[start:start + 100]) in (int(100 * share), int(100 * share) + 1)
+                   for start in range(0, 900, 100))
 
 
 @pytest.mark.parametrize(("cores", "load", "expected"), [(2, 0.1, 2), (2, 0.9, 1), (2, 6.5, 1), (8, 5.0, 2)])
