@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 
+from hub import Connector, PartnerRole, hookimpl
 from hub.core.runtime import Hub
 
 
@@ -18,3 +19,30 @@ def run_until(hub: Hub, done: threading.Event, timeout: float = 30.0) -> bool:
     finally:
         stop.set()
         runner.join(timeout)
+
+
+class Keeping(Connector):
+    """A partner that keeps what it receives — the event and the bytes it was sent — and sets ``done`` once it has
+    ``expected`` of them (call :meth:`reset` before each hub)."""
+
+    name = "keeping"
+    role = PartnerRole.FICHIER_PARTAGE
+    subscriptions = ("decision_cal.*",)
+    received: list = []
+    done = threading.Event()
+    expected = 3
+
+    def deliver(self, event, message) -> None:
+        self.received.append((event, message.body))
+        if len(self.received) >= self.expected:
+            self.done.set()
+
+    @classmethod
+    def reset(cls) -> None:
+        cls.received, cls.done = [], threading.Event()
+
+
+class KeepingPlugin:
+    @hookimpl
+    def relais_register_connectors(self, register):
+        register(Keeping)

@@ -7,7 +7,6 @@ import threading
 
 import pytest
 
-from hub import Connector, PartnerRole, hookimpl
 from hub.core.direct_dispatch import DirectDispatch
 from hub.core.journal_schema import DeliveryStatus
 from hub.core.plugins import PluginHost
@@ -15,35 +14,15 @@ from hub.core.runtime import Hub
 from hub.testing.samples import make_event
 from tests.contracts.contracts_factories import exemple
 from tests.factories import decision, write_decisions
-from tests.running import run_until
+from tests.running import Keeping, KeepingPlugin, run_until
 
 EMBEDDED = pytest.mark.parametrize("backend", ["embedded"])
 
 
-class _Keeping(Connector):
-    name = "keeping"
-    role = PartnerRole.FICHIER_PARTAGE
-    subscriptions = ("decision_cal.*",)
-    received: list = []
-    done = threading.Event()
-    expected = 3
-
-    def deliver(self, event, message) -> None:
-        self.received.append(event.id)
-        if len(self.received) >= self.expected:
-            self.done.set()
-
-
-class _Plugin:
-    @hookimpl
-    def relais_register_connectors(self, register):
-        register(_Keeping)
-
-
 def _hub(settings) -> Hub:
-    _Keeping.received, _Keeping.done = [], threading.Event()
+    Keeping.reset()
     host = PluginHost.load(allow=["bailleurs"], extra=[])
-    host.register(_Plugin(), name="keeping")
+    host.register(KeepingPlugin(), name="keeping")
     return Hub(settings, host)
 
 
@@ -62,10 +41,10 @@ def test_a_running_embedded_hub_delivers_what_it_journals_without_an_outbox_row(
         outboxed: list[int] = []
         add_in = hub.journal.outbox.add_in
         hub.journal.outbox.add_in = lambda conn, seqs: (outboxed.extend(seqs), add_in(conn, seqs))
-        assert run_until(hub, _Keeping.done), "the decisions were not delivered"
+        assert run_until(hub, Keeping.done), "the decisions were not delivered"
         assert outboxed == [] and hub.journal.outbox_size() == 0
         assert not hub.ingestor.direct.enabled, "stopped with the hub's workers"
-        assert len(set(_Keeping.received)) == 3
+        assert len({e.id for e, _ in Keeping.received}) == 3
 
 
 @EMBEDDED
@@ -98,8 +77,8 @@ def test_a_reference_that_failed_to_publish_is_dispatched_again_by_the_stale_swe
             direct._publisher.publish = broken
 
         direct.start = start_failing_once
-        assert run_until(hub, _Keeping.done), "the stale sweep did not dispatch the journaled decisions"
-        assert failed and sorted(_Keeping.received) == sorted(set(_Keeping.received)) and _delivered(hub) == 3
+        assert run_until(hub, Keeping.done), "the stale sweep did not dispatch the journaled decisions"
+        assert failed and len(Keeping.received) == len({e.id for e, _ in Keeping.received}) and _delivered(hub) == 3
 
 
 @EMBEDDED
@@ -112,7 +91,7 @@ def test_events_journaled_but_never_published_are_delivered_after_a_restart(hub_
         assert run_until(hub, journaled, timeout=30), "nothing was journaled"
         assert _delivered(hub) == 0 and hub.journal.outbox_size() == 0
     with _hub(hub_settings) as again:
-        assert run_until(again, _Keeping.done), "the restarted hub did not deliver the journaled decisions"
+        assert run_until(again, Keeping.done), "the restarted hub did not deliver the journaled decisions"
         assert _delivered(again) == 3
 
 

@@ -3,9 +3,7 @@ held until every subscriber it was routed to took it, the whole bounded, and onl
 
 from __future__ import annotations
 
-import threading
 
-from hub import Connector, PartnerRole, hookimpl
 from hub.core.fresh import FreshEvents
 from hub.core.plugins import PluginHost
 from hub.core.runtime import Hub
@@ -13,7 +11,7 @@ from hub.core.storable import journal_text
 from hub.testing.samples import make_event
 from tests.contracts.contracts_factories import exemple
 from tests.factories import decision, write_decisions
-from tests.running import run_until
+from tests.running import Keeping, KeepingPlugin, run_until
 
 
 def _events(n: int) -> list:
@@ -53,37 +51,18 @@ def test_the_journaled_text_bounds_what_is_held_and_only_old_entries_make_room()
     assert len(old) == 2 and old.take(0) is None and old.take(2) is events[2], "an entry past max_age makes room"
 
 
-class _Keeping(Connector):
-    name = "keeping"
-    role = PartnerRole.FICHIER_PARTAGE
-    subscriptions = ("decision_cal.*",)
-    received: list = []
-    done = threading.Event()
-
-    def deliver(self, event, message) -> None:
-        self.received.append((event, message.body))
-        if len(self.received) == 3:
-            self.done.set()
-
-
-class _Plugin:
-    @hookimpl
-    def relais_register_connectors(self, register):
-        register(_Keeping)
-
-
 def test_a_running_hub_hands_its_workers_the_journaled_objects_and_holds_nothing_once_stopped(hub_settings):
-    _Keeping.received, _Keeping.done = [], threading.Event()
+    Keeping.reset()
     write_decisions(hub_settings.home / "inbox" / "bailleurs", "cal.json", [decision() for _ in range(3)])
     host = PluginHost.load(allow=["bailleurs"], extra=[])
-    host.register(_Plugin(), name="keeping")
+    host.register(KeepingPlugin(), name="keeping")
     journaled: list = []
     with Hub(hub_settings, host) as hub:
         add = hub.fresh.add
         hub.fresh.add = lambda inserted, takers: (journaled.extend(e for _, e in inserted), add(inserted, takers))
-        assert run_until(hub, _Keeping.done), "the decisions were not delivered"
+        assert run_until(hub, Keeping.done), "the decisions were not delivered"
         assert len(hub.fresh) == 0 and not hub.fresh.enabled
     assert len(journaled) == 3
-    assert {id(e) for e, _ in _Keeping.received} == {id(e) for e in journaled}, "the very objects, not parsed again"
-    for event, body in _Keeping.received:
+    assert {id(e) for e, _ in Keeping.received} == {id(e) for e in journaled}, "the very objects, not parsed again"
+    for event, body in Keeping.received:
         assert body == journal_text(event).encode()
