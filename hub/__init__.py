@@ -20,7 +20,7 @@ re-exported here is internal and may change without notice.
 
 from typing import Any
 
-from hub.core.bulk import BulkRecord, RecordReject
+from hub.core.bulk import BulkRecord, DeferredRecord, RecordReject
 from hub.core.connector import (
     Connector, ConnectorContext, ConnectorSettings, OutboundMessage, Polled, RawMessage, write_atomically,
 )
@@ -35,7 +35,7 @@ from hub.core.roles import PartnerRole
 
 __all__ = [
     "hookimpl", "Connector", "ConnectorContext", "ConnectorSettings", "RawMessage", "OutboundMessage",
-    "write_atomically", "Polled", "PartnerRole", "BulkRecord", "RecordReject", "RelaisError", "ConfigurationError",
+    "write_atomically", "Polled", "PartnerRole", "BulkRecord", "DeferredRecord", "RecordReject", "RelaisError", "ConfigurationError",
     "DuplicateRegistration", "RetryableError", "RejectError", "DecodeError", "ContractError", "AccessDenied",
     "InputTooLarge", "ConflictingResend", "EncodeError", "ErrorLocation", "HttpTarget", "require_api_key",
     "Processor", "ProcessContext", "Timer", "command_hub", "OperatorError", "command_operator", "require_partner",

@@ -39,8 +39,7 @@ from pydantic import ValidationError
 
 from contracts import Demande, DemandeEnregistree, DemandeModifiee, Envelope, LegalEntity
 from contracts.enums import AuteurModification
-from hub import BulkRecord, ContractError, DecodeError, ErrorLocation, RecordReject, RejectError
-from hub.core.bulk import DeferredRecord
+from hub import BulkRecord, ContractError, DecodeError, DeferredRecord, ErrorLocation, RecordReject, RejectError
 from hub.xml import XmlLimits, XmlSchema, element_path, iter_records, make_parser, schema_error
 from plugins.sne.codec import envelope_for, fact_time, resolve_entity
 from plugins.sne.mapping import demande_to_dict, entite_from

@@ -28,6 +28,7 @@ from hub import (
     BulkRecord,
     Connector,
     ConnectorContext,
+    DeferredRecord,
     OutboundMessage,
     PartnerRole,
     Polled,
@@ -35,7 +36,6 @@ from hub import (
     RecordReject,
     write_atomically,
 )
-from hub.core.bulk import DeferredRecord
 from hub.xml import XmlLimits, parse
 from plugins.sne.bulk import iter_bulk
 from plugins.sne.codec import PARIS, SOURCE, decode_document, encode_event
