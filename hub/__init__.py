@@ -37,8 +37,9 @@ __all__ = [
     "hookimpl", "Connector", "ConnectorContext", "ConnectorSettings", "RawMessage", "OutboundMessage",
     "write_atomically", "Polled", "PartnerRole", "BulkRecord", "DeferredRecord", "RecordReject", "RelaisError",
     "ConfigurationError", "DuplicateRegistration", "RetryableError", "RejectError", "DecodeError", "ContractError",
-    "AccessDenied", "InputTooLarge", "ConflictingResend", "EncodeError", "ErrorLocation", "HttpTarget", "require_api_key",
-    "Processor", "ProcessContext", "Timer", "command_hub", "OperatorError", "command_operator", "require_partner",
+    "AccessDenied", "InputTooLarge", "ConflictingResend", "EncodeError", "ErrorLocation", "HttpTarget",
+    "require_api_key", "Processor", "ProcessContext", "Timer", "command_hub", "OperatorError", "command_operator",
+    "require_partner",
 ]
 __version__ = "0.1.0"
 
