@@ -279,7 +279,7 @@ def _record(element: etree._Element, place: _Place, header: _Header,
         numero = logement.text("numUnique")
         if numero is None:
             raise MappingError("numUnique is missing", logement.element)
-        payload = demande_to_dict(logement.element)
+        payload = demande_to_dict(logement)
         payload["extensions"] = [{"path": k.path, "xml": k.xml, "reason": k.reason} for k in kept]
         guichet_reader = logement.child("guichetEnregistrement")
         guichet: Any = logement.text("numGuichet")
