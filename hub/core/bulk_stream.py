@@ -62,7 +62,10 @@ FREE_CORES_FOR_TWO = 1.5
 #: CPU seconds parent / reader): 0.20 → 0.98 / 1.26, 0.90 / 1.13; 0.28 → 1.09 / 1.16, 0.99 / 1.05; 0.35 → 1.06 /
 #: 1.01, 1.04 / 1.00; without: 0.89 / 1.65, 0.68 / 1.25. The reader spends ~66 µs per record it leaves (parse,
 #: serialisation) against ~235 µs per record it decodes; the parent ~190 µs to decode one (parse again included).
-PARENT_SHARE = 0.30
+#: Since the parent builds a record it decoded from the demand it validated (no second validation), a record costs
+#: it ~30 µs less and 0.40 balances the two (CPU µs per demand parent / reader, same minutes, machine ~3 × slower
+#: than quiet: 0.30 → 693 / 770, 682 / 826; 0.40 → 668 / 649, 700 / 705; 0.45 → 871 / 697, 612 / 559).
+PARENT_SHARE = 0.40
 
 
 def read_chunks(connector: Connector, path: Path, size: int, *, parallel: bool = True, depth: int = 4,

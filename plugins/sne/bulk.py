@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -279,7 +279,7 @@ def _record(element: etree._Element, place: _Place, header: _Header,
         numero = logement.text("numUnique")
         if numero is None:
             raise MappingError("numUnique is missing", logement.element)
-        payload = demande_to_dict(logement.element)
+        payload = demande_to_dict(logement)
         payload["extensions"] = [{"path": k.path, "xml": k.xml, "reason": k.reason} for k in kept]
         guichet_reader = logement.child("guichetEnregistrement")
         guichet: Any = logement.text("numGuichet")
@@ -302,7 +302,8 @@ def _record(element: etree._Element, place: _Place, header: _Header,
     digest = "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()   # fingerprint(demande), dumped once
     file_day = (header.date_fichier or datetime.now(timezone.utc)).date()
     return BulkRecord(key=numero, fingerprint=digest, line=line, raw=raw,
-                      build=_Builder(numero, canonical, guichet, entity, digest, modified_on or file_day, location))
+                      build=_Builder(numero, canonical, guichet, entity, digest, modified_on or file_day, location,
+                                     demande))
 
 
 @dataclass(frozen=True)
@@ -314,6 +315,11 @@ class _Builder:
     text the fingerprint hashes), validated again only when the record is built: unpickling nested pydantic models
     cost the journaling process more than validating the JSON, and an unchanged record is never built at all.
 
+    The process that decoded the record keeps the ``Demande`` it validated (``validated``) and builds from it
+    without validating it again: the journaling process decodes a share of the records itself (``SplitBulk``), and
+    one import in a single process decodes them all. The demand is never pickled (``__reduce__``): a record sent by
+    another process carries only the JSON, validated here as before.
+
     An extraction does not say who changed a demand: the desk named by the record, or else the legal entity
     answerable for the extraction, is recorded as the desk behind the change."""
 
@@ -324,11 +330,19 @@ class _Builder:
     digest: str
     modified_on: date
     location: ErrorLocation
+    #: the demand this process validated from the record (``demande_json`` is its dump); None once sent elsewhere
+    validated: Demande | None = field(default=None, compare=False, repr=False)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_Builder, (self.numero, self.demande_json, self.guichet, self.entity, self.digest, self.modified_on,
+                           self.location))
 
     def __call__(self, previous: str | None) -> list[Envelope[Any]]:
         numero, guichet = self.numero, self.guichet
         try:
-            demande = Demande.model_validate_json(self.demande_json)
+            demande = self.validated
+            if demande is None:
+                demande = Demande.model_validate_json(self.demande_json)
             if previous is None:
                 registered = demande.date_enregistrement
                 payload: Any = DemandeEnregistree(numero_unique=numero, demande=demande, guichet=guichet,

@@ -31,6 +31,7 @@ from plugins.sne.xmlutil import (
     add_commune,
     add_date,
     add_list,
+    decode_code,
 )
 
 __all__ = ["demande_to_dict", "write_demande", "entite_from", "write_entite", "ressources_to_dict"]
@@ -45,15 +46,38 @@ def entite_from(reader: Reader | None) -> dict[str, Any] | None:
     return {"siren": reader.text("siren"), "nom": reader.text("raisonSociale")}
 
 
+_DETAIL, _RESSOURCE, _MONTANT = q("detailRessource"), q("ressource"), q("montant")
+
+
 def _ressources(reader: Reader, *listes: str) -> list[dict[str, Any]]:
+    """Each ``detailRessource`` as ``{"code", "montant_mensuel"}``, read as ``Reader.code`` and ``Reader.montant``
+    read them (the first child of each name; an amount not written as a plain whole number goes through
+    ``Reader.montant``, with its rounding and its error). Why not a ``Reader`` per detail: a demand lists ~7 of
+    them, and a reader and its index of two children cost more than this scan (the bulk import's hot path)."""
     found = []
+    table = codes.RESSOURCE
     for liste in listes:
-        container = reader.child(liste)
+        container = reader.find(liste)
         if container is None:
             continue
-        for detail in container.children("detailRessource"):
-            found.append({"code": detail.code("ressource", codes.RESSOURCE),
-                          "montant_mensuel": detail.montant("montant")})
+        for detail in container:
+            if detail.tag != _DETAIL:
+                continue
+            ressource = montant = None
+            for child in detail:
+                if child.tag == _RESSOURCE:
+                    ressource = child if ressource is None else ressource
+                elif child.tag == _MONTANT:
+                    montant = child if montant is None else montant
+            code = None
+            if ressource is not None:
+                code = table.codes.get(ressource.get("code"))
+                if code is None:
+                    code = decode_code(ressource, table)
+            text = montant.text if montant is not None else None
+            amount = int(text) if text is not None and text.isascii() and text.isdigit() else \
+                Reader(detail).montant("montant")
+            found.append({"code": code, "montant_mensuel": amount})
     return found
 
 
@@ -158,13 +182,22 @@ _COMMUNE, _LOCALISATION = q("commune"), q("localisationSouhaite")
 _LOCALISATION_TAGS = (_LOCALISATION, _COMMUNE)
 
 
+def _first(element: etree._Element, tag: str) -> etree._Element | None:
+    """``element.find(tag)`` for a Clark name, by a scan of the children: ``find``'s path machinery cost ~2.5 times
+    as much for the few children of a ``localisationSouhaite`` (a bulk import reads several per demand)."""
+    for child in element:
+        if child.tag == tag:
+            return child
+    return None
+
+
 def _souhaits(reader: Reader | None) -> dict[str, Any]:
     if reader is None:
         return {}
     localisations = reader.child("listeLocalisationSouhaite")
     communes = [] if localisations is None else [
         # official: localisationSouhaite/commune; Relais wrote a bare commune before 2026-12
-        (child.find(_COMMUNE) if child.tag == _LOCALISATION else child).get("code")
+        (_first(child, _COMMUNE) if child.tag == _LOCALISATION else child).get("code")
         for child in localisations.element if child.tag in _LOCALISATION_TAGS]
     return {"communes": communes, "demande_elargie": reader.boolean("demandeElargie"),
             "typologies": reader.codes("listeTypeLogement", "typeLogement", codes.TYPE_LOGEMENT),
@@ -210,9 +243,11 @@ def _mutation(reader: Reader | None) -> dict[str, Any] | None:
     return {"bailleur": entite_from(reader.child("bailleur")), "rpls": reader.text("rpls")}
 
 
-def demande_to_dict(demande_logement: etree._Element) -> dict[str, Any]:
-    """The ``demandeLogement`` element as the input of ``Demande.model_validate`` (raises :class:`MappingError`)."""
-    reader = Reader(demande_logement)
+def demande_to_dict(demande_logement: etree._Element | Reader) -> dict[str, Any]:
+    """The ``demandeLogement`` element as the input of ``Demande.model_validate`` (raises :class:`MappingError`).
+    Given a :class:`Reader` of it (the bulk reader has one), its index of the children is used, not built again."""
+    reader = demande_logement if isinstance(demande_logement, Reader) else Reader(demande_logement)
+    demande_logement = reader.element
     personne = reader.child("personnePhysique")
     if personne is None:  # the XSD requires it; kept for documents validated elsewhere
         raise MappingError("personnePhysique is missing", demande_logement)
