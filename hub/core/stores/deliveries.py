@@ -190,6 +190,27 @@ class DeliveryStore:
                     self.dead_letters.add_outbound_in(conn, subscriber, o.seq, o.event_type, o.error, now)
         return [o.seq for o in outcomes if o.seq not in recorded]
 
+    def settle_and_claim(self, subscriber: str, outcomes: Sequence[DeliveryOutcome], *, claimed_at: datetime | None,
+                         follow: Iterable[str] = (), then: Iterable[int] = (),
+                         claimed_by: str | None = None) -> tuple[list[int], list[ClaimedDelivery]]:
+        """Record a batch's outcomes (``complete``) and, in the same transaction, claim (``claim``) the next open
+        delivery of each demand in ``follow`` — the demands this batch settled (``successors``) — together with the
+        deliveries of ``then``, the next batch the worker already holds. Returns the seqs whose claim was lost and
+        what was claimed (one claim token).
+
+        Why one transaction: a worker's record and its next claim were two commits in series on every event's way
+        (:class:`hub.core.delivery.DeliveryWorker`). The claim sees this record's changes (the same transaction):
+        the successors of what just settled are free, exactly as after a separate commit. The claim commits with
+        the record, before any of it reaches a partner."""
+        with self.engine.begin() as conn:
+            lost = self.complete_in(conn, subscriber, outcomes, claimed_at)
+            seqs = set(then)
+            if follow:
+                seqs.update(self.successors_in(conn, subscriber, follow))
+            seqs.difference_update(o.seq for o in outcomes)
+            claimed = self.claim_in(conn, subscriber, sorted(seqs), claimed_by) if seqs else []
+        return lost, claimed
+
     def successors(self, subscriber: str, subjects: Iterable[str]) -> list[int]:
         """The next open delivery of each of these demands, now that a predecessor settled.
 
