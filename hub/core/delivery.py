@@ -391,7 +391,7 @@ class DeliveryWorker:
             self._record(claimed[0].claimed_at, outcomes)
             return outcomes, [], False
         settled = {o.seq for o in outcomes if o.status in S.SETTLED}
-        follow = {c.subject for c in claimed if c.seq in settled and c.subject}
+        follow = {c.seq: c.subject for c in claimed if c.seq in settled and c.subject}
         self._unrecorded = (claimed[0].claimed_at, outcomes)
         # one batch ahead at most (a suspect delivered alone, in a nested round, may have taken it already)
         self._peeked = self.reader.arrived(self.batch_size) if self._ahead is None else []

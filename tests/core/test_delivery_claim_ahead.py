@@ -17,7 +17,7 @@ from contracts import REGISTRY, DecisionCal, LegalEntity
 from hub import Connector, ConnectorContext, ConnectorSettings, PartnerRole
 from hub.core.bus import Bus, OutgoingMessage
 from hub.core.delivery import DeliveryWorker
-from hub.core.journal import Journal, Route
+from hub.core.journal import DeliveryOutcome, Journal, Route
 from hub.core.journal_schema import DeliveryStatus as S
 from hub.core.journal_schema import deliveries
 from hub.core.routing import AccessPolicy
@@ -145,3 +145,27 @@ def test_a_worker_stopping_with_a_batch_claimed_ahead_gives_it_back_untried(setu
     states = _states(journal)
     assert [states[s] for s in seqs[2:4]] == [(S.PENDING, 0), (S.PENDING, 0)]   # no attempt spent
     assert worker._ahead is None and len(partner.received) == 2
+
+
+def test_record_and_claim_takes_the_next_event_of_each_settled_demand_and_the_batch_in_hand(journal) -> None:
+    a1, a2, b1, c1 = (seq for seq, _e in journal.append([_event(1), _event(1), _event(2), _event(3)]).inserted)
+    claimed = journal.claim(PARTNER, [a1, a2, b1])
+    assert [c.seq for c in claimed] == [a1, b1]   # a2 waits behind a1 (same demand)
+    subject = {c.seq: c.subject for c in claimed}
+    lost, following = journal.deliveries.settle_and_claim(
+        PARTNER, [DeliveryOutcome(a1, S.DELIVERED), DeliveryOutcome(b1, S.DELIVERED)],
+        claimed_at=claimed[0].claimed_at, follow=subject, then=[c1])
+    assert lost == [] and [c.seq for c in following] == [a2, c1]
+    assert len({c.claimed_at for c in following}) == 1 and following[0].body   # one claim, the events' bodies
+    states = _states(journal)
+    assert [states[s] for s in (a1, b1, a2, c1)] == [(S.DELIVERED, 1)] * 2 + [(S.DELIVERING, 1)] * 2
+
+
+def test_record_and_claim_does_not_take_again_a_delivery_whose_claim_was_lost(journal) -> None:
+    a1, _a2 = (seq for seq, _e in journal.append([_event(1), _event(1)]).inserted)
+    [claimed] = journal.claim(PARTNER, [a1])
+    journal.expire_leases(PARTNER, lease=-1, max_attempts=5)   # taken back: pending again, due at once
+    lost, following = journal.deliveries.settle_and_claim(
+        PARTNER, [DeliveryOutcome(a1, S.DELIVERED)], claimed_at=claimed.claimed_at, follow={a1: claimed.subject})
+    assert lost == [a1] and following == []   # whoever takes it back delivers it, not this worker again
+    assert _states(journal)[a1] == (S.PENDING, 1)
