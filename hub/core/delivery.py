@@ -190,6 +190,7 @@ class DeliveryWorker:
         # the same transaction (a processor's worker records inside its own: ``hub.core.processor_worker``)
         self.claims_ahead = type(self)._handle is DeliveryWorker._handle
         self._last_sweep = 0.0
+        self._sweep_every = float("inf")   # ``run``'s: no batch is claimed ahead when a sweep is due
         self._last_stale = time.monotonic()
         self.log = log.bind(connector=self.name)
         # metric children looked up once, not per event (``labels()`` cost ~2 µs an event)
@@ -201,6 +202,7 @@ class DeliveryWorker:
     # --- the loop ---------------------------------------------------------------------------------------------
     def run(self, stop: threading.Event, sweep_every: float = 1.0) -> None:
         self.stop = stop
+        self._sweep_every = sweep_every
         while not stop.is_set():
             try:
                 if time.monotonic() - self._last_sweep >= sweep_every:
@@ -393,8 +395,10 @@ class DeliveryWorker:
         settled = {o.seq for o in outcomes if o.status in S.SETTLED}
         follow = {c.seq: c.subject for c in claimed if c.seq in settled and c.subject}
         self._unrecorded = (claimed[0].claimed_at, outcomes)
-        # one batch ahead at most (a suspect delivered alone, in a nested round, may have taken it already)
-        self._peeked = self.reader.arrived(self.batch_size) if self._ahead is None else []
+        # one batch ahead at most (a suspect delivered alone, in a nested round, may have taken it already); none
+        # when the sweep is due, so that the sweep (a few ms) never runs between a claim and its delivery
+        sweep_due = time.monotonic() - self._last_sweep >= self._sweep_every
+        self._peeked = self.reader.arrived(self.batch_size) if self._ahead is None and not sweep_due else []
         then = {seq for m in self._peeked for seq in message_seqs(m)}
         lost, following = self.journal.deliveries.settle_and_claim(
             self.name, outcomes, claimed_at=claimed[0].claimed_at, follow=follow, then=then,
