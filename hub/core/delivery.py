@@ -12,6 +12,10 @@ What keeps it safe under faults:
 * the bus messages of a batch are acknowledged only after its outcomes are committed; if the journal is
   unreachable the batch is kept in hand (unacknowledged) and tried again, so a database outage neither loses
   messages nor burns the broker's delivery limit;
+* when the next batch's messages have already arrived as a batch is recorded, the record and the next batch's claim
+  are one transaction (``_handle_and_claim``): the claim still commits before the partner is called, the next
+  batch's messages are acknowledged by the step that records it, and a worker stopping with such a batch gives it
+  back untried;
 * a claimed batch is given back, unattempted, when the hub is stopping or when the claim's lease is nearly spent
   (another process would retake the rows and deliver them twice); after ``BREAKER`` consecutive transient failures
   that together took at least a delivery timeout, the rest of the batch is postponed without calling the partner
