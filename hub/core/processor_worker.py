@@ -27,12 +27,14 @@ handled, records exactly what that handling produced. Anything else — the proc
 handling may depend on what the transaction would read), raised, or the claim took an event not handled (or a
 suspect) — throws the early handling away and the batch goes the way above, inside the transaction. A handling
 that read nothing depends only on the event, the clock and the processor: the same whenever it runs. A processor
-that reads is tried again only every ``DETACHED_RETRY`` batches.
+that reads is tried again only every ``DETACHED_RETRY`` batches. The early handling takes the processor's turn
+(``ProjectionManager.turn``), as its timers' firing does: ``process`` and ``on_timer`` still never run at once.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from contextlib import ExitStack
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
@@ -256,6 +258,11 @@ class ProcessorWorker(DeliveryWorker):
             missing = [seq for seq, event in found.items() if event is None]
             bodies = (dict(conn.execute(self._bodies, {"b_seqs": among_value(missing, dialect)}).all())
                       if missing else {})
+        with self.projections.turn(self.name):   # never beside its timers' firing (ProjectionManager.turn)
+            return self._handle_read(rows, found, bodies)
+
+    def _handle_read(self, rows: Sequence[Any], found: dict[int, Envelope[Any] | None],
+                     bodies: dict[int, str]) -> _Detached | None:
         processor = self.processor
         now = self.clock()
         writes = DeferredWrites(None)   # type: ignore[arg-type]   # given the transaction's connection later
@@ -520,6 +527,12 @@ class TimerFirer:
                 return fired
 
     def _fire_batch(self, at: datetime, skip: Sequence[int]) -> int:
+        with ExitStack() as turns:
+            for name in sorted(self.processors):   # in one order, as the projections' locks
+                turns.enter_context(self.projections.turn(name))
+            return self._fire_batch_in_turn(at, skip)
+
+    def _fire_batch_in_turn(self, at: datetime, skip: Sequence[int]) -> int:
         with self.journal.engine.begin() as conn:
             for name in sorted(self.processors):   # always in one order: no deadlock between two firers
                 self.projections.lock_in(conn, name)

@@ -181,3 +181,23 @@ def test_a_claim_taking_an_input_not_handled_before_it_is_rolled_back_and_handle
         outcomes, _next = worker._commit_claiming(seqs, True)
         assert sorted(o.seq for o in outcomes if o.status == S.DELIVERED) == seqs
         assert len(_state(hub)["written"]) == 3
+
+
+def test_the_early_handling_waits_for_the_processor_s_timers_to_have_fired(embedded, make_hub):
+    """``process`` handled before the claim and ``on_timer`` in the timer thread never run at once."""
+    with make_hub(embedded) as hub:
+        seqs = _journal(hub, 2)
+        turn = hub.projections.turn("avance")
+        assert turn is hub.projections.turn("avance")
+        seen: list[bool] = []
+        original = Avance.process
+
+        def process(self, event, ctx):
+            seen.append(turn.locked())
+            return original(self, event, ctx)
+        Avance.process = process
+        try:
+            detached = hub.workers["avance"]._handle_detached(seqs)
+        finally:
+            Avance.process = original
+        assert seen == [True, True] and not turn.locked() and sorted(detached.handled) == seqs
