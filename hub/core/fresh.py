@@ -59,6 +59,25 @@ class FreshEvents:
                 self._size -= entry[2]
         return entry[0]
 
+    def peek(self, seq: int) -> Envelope[Any] | None:
+        """The event journaled under ``seq`` if held, without counting a take: a processor's worker reads its
+        batch before claiming it (:mod:`hub.core.processor_worker`), and only what it then claimed was taken
+        (:meth:`taken`); an event it read but did not claim stays held for whoever handles it."""
+        entry = self._held.get(seq)
+        return entry[0] if entry is not None else None
+
+    def taken(self, seqs: Iterable[int]) -> None:
+        """Count one take of each of ``seqs`` (read with :meth:`peek`), under one acquisition of the lock."""
+        with self._lock:
+            for seq in seqs:
+                entry = self._held.get(seq)
+                if entry is None:
+                    continue
+                entry[1] -= 1
+                if entry[1] <= 0:
+                    del self._held[seq]
+                    self._size -= entry[2]
+
     def clear(self) -> None:
         with self._lock:
             self._held.clear()

@@ -36,8 +36,9 @@ from hub.core.errors import ConfigurationError, ContractError, ErrorLocation, Re
 from hub.core.roles import PartnerRole
 from hub.core.routing import topic_matches
 
-__all__ = ["Processor", "ProcessContext", "DeferredWrites", "DeferredWritesFailed", "Timer", "MAX_CAUSATION_DEPTH",
-           "TERRITORY_ZONE", "check_processor_graph", "derived_id", "end_of_day"]
+__all__ = ["Processor", "ProcessContext", "DetachedContext", "NeedsTransaction", "DeferredWrites",
+           "DeferredWritesFailed", "Timer", "MAX_CAUSATION_DEPTH", "TERRITORY_ZONE", "check_processor_graph",
+           "derived_id", "end_of_day"]
 
 #: Deepest chain of derived events (partner event = 0). Deeper is a loop the start-up check could not see.
 MAX_CAUSATION_DEPTH = 16
@@ -223,6 +224,34 @@ class ProcessContext:
             return self.timer.entity
         raise ConfigurationError(f"[connectors.{self.processor.name}] entity: set the legal entity (siren, nom) "
                                  "answerable for what this processor derives from its timers")
+
+
+class NeedsTransaction(Exception):
+    """Control flow between :class:`DetachedContext` and the processor's worker, never raised to a caller of the hub:
+    a processor handled outside its batch's transaction touched ``ctx.conn``; its handling is thrown away and done
+    again inside the transaction."""
+
+
+class DetachedContext(ProcessContext):
+    """A :class:`ProcessContext` for handling an event *before* the batch's transaction begins (SQLite:
+    :mod:`hub.core.processor_worker`, "handled before the claim"): writes are deferred, timers and derived events
+    only collected, and ``conn`` is not there — touching it marks the context (``touched``, whatever the processor
+    does with the exception) and raises :class:`NeedsTransaction`.
+
+    Why this is safe: a handling that never read the database depends only on the event, the clock and the
+    processor (which must be deterministic), so it gives what the same handling inside the transaction would have
+    given, whenever it ran; a handling that did read is never used."""
+
+    __slots__ = ("touched",)
+
+    def __init__(self, processor: "Processor", now: datetime, cause: Envelope[Any], writes: DeferredWrites):
+        super().__init__(None, processor, now, cause=cause, writes=writes)   # type: ignore[arg-type]
+        self.touched = False
+
+    @property
+    def conn(self) -> Connection:
+        self.touched = True
+        raise NeedsTransaction("handled outside the batch's transaction")
 
 
 class Processor(Connector):

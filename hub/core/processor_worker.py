@@ -17,17 +17,30 @@ before this process started (the embedded bus forgets everything at a crash: the
 message the broker redelivers (RabbitMQ: its consumer went away before acknowledging it), and every claim whose
 worker was lost (suspects, taken one at a time by :class:`~hub.core.delivery.DeliveryWorker`). An event that kills
 the process in the one-transaction path is therefore taken the careful way by the next process, and counted.
+
+Handled before the claim (SQLite): one writer at a time gets into a SQLite journal (``sqlite_gate``), and the
+batch's transaction held that turn through the claim, the events' read, the handling and the outcomes while the
+ingest's commits waited. So the worker first *reads* what the claim would take (no write, no turn taken) and hands
+it to the processor outside any transaction (:class:`~hub.core.processing.DetachedContext`: writes deferred,
+timers and derived events collected); then, in the transaction, it claims, and if the claim took only what was
+handled, records exactly what that handling produced. Anything else — the processor touched ``ctx.conn`` (its
+handling may depend on what the transaction would read), raised, or the claim took an event not handled (or a
+suspect) — throws the early handling away and the batch goes the way above, inside the transaction. A handling
+that read nothing depends only on the event, the clock and the processor: the same whenever it runs. A processor
+that reads is tried again only every ``DETACHED_RETRY`` batches. The early handling takes the processor's turn
+(``ProjectionManager.turn``), as its timers' firing does: ``process`` and ``on_timer`` still never run at once.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from contextlib import ExitStack
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import structlog
-from sqlalchemy import func, select
+from sqlalchemy import and_, bindparam, exists, func, or_, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
 
@@ -38,18 +51,25 @@ from hub.core.config import RetrySettings
 from hub.core.delivery import CHAIN_ROUNDS, DeliveryWorker, StepResult, _give_back, _suspect
 from hub.core.errors import RejectError, RetryableError
 from hub.core.faults import failpoint
-from hub.core.journal import ClaimedDelivery, DeliveryOutcome, Journal, utcnow
+from hub.core.journal import WORKER_LOST, ClaimedDelivery, DeliveryOutcome, Journal, utcnow
 from hub.core.journal_schema import DeliveryStatus as S
-from hub.core.journal_schema import deliveries, events
-from hub.core.processing import DeferredWrites, DeferredWritesFailed, ProcessContext, Processor, wrap_derived
+from hub.core.journal_schema import UtcDateTime, deliveries, events
+from hub.core.journaled import parse_journaled
+from hub.core.processing import (
+    DeferredWrites, DeferredWritesFailed, DetachedContext, ProcessContext, Processor, wrap_derived,
+)
 from hub.core.projections import ProjectionManager
 from hub.core.retention import purge_in
-from hub.core.stores.common import among
+from hub.core.stores.common import among, among_key, among_value, attempt_list
 from hub.core.timers import DueTimer, TimerStore, retry_at
 
 __all__ = ["ProcessorWorker", "TimerFirer"]
 
 log = structlog.get_logger(__name__)
+
+#: Batches a processor's worker handles inside the transaction after the processor touched ``ctx.conn`` while
+#: handled before the claim, before it tries that again (see the module docstring).
+DETACHED_RETRY = 100
 
 
 class _HandlingFailed(Exception):
@@ -65,6 +85,32 @@ class _HandlingFailed(Exception):
 
 class _Suspects(Exception):
     """The one-transaction claim took a delivery whose worker was lost: rolled back, taken the careful way."""
+
+
+class _NotAsHandled(Exception):
+    """The claim took what was not handled before it (or recording that handling failed): rolled back, handled
+    again inside the transaction."""
+
+
+class _Handled(NamedTuple):
+    """One input handled before the claim: its outcome and what it produced (its writes are
+    ``writes.pending[first_write:end_write]`` of its batch)."""
+
+    outcome: DeliveryOutcome
+    first_write: int = 0
+    end_write: int = 0
+    schedules: list[Any] = []
+    cancels: list[str] = []
+    made: list[Envelope[Any]] = []
+    depth: int = 0
+
+
+class _Detached(NamedTuple):
+    """A batch handled before its claim (see the module docstring)."""
+
+    now: datetime
+    writes: DeferredWrites
+    handled: dict[int, _Handled]
 
 
 def _as_failure(exc: Exception) -> Exception:
@@ -109,6 +155,10 @@ class ProcessorWorker(DeliveryWorker):
         # what was journaled before this process started may have been in a dead process's hands
         with journal.engine.connect() as conn:
             self._journaled_before_start = conn.execute(select(func.max(events.c.seq))).scalar() or 0
+        # handled before the claim: only where one writer at a time holds the whole journal (SQLite)
+        self._detaching = journal.engine.dialect.name == "sqlite"
+        self._inside_for = 0   # batches still to handle inside the transaction (the processor read ``ctx.conn``)
+        self._claimable, self._bodies = _read_statements(journal.engine.dialect) if self._detaching else (None, None)
 
     # --- one transaction per batch: claim, handle, record, follow the chain ------------------------------------
     def _deliver_seqs(self, seqs: Sequence[int], result: StepResult) -> None:
@@ -166,6 +216,16 @@ class ProcessorWorker(DeliveryWorker):
         return outcomes, more
 
     def _commit_claiming(self, seqs: Sequence[int], deferring: bool) -> tuple[list[DeliveryOutcome], list[int]]:
+        if deferring and self._detaching:
+            if self._inside_for:
+                self._inside_for -= 1
+            else:
+                detached = self._handle_detached(seqs)
+                if detached is not None:
+                    try:
+                        return self._commit_detached(seqs, detached)
+                    except _NotAsHandled:
+                        pass   # rolled back: handled again inside the transaction
         derived: list[Envelope[Any]] = []
         with self.journal.engine.begin() as conn:
             self.projections.lock_in(conn, self.name)
@@ -180,6 +240,113 @@ class ProcessorWorker(DeliveryWorker):
             settled = {o.seq for o in outcomes if o.status in S.SETTLED}
             successors = self.journal.deliveries.successors_in(
                 conn, self.name, {c.subject for c in claimed if c.seq in settled and c.subject})
+        self._committed(outcomes, derived)
+        return outcomes, [s for s in successors if s not in settled]
+
+    # --- handled before the claim (SQLite, see the module docstring) --------------------------------------------
+    def _handle_detached(self, seqs: Sequence[int]) -> _Detached | None:
+        """Read what the claim would take and hand it to the processor outside any transaction; None when the
+        batch must be handled inside it (a suspect, an unparsable body, a failure, the processor read ``conn``)."""
+        peek = self.fresh.peek if self.fresh is not None else (lambda _seq: None)
+        dialect = self.journal.engine.dialect
+        with self.journal.engine.connect() as conn:
+            rows = conn.execute(self._claimable, {"b_subscriber": self.name, "b_now": utcnow(),
+                                                  "b_seqs": among_value(seqs, dialect)}).all()
+            if not rows:
+                return None
+            found = {seq: peek(seq) for seq, *_ in rows}
+            missing = [seq for seq, event in found.items() if event is None]
+            bodies = (dict(conn.execute(self._bodies, {"b_seqs": among_value(missing, dialect)}).all())
+                      if missing else {})
+        with self.projections.turn(self.name):   # never beside its timers' firing (ProjectionManager.turn)
+            return self._handle_read(rows, found, bodies)
+
+    def _handle_read(self, rows: Sequence[Any], found: dict[int, Envelope[Any] | None],
+                     bodies: dict[int, str]) -> _Detached | None:
+        processor = self.processor
+        now = self.clock()
+        writes = DeferredWrites(None)   # type: ignore[arg-type]   # given the transaction's connection later
+        handled: dict[int, _Handled] = {}
+        for seq, _subject, last_error, event_type, depth in rows:
+            if last_error and _suspect_error(last_error):
+                return None
+            event = found[seq]
+            try:
+                if event is None:
+                    event = parse_journaled(bodies[seq], event_type)
+            except Exception:   # rejected inside the transaction, alone
+                return None
+            if not self.policy.allowed(processor, event):
+                handled[seq] = _Handled(DeliveryOutcome(seq, S.DENIED, event_type=event.type, attempted=False))
+                continue
+            ctx = DetachedContext(processor, now, event, writes)
+            first = len(writes.pending)
+            depth = (depth or 0) + 1
+            try:
+                produced = processor.process(event, ctx)
+                made = wrap_derived(ctx, produced, event.id, depth) if produced else []
+                for own in made:
+                    processor.applied(own, ctx)
+            except Exception:   # failures are isolated inside the transaction (their attempt counted there)
+                made = None
+            if ctx.touched:
+                self._inside_for = DETACHED_RETRY
+                return None
+            if made is None:
+                return None
+            handled[seq] = _Handled(DeliveryOutcome(seq, S.DELIVERED, event_type=event.type), first,
+                                    len(writes.pending), ctx.schedules, ctx.cancels, made, depth)
+        return _Detached(now, writes, handled)
+
+    def _commit_detached(self, seqs: Sequence[int], detached: _Detached) -> tuple[list[DeliveryOutcome], list[int]]:
+        """Claim and record what :meth:`_handle_detached` produced, in one transaction; raises
+        :class:`_NotAsHandled` (rolled back) if the claim took an input that was not handled."""
+        handled = detached.handled
+        derived: list[Envelope[Any]] = []
+        with self.journal.engine.begin() as conn:
+            self.projections.lock_in(conn, self.name)
+            token, taken = self.journal.deliveries.claim_rows_in(
+                conn, self.name, seqs, claimed_by=self.instances.id if self.instances else None)
+            if not taken:
+                return [], []
+            if any(seq not in handled for seq, *_ in taken):
+                raise _NotAsHandled()
+            if any(errors and errors[-1].get("kind") == WORKER_LOST for _seq, _n, errors, _subject in taken):
+                raise _Suspects()
+            writes = detached.writes
+            writes.conn = conn
+            whole = len(taken) == len(handled)
+            pending = writes.pending
+            if not whole:   # some inputs read were not claimed (taken meanwhile): only the others' writes
+                writes.pending = [w for seq, *_ in taken for w in pending[handled[seq].first_write:
+                                                                          handled[seq].end_write]]
+            outcomes: list[DeliveryOutcome] = []
+            depth_of: dict[str, int] = {}
+            for seq, *_ in taken:
+                h = handled[seq]
+                outcomes.append(h.outcome)
+                if h.schedules or h.cancels:
+                    try:
+                        self.timers.schedule_in(conn, self.name, h.schedules, h.cancels, detached.now)
+                    except OperationalError:
+                        raise
+                    except Exception as exc:   # its failure is isolated inside the transaction
+                        raise _NotAsHandled() from exc
+                if h.made:
+                    derived += h.made
+                    depth_of.update((d.id, h.depth) for d in h.made)
+            writes.flush()
+            if derived:
+                result = self.journal.append_in(conn, derived, depths=depth_of)
+                for conflict in result.conflicts:
+                    log.warning("processor_derived_differently", processor=self.name,
+                                event_id=conflict.journaled_id, fields=list(conflict.fields))
+            self.journal.complete_in(conn, self.name, outcomes, claimed_at=token)
+            settled = {o.seq for o in outcomes if o.status in S.SETTLED}
+            successors = self.journal.deliveries.successors_in(
+                conn, self.name, {subject for seq, _n, _e, subject in taken if seq in settled and subject})
+        if self.fresh is not None:
+            self.fresh.taken(seq for seq, *_ in taken)
         self._committed(outcomes, derived)
         return outcomes, [s for s in successors if s not in settled]
 
@@ -299,6 +466,34 @@ class ProcessorWorker(DeliveryWorker):
             metrics.EVENTS_OUT.labels(connector=self.name, type=event_type).inc(n)
 
 
+def _suspect_error(last_error: str) -> bool:
+    errors = attempt_list(last_error)
+    return bool(errors) and errors[-1].get("kind") == WORKER_LOST
+
+
+def _read_statements(dialect: Any) -> tuple[Any, Any]:
+    """What a batch's claim would take, read without claiming (seq, subject, last error, type, depth: the claim's
+    conditions, ``DeliveryStore.claim``), and the journaled bodies of some events; built once. Only a guess at the
+    claim (which decides, in the transaction): reading more or less than it takes costs a handling again, nothing
+    else."""
+    now = bindparam("b_now", type_=UtcDateTime())
+    earlier = deliveries.alias("earlier")
+    blocked = exists().where(and_(
+        earlier.c.subscriber == deliveries.c.subscriber, earlier.c.subject == deliveries.c.subject,
+        earlier.c.seq < deliveries.c.seq, earlier.c.status.notin_(S.SETTLED)))
+    due = or_(deliveries.c.status == S.PENDING,
+              and_(deliveries.c.status == S.RETRYING,
+                   or_(deliveries.c.next_attempt_at.is_(None), deliveries.c.next_attempt_at <= now)))
+    claimable = (select(deliveries.c.seq, deliveries.c.subject, deliveries.c.last_error, events.c.type,
+                        events.c.depth)
+                 .join(events, events.c.seq == deliveries.c.seq)
+                 .where(deliveries.c.subscriber == bindparam("b_subscriber"),
+                        among_key(deliveries.c.seq, "b_seqs", dialect), due, ~blocked)
+                 .order_by(deliveries.c.seq))
+    bodies = select(events.c.seq, events.c.body).where(among_key(events.c.seq, "b_seqs", dialect))
+    return claimable, bodies
+
+
 class TimerFirer:
     """Fires the processors' due timers: each firing's derived events, its projection writes and the timer's
     ``fired`` mark in one transaction (a batch of timers per transaction)."""
@@ -332,6 +527,12 @@ class TimerFirer:
                 return fired
 
     def _fire_batch(self, at: datetime, skip: Sequence[int]) -> int:
+        with ExitStack() as turns:
+            for name in sorted(self.processors):   # in one order, as the projections' locks
+                turns.enter_context(self.projections.turn(name))
+            return self._fire_batch_in_turn(at, skip)
+
+    def _fire_batch_in_turn(self, at: datetime, skip: Sequence[int]) -> int:
         with self.journal.engine.begin() as conn:
             for name in sorted(self.processors):   # always in one order: no deadlock between two firers
                 self.projections.lock_in(conn, name)

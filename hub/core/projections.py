@@ -11,6 +11,7 @@ transaction (PostgreSQL: an advisory lock per projection; SQLite: its single wri
 
 from __future__ import annotations
 
+import threading
 import zlib
 from collections.abc import Callable, Mapping
 from datetime import datetime
@@ -43,6 +44,13 @@ class ProjectionManager:
         self.engine = engine
         self.processors = {n: p for n, p in processors.items() if p.tables is not None}
         self._pg = engine.dialect.name == "postgresql"
+        self._turns = {n: threading.Lock() for n in processors}
+
+    def turn(self, name: str) -> threading.Lock:
+        """The processor's turn in this process: a processor's events handled before their transaction (SQLite,
+        :mod:`hub.core.processor_worker`) and its timers firing take it, so that its ``process`` and ``on_timer`` never
+        run at once in two threads — as when both ran only inside transactions that the journal serialised."""
+        return self._turns.setdefault(name, threading.Lock())
 
     def lock_in(self, conn: Connection, name: str) -> None:
         """Hold the projection for the rest of the caller's transaction (live processing vs a rebuild)."""

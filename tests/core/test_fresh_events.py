@@ -34,6 +34,18 @@ def test_an_event_is_held_until_each_of_its_subscribers_took_it():
     assert fresh.take(1) is None and fresh.take(2) is None   # read from the journal then
 
 
+def test_a_peek_counts_no_take_and_a_batch_s_takes_count_once_each():
+    """A processor's worker reads its batch before claiming it: only the events it then claimed count as taken."""
+    fresh = _enabled()
+    a, b = _events(2)
+    fresh.add([(1, a), (2, b)], {1: 2, 2: 1})
+    assert fresh.peek(1) is a and fresh.peek(2) is b and fresh.peek(3) is None
+    assert len(fresh) == 2, "a peek takes nothing"
+    fresh.taken([1, 2, 3])
+    assert len(fresh) == 1 and fresh.take(2) is None, "b's only subscriber took it"
+    assert fresh.take(1) is a and len(fresh) == 0
+
+
 def test_nothing_is_held_while_disabled():
     fresh = FreshEvents()
     fresh.add([(1, _events(1)[0])], {1: 1})

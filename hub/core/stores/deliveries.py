@@ -499,6 +499,20 @@ class DeliveryStore:
                                 .values(status=S.DELIVERED, attempts=deliveries.c.attempts + 1, claimed_at=None,
                                         next_attempt_at=None, updated_at=now)).rowcount
 
+    # --- a processor's worker that read its batch before claiming it (hub.core.processor_worker) ----------------
+    def claim_rows_in(self, conn: Connection, subscriber: str, seqs: Sequence[int],
+                      claimed_by: str | None = None) -> tuple[datetime, list[tuple[int, int, tuple[dict[str, Any], ...],
+                                                                             str | None]]]:
+        """``claim_in`` without reading the events back: the claim's token and, per delivery taken, (seq, attempt,
+        earlier errors, subject), in seq order. For a worker that already read what it needs of the events (and
+        handled them) before its transaction: the claim is the same statement, only its second read is spared."""
+        now = utcnow()
+        if not seqs:
+            return now, []
+        params = {"b_subscriber": subscriber, "b_seqs": among_value(seqs, self.engine.dialect), "b_now": now,
+                  "b_claimed_by": claimed_by}
+        return now, sorted((r[0], r[1], attempt_list(r[2]), r[3]) for r in conn.execute(self._claim, params))
+
 
 def _settle_statement(dialect: Dialect, attempted: bool, held: bool) -> Any:
     """The record of a group of settled outcomes (see ``DeliveryStore.complete_in``), built once per kind: ``attempted``
