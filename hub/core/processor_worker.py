@@ -40,7 +40,7 @@ from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 import structlog
-from sqlalchemy import and_, bindparam, exists, func, or_, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
 
@@ -61,6 +61,7 @@ from hub.core.processing import (
 from hub.core.projections import ProjectionManager
 from hub.core.retention import purge_in
 from hub.core.stores.common import among, among_key, among_value, attempt_list
+from hub.core.stores.deliveries import claimable_conditions
 from hub.core.timers import DueTimer, TimerStore, retry_at
 
 __all__ = ["ProcessorWorker", "TimerFirer"]
@@ -336,11 +337,7 @@ class ProcessorWorker(DeliveryWorker):
                     derived += h.made
                     depth_of.update((d.id, h.depth) for d in h.made)
             writes.flush()
-            if derived:
-                result = self.journal.append_in(conn, derived, depths=depth_of)
-                for conflict in result.conflicts:
-                    log.warning("processor_derived_differently", processor=self.name,
-                                event_id=conflict.journaled_id, fields=list(conflict.fields))
+            self._append_derived(conn, derived, depth_of)
             self.journal.complete_in(conn, self.name, outcomes, claimed_at=token)
             settled = {o.seq for o in outcomes if o.status in S.SETTLED}
             successors = self.journal.deliveries.successors_in(
@@ -451,12 +448,17 @@ class ProcessorWorker(DeliveryWorker):
             outcomes.append(DeliveryOutcome(c.seq, S.DELIVERED, event_type=event.type))
         if writes is not None:
             writes.flush()
+        self._append_derived(conn, derived, depth_of)
+        return outcomes, derived
+
+    def _append_derived(self, conn: Connection, derived: list[Envelope[Any]], depth_of: dict[str, int]) -> None:
+        """Journal what the batch derived, in its transaction; a derived event journaled before with other data (a
+        processor that is not deterministic) keeps the first and is logged."""
         if derived:
             result = self.journal.append_in(conn, derived, depths=depth_of)
             for conflict in result.conflicts:
                 log.warning("processor_derived_differently", processor=self.name,
                             event_id=conflict.journaled_id, fields=list(conflict.fields))
-        return outcomes, derived
 
     def _committed(self, outcomes: Sequence[DeliveryOutcome], derived: Sequence[Envelope[Any]]) -> None:
         failpoint("after_processor_commit")
@@ -476,14 +478,7 @@ def _read_statements(dialect: Any) -> tuple[Any, Any]:
     conditions, ``DeliveryStore.claim``), and the journaled bodies of some events; built once. Only a guess at the
     claim (which decides, in the transaction): reading more or less than it takes costs a handling again, nothing
     else."""
-    now = bindparam("b_now", type_=UtcDateTime())
-    earlier = deliveries.alias("earlier")
-    blocked = exists().where(and_(
-        earlier.c.subscriber == deliveries.c.subscriber, earlier.c.subject == deliveries.c.subject,
-        earlier.c.seq < deliveries.c.seq, earlier.c.status.notin_(S.SETTLED)))
-    due = or_(deliveries.c.status == S.PENDING,
-              and_(deliveries.c.status == S.RETRYING,
-                   or_(deliveries.c.next_attempt_at.is_(None), deliveries.c.next_attempt_at <= now)))
+    due, blocked = claimable_conditions(bindparam("b_now", type_=UtcDateTime()))
     claimable = (select(deliveries.c.seq, deliveries.c.subject, deliveries.c.last_error, events.c.type,
                         events.c.depth)
                  .join(events, events.c.seq == deliveries.c.seq)

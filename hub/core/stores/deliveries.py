@@ -543,6 +543,21 @@ def _successors_statement(dialect: Dialect) -> Any:
             .group_by(deliveries.c.subject))
 
 
+def claimable_conditions(now: Any) -> tuple[Any, Any]:
+    """What the claim takes (``DeliveryStore.claim``): a delivery due now (pending, or retrying and due at ``now``,
+    the statement's ``b_now``), and "blocked" — an earlier event of the same demand still unsettled for the
+    subscriber (the claim takes ``~blocked``). One definition for the claim and for what a processor's worker reads
+    before claiming (:mod:`hub.core.processor_worker`)."""
+    earlier = deliveries.alias("earlier")
+    blocked = exists().where(and_(
+        earlier.c.subscriber == deliveries.c.subscriber, earlier.c.subject == deliveries.c.subject,
+        earlier.c.seq < deliveries.c.seq, earlier.c.status.notin_(S.SETTLED)))
+    due = or_(deliveries.c.status == S.PENDING,
+              and_(deliveries.c.status == S.RETRYING,
+                   or_(deliveries.c.next_attempt_at.is_(None), deliveries.c.next_attempt_at <= now)))
+    return due, blocked
+
+
 def _claim_statements(dialect: Dialect, following: bool = False) -> tuple[Any, Any | None]:
     """The claim (see ``DeliveryStore.claim``) and the read of what it took, built once: building them per batch
     cost more than running them (py-spy). On PostgreSQL one statement does both, ``UPDATE … FROM events`` returning
@@ -551,13 +566,7 @@ def _claim_statements(dialect: Dialect, following: bool = False) -> tuple[Any, A
     ``following`` (PostgreSQL): the seqs claimed are ``b_seqs`` and the successors of the demands ``b_subjects``
     (``_successors_statement``'s query, evaluated once as an array: the rows are still found by primary key)."""
     now = bindparam("b_now", type_=UtcDateTime())
-    earlier = deliveries.alias("earlier")
-    blocked = exists().where(and_(
-        earlier.c.subscriber == deliveries.c.subscriber, earlier.c.subject == deliveries.c.subject,
-        earlier.c.seq < deliveries.c.seq, earlier.c.status.notin_(S.SETTLED)))
-    due = or_(deliveries.c.status == S.PENDING,
-              and_(deliveries.c.status == S.RETRYING,
-                   or_(deliveries.c.next_attempt_at.is_(None), deliveries.c.next_attempt_at <= now)))
+    due, blocked = claimable_conditions(now)
     if following:
         nxt = deliveries.alias("nxt")
         successors = (select(func.min(nxt.c.seq))
