@@ -396,28 +396,6 @@ class QueueReader:
         except Exception as exc:  # socket, AMQP or kombu failure: drop the connection, the caller retries
             self.close()
             raise RetryableError(f"consume failed: {type(exc).__name__}: {exc}") from exc
-        return self._take(max_size)
-
-    def arrived(self, max_size: int) -> list[Message]:
-        """Up to ``max_size`` messages that have already reached this consumer, without waiting for more: what a
-        worker finishing a batch claims in the transaction that records it (``DeliveryWorker``: one commit less per
-        batch while messages keep coming). Never raises: a connection that fails here is dropped (its unacknowledged
-        messages go back to the queue) and nothing is returned; the next ``next_batch`` reconnects."""
-        if self.conn is None or not self.conn.connected:
-            return []
-        try:
-            while self._weight < max_size:
-                self.conn.drain_events(timeout=ARRIVED)
-        except socket.timeout:
-            pass
-        except Exception as exc:  # socket, AMQP or kombu failure: the caller records its batch all the same
-            log.warning("consume_ahead_failed", subscriber=self.subscriber, error_type=type(exc).__name__)
-            self.close()
-            return []
-        return self._take(max_size)
-
-    def _take(self, max_size: int) -> list[Message]:
-        """The oldest buffered messages naming up to ``max_size`` events (at least one message)."""
         # a batch reference counts as the events it names: ``max_size`` bounds events, not messages
         taken = weight = 0
         while taken < len(self._buffer) and weight < max_size:

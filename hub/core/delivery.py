@@ -12,10 +12,6 @@ What keeps it safe under faults:
 * the bus messages of a batch are acknowledged only after its outcomes are committed; if the journal is
   unreachable the batch is kept in hand (unacknowledged) and tried again, so a database outage neither loses
   messages nor burns the broker's delivery limit;
-* when the next batch's messages have already arrived as a batch is recorded, the record and the next batch's claim
-  are one transaction (``_handle_and_claim``): the claim still commits before the partner is called, the next
-  batch's messages are acknowledged by the step that records it, and a worker stopping with such a batch gives it
-  back untried;
 * a claimed batch is given back, unattempted, when the hub is stopping or when the claim's lease is nearly spent
   (another process would retake the rows and deliver them twice); after ``BREAKER`` consecutive transient failures
   that together took at least a delivery timeout, the rest of the batch is postponed without calling the partner
@@ -187,14 +183,7 @@ class DeliveryWorker:
         self._held: list[Message] = []
         self._deliverer: _DeliveryThread | None = None   # started with the first batch delivered in turn
         self._unrecorded: tuple[Any, list[DeliveryOutcome]] | None = None   # (claim token, outcomes)
-        # the next batch, claimed in the transaction that recorded the previous one: (messages, claims, connection)
-        self._ahead: tuple[list[Message], list[ClaimedDelivery], Any] | None = None
-        self._peeked: list[Message] = []   # read for ``_ahead`` while its transaction runs (kept if it fails)
-        # a worker whose ``_handle`` is this class's records its batches itself, so it can claim the next batch in
-        # the same transaction (a processor's worker records inside its own: ``hub.core.processor_worker``)
-        self.claims_ahead = type(self)._handle is DeliveryWorker._handle
         self._last_sweep = 0.0
-        self._sweep_every = float("inf")   # ``run``'s: no batch is claimed ahead when a sweep is due
         self._last_stale = time.monotonic()
         self.log = log.bind(connector=self.name)
         # metric children looked up once, not per event (``labels()`` cost ~2 µs an event)
@@ -206,7 +195,6 @@ class DeliveryWorker:
     # --- the loop ---------------------------------------------------------------------------------------------
     def run(self, stop: threading.Event, sweep_every: float = 1.0) -> None:
         self.stop = stop
-        self._sweep_every = sweep_every
         while not stop.is_set():
             try:
                 if time.monotonic() - self._last_sweep >= sweep_every:
@@ -218,18 +206,6 @@ class DeliveryWorker:
             except Exception as exc:  # never let one connector's worker die silently
                 self.log.exception("delivery_loop_error", error_type=type(exc).__name__)
                 stop.wait(1.0)
-        self._give_back_ahead()
-
-    def _give_back_ahead(self) -> None:
-        """Stopping with a batch claimed ahead: give its claims back untried (their messages are not acknowledged;
-        closing the channel returns them to the queue, and the rows are flagged for the sweep)."""
-        ahead, self._ahead = self._ahead, None
-        if ahead is None or not ahead[1]:
-            return
-        try:
-            self._record(ahead[1][0].claimed_at, [_give_back(c) for c in ahead[1]])
-        except Exception as exc:  # the journal away: the lease gives them back
-            self.log.warning("claims_not_given_back", count=len(ahead[1]), error_type=type(exc).__name__)
 
     def step(self, wait: float | None = None) -> StepResult:
         """Read one batch from the queue (or take back the one kept after a failure), deliver what is due, record,
@@ -237,27 +213,18 @@ class DeliveryWorker:
         if self._unrecorded is not None:   # delivered before the journal went away: record, do not redeliver
             claimed_at, outcomes = self._unrecorded
             self._record(claimed_at, outcomes)
-        ahead, self._ahead = self._ahead, None
-        if ahead is not None:   # claimed when the previous batch was recorded
-            messages = ahead[0]
-        elif self._held:
+        if self._held:
             messages, self._held = self._held, []
         else:
             messages = self.reader.next_batch(self.batch_size, self.batch_wait if wait is None else wait)
         result = StepResult(received=len(messages))
+        seqs = sorted({seq for m in messages for seq in message_seqs(m)})
         try:
-            if ahead is not None:
-                if ahead[1]:   # (empty when all its messages were copies of settled events)
-                    self._follow([], ahead[1], result)
-            elif seqs := sorted({seq for m in messages for seq in message_seqs(m)}):
+            if seqs:
                 self._deliver_seqs(seqs, result)
         except BaseException:
-            # not acknowledged: what was recorded is absorbed when they come back (and so is what was read for the
-            # next batch while the failed transaction ran)
-            self._held, self._peeked = messages + self._peeked, []
+            self._held = messages   # not acknowledged: what was recorded is absorbed when they come back
             raise
-        if ahead is not None and ahead[2] is not self.reader.conn:
-            return result   # read on a connection since closed: the broker has put them back in the queue
         self._acknowledge(messages)
         return result
 
@@ -332,19 +299,14 @@ class DeliveryWorker:
     # --- delivering -------------------------------------------------------------------------------------------
     def _deliver_seqs(self, seqs: Sequence[int], result: StepResult) -> None:
         """Deliver, then follow the chain: settling an event may free the next event of the same demand."""
-        self._follow(list(seqs), None, result)
-
-    def _follow(self, todo: list[int], claimed: list[ClaimedDelivery] | None, result: StepResult) -> None:
-        """Claim ``todo`` (unless ``claimed`` already is), deliver, record, and go on with the next events of the
-        demands just settled, round after round."""
+        todo = list(seqs)
         for _round in range(CHAIN_ROUNDS):
-            if claimed is None:
-                if not todo:
-                    return
-                claimed = self.journal.claim(self.name, todo,
-                                             claimed_by=self.instances.id if self.instances else None)
-                if not claimed:
-                    return
+            if not todo:
+                return
+            claimed = self.journal.claim(self.name, todo,
+                                         claimed_by=self.instances.id if self.instances else None)
+            if not claimed:
+                return
             suspects = [c for c in claimed if _suspect(c)]
             if suspects and len(claimed) > 1:
                 # undo this claim (nothing was tried), then take each suspect alone: a crash now charges only it
@@ -352,68 +314,20 @@ class DeliveryWorker:
                 for c in suspects:
                     if not self.stop.is_set():
                         self._deliver_seqs([c.seq], result)
-                todo, claimed = [c.seq for c in claimed if not _suspect(c)], None
+                todo = [c.seq for c in claimed if not _suspect(c)]
                 continue
-            if self.claims_ahead:
-                outcomes, claimed, ahead = self._handle_and_claim(claimed)
-                todo = []
-            else:
-                outcomes = self._handle(claimed)
+            outcomes = self._handle(claimed)
             settled = {o.seq for o in outcomes if o.status in S.SETTLED}
             result.delivered += sum(o.status == S.DELIVERED for o in outcomes)
             result.failed += sum(o.status in (S.RETRYING, S.DEAD, S.UNRENDERABLE) and o.attempted for o in outcomes)
-            if self.claims_ahead:
-                if ahead or not claimed:
-                    return   # the next batch waits for the next step (its messages are that step's to acknowledge)
-                continue
             if not all(o.attempted or o.status == S.DENIED for o in outcomes):
                 return   # stopping, out of lease budget, or partner down: the rest waits for a later round
             subjects = {c.subject for c in claimed if c.seq in settled and c.subject}
-            todo, claimed = [s for s in self.journal.successors(self.name, subjects) if s not in settled], None
-        if claimed:   # claimed with the last round's record: given back, and so flagged for the sweep
-            self._record(claimed[0].claimed_at, [_give_back(c) for c in claimed])
+            todo = [s for s in self.journal.successors(self.name, subjects) if s not in settled]
         if todo:
             # a long chain of one demand's events: hand the rest to the next sweep rather than hold this worker
             # (their bus messages were consumed; without the flag they would wait for the stale sweep)
             self.journal.flag_for_dispatch(self.name, todo)
-
-    def _handle_and_claim(self, claimed: Sequence[ClaimedDelivery]
-                          ) -> tuple[list[DeliveryOutcome], list[ClaimedDelivery], bool]:
-        """Deliver a claimed batch, then record its outcomes and claim what comes next in ONE transaction: the next
-        event of each demand it settled and, when its messages have already arrived, the next batch (kept in
-        ``_ahead`` for the next step, whose messages it acknowledges: the last value is True then). Never waits
-        for a next batch: what has not arrived is read by the next step as usual. Nothing comes next when the batch
-        was cut short (stopping, out of lease budget, partner down): the rest waits for a later round, as before.
-
-        Why: the claim's commit and the record's commit were two in series on every event's way (PostgreSQL: a few
-        ms each at p50, tens at the tail); at a steady rate the next batch is usually waiting when one is
-        recorded. What holds as before: a claim is committed before the partner is called (this transaction
-        commits before the next batch is delivered), an outcome is recorded only while its claim holds (the
-        record's statements are unchanged), the messages of a batch are acknowledged only after its record
-        commits, and the claim keeps per-demand order (it sees this record's changes: same transaction)."""
-        outcomes = self._deliver_claimed(claimed)
-        failpoint("before_record_delivery")
-        if self.stop.is_set() or not all(o.attempted or o.status == S.DENIED for o in outcomes):
-            self._record(claimed[0].claimed_at, outcomes)
-            return outcomes, [], False
-        settled = {o.seq for o in outcomes if o.status in S.SETTLED}
-        follow = {c.seq: c.subject for c in claimed if c.seq in settled and c.subject}
-        self._unrecorded = (claimed[0].claimed_at, outcomes)
-        # one batch ahead at most (a suspect delivered alone, in a nested round, may have taken it already); none
-        # when the sweep is due, so that the sweep (a few ms) never runs between a claim and its delivery
-        sweep_due = time.monotonic() - self._last_sweep >= self._sweep_every
-        self._peeked = self.reader.arrived(self.batch_size) if self._ahead is None and not sweep_due else []
-        then = {seq for m in self._peeked for seq in message_seqs(m)}
-        lost, following = self.journal.deliveries.settle_and_claim(
-            self.name, outcomes, claimed_at=claimed[0].claimed_at, follow=follow, then=then,
-            claimed_by=self.instances.id if self.instances else None)
-        self._unrecorded = None
-        ahead = bool(self._peeked)
-        if ahead:
-            self._ahead = (self._peeked, following, self.reader.conn)
-            self._peeked = []
-        self._recorded(outcomes, lost)
-        return outcomes, following, ahead
 
     def _handle(self, claimed: Sequence[ClaimedDelivery]) -> list[DeliveryOutcome]:
         """Deliver a claimed batch and record its outcomes (a processor's worker handles and records it in one
@@ -429,10 +343,6 @@ class DeliveryWorker:
         self._unrecorded = (claimed_at, outcomes)
         lost = self.journal.complete(self.name, outcomes, claimed_at=claimed_at)
         self._unrecorded = None
-        self._recorded(outcomes, lost)
-
-    def _recorded(self, outcomes: list[DeliveryOutcome], lost: Sequence[int]) -> None:
-        """After a record's commit: count the deliveries, send the retries to the broker's delay queues."""
         if lost:
             self.log.warning("claims_lost", count=len(lost))   # taken back after the lease; the journal's state wins
         self._count_delivered(o.event_type for o in outcomes if o.status == S.DELIVERED and o.seq not in lost)
@@ -640,7 +550,6 @@ class DeliveryWorker:
         return DeliveryOutcome(claimed.seq, status, json.dumps(attempts), None, event_type)
 
     def close(self) -> None:
-        self._give_back_ahead()
         if self._deliverer is not None:
             self._deliverer.stop()
             self._deliverer = None

@@ -11,13 +11,12 @@ get their dead letter in the same transaction, through :class:`~hub.core.stores.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import and_, any_, bindparam, case, exists, func, or_, select, update
-from sqlalchemy.dialects import postgresql
+from sqlalchemy import and_, bindparam, case, exists, func, or_, select, update
 from sqlalchemy.engine import Connection, Dialect, Engine
 
 from contracts import Envelope
@@ -96,9 +95,6 @@ class DeliveryStore:
                                  ("subscriber", "seq", "subject", "status", "attempts", "updated_at"),
                                  preconverted=("updated_at",))
         self._claim, self._claimed_events = _claim_statements(engine.dialect)
-        # PostgreSQL: the claim of a batch with the successors of the demands just settled (see ``settle_and_claim``)
-        self._claim_following = (_claim_statements(engine.dialect, following=True)[0]
-                                 if engine.dialect.name == "postgresql" else None)
         self._settle = {(attempted, held): _settle_statement(engine.dialect, attempted, held)
                         for attempted in (True, False) for held in (True, False)}
         self._successors = _successors_statement(engine.dialect)
@@ -133,18 +129,14 @@ class DeliveryStore:
         what it derived (:mod:`hub.core.processor_worker`), so the claim and its outcome are one commit."""
         if not seqs:
             return []
-        return self._claim_rows(conn, self._claim, subscriber, seqs, claimed_by, {})
-
-    def _claim_rows(self, conn: Connection, claim: Any, subscriber: str, seqs: Sequence[int],
-                    claimed_by: str | None, more: dict[str, Any]) -> list[ClaimedDelivery]:
         now = utcnow()
         params = {"b_subscriber": subscriber, "b_seqs": among_value(seqs, self.engine.dialect), "b_now": now,
-                  "b_claimed_by": claimed_by, **more}
+                  "b_claimed_by": claimed_by}
         if self._claimed_events is None:   # PostgreSQL: the events' columns come back with the claim
             return [ClaimedDelivery(seq, attempts, body, etype, subject, attempt_list(err), as_utc(recorded), now,
                                     depth or 0)
                     for seq, attempts, err, subject, body, etype, recorded, depth
-                    in sorted(conn.execute(claim, params), key=lambda r: r[0])]
+                    in sorted(conn.execute(self._claim, params), key=lambda r: r[0])]
         claimed = {seq: (attempts, subject, attempt_list(err))
                    for seq, attempts, err, subject in conn.execute(self._claim, params)}
         if not claimed:
@@ -197,34 +189,6 @@ class DeliveryStore:
                 if status in (S.DEAD, S.UNRENDERABLE):
                     self.dead_letters.add_outbound_in(conn, subscriber, o.seq, o.event_type, o.error, now)
         return [o.seq for o in outcomes if o.seq not in recorded]
-
-    def settle_and_claim(self, subscriber: str, outcomes: Sequence[DeliveryOutcome], *, claimed_at: datetime | None,
-                         follow: Mapping[int, str] | None = None, then: Iterable[int] = (),
-                         claimed_by: str | None = None) -> tuple[list[int], list[ClaimedDelivery]]:
-        """Record a batch's outcomes (``complete``) and, in the same transaction, claim (``claim``) the next open
-        delivery of each demand this batch settled (``successors``; ``follow``: seq → demand of its settled
-        outcomes, those whose claim was lost left out) together with the deliveries of ``then``, the next batch the
-        worker already holds. Returns the seqs whose claim was lost and what was claimed (one claim token).
-
-        Why one transaction: a worker's record and its next claim were two commits in series on every event's way
-        (:class:`hub.core.delivery.DeliveryWorker`). The claim sees this record's changes (the same transaction):
-        the successors of what just settled are free, exactly as after a separate commit. The claim commits with
-        the record, before any of it reaches a partner. On PostgreSQL the successors are found by the claim
-        statement itself (one round trip less per batch)."""
-        seqs = set(then).difference(o.seq for o in outcomes)
-        with self.engine.begin() as conn:
-            lost = self.complete_in(conn, subscriber, outcomes, claimed_at)
-            follow = list({subject for seq, subject in (follow or {}).items() if subject and seq not in lost})
-            if follow and self._claim_following is not None:
-                claimed = self._claim_rows(conn, self._claim_following, subscriber, sorted(seqs), claimed_by,
-                                           {"b_subjects": among_value(follow, self.engine.dialect)})
-                # a successor is an open delivery: never one just recorded (settled), nor a lost one (left out)
-            else:
-                if follow:
-                    seqs.update(self.successors_in(conn, subscriber, follow))
-                    seqs.difference_update(o.seq for o in outcomes)
-                claimed = self.claim_in(conn, subscriber, sorted(seqs), claimed_by) if seqs else []
-        return lost, claimed
 
     def successors(self, subscriber: str, subjects: Iterable[str]) -> list[int]:
         """The next open delivery of each of these demands, now that a predecessor settled.
@@ -558,29 +522,15 @@ def claimable_conditions(now: Any) -> tuple[Any, Any]:
     return due, blocked
 
 
-def _claim_statements(dialect: Dialect, following: bool = False) -> tuple[Any, Any | None]:
+def _claim_statements(dialect: Dialect) -> tuple[Any, Any | None]:
     """The claim (see ``DeliveryStore.claim``) and the read of what it took, built once: building them per batch
     cost more than running them (py-spy). On PostgreSQL one statement does both, ``UPDATE … FROM events`` returning
-    the events' columns (SQLite returns only the updated table's): one round trip less on every event's way.
-
-    ``following`` (PostgreSQL): the seqs claimed are ``b_seqs`` and the successors of the demands ``b_subjects``
-    (``_successors_statement``'s query, evaluated once as an array: the rows are still found by primary key)."""
+    the events' columns (SQLite returns only the updated table's): one round trip less on every event's way."""
     now = bindparam("b_now", type_=UtcDateTime())
     due, blocked = claimable_conditions(now)
-    if following:
-        nxt = deliveries.alias("nxt")
-        successors = (select(func.min(nxt.c.seq))
-                      .where(nxt.c.subscriber == bindparam("b_subscriber"),
-                             among_key(nxt.c.subject, "b_subjects", dialect),
-                             nxt.c.status.in_((S.PENDING, S.RETRYING)))
-                      .group_by(nxt.c.subject))
-        chosen = deliveries.c.seq == any_(func.array_cat(
-            bindparam("b_seqs", type_=postgresql.ARRAY(deliveries.c.seq.type)),
-            func.array(successors.scalar_subquery())))
-    else:
-        chosen = among_key(deliveries.c.seq, "b_seqs", dialect)
     claim = (update(deliveries)
-             .where(deliveries.c.subscriber == bindparam("b_subscriber"), chosen, due, ~blocked)
+             .where(deliveries.c.subscriber == bindparam("b_subscriber"),
+                    among_key(deliveries.c.seq, "b_seqs", dialect), due, ~blocked)
              .values(status=S.DELIVERING, claimed_at=now, claimed_by=bindparam("b_claimed_by"), updated_at=now,
                      next_attempt_at=None, attempts=deliveries.c.attempts + 1)
              .returning(deliveries.c.seq, deliveries.c.attempts, deliveries.c.last_error, deliveries.c.subject))
